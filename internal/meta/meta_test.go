@@ -1,0 +1,225 @@
+package meta
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// moduleRoot is the directory holding go.mod, two levels up.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("no go.mod at %s: %v", root, err)
+	}
+	return root
+}
+
+// packageDirs lists every directory of the module holding non-test Go files, skipping
+// testdata, tools (their own modules) and hidden directories.
+func packageDirs(t *testing.T, root string) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if p != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			if p != root {
+				if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+					return filepath.SkipDir // a separate module, such as tools/jaeger
+				}
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
+			seen[filepath.Dir(p)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for d := range seen {
+		dirs = append(dirs, d)
+	}
+	return dirs
+}
+
+// TestEveryPackageHasDoc fails for a package without a doc.go carrying its package
+// comment, and for an exported name without a doc comment.
+func TestEveryPackageHasDoc(t *testing.T) {
+	root := moduleRoot(t)
+	for _, dir := range packageDirs(t, root) {
+		rel, _ := filepath.Rel(root, dir)
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, parser.ParseComments)
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			continue
+		}
+		for _, pkg := range pkgs {
+			doc, ok := pkg.Files[filepath.Join(dir, "doc.go")]
+			if !ok {
+				t.Errorf("%s: package %s has no doc.go", rel, pkg.Name)
+			} else if doc.Doc == nil || len(strings.TrimSpace(doc.Doc.Text())) < 20 {
+				t.Errorf("%s: doc.go has no package comment (or one too short to say anything)", rel)
+			}
+			if pkg.Name == "main" {
+				continue // commands document themselves in their package comment
+			}
+			for name, f := range pkg.Files {
+				for _, miss := range undocumented(f) {
+					pos := fset.Position(miss.Pos())
+					t.Errorf("%s:%d: exported %s has no doc comment", filepath.Join(rel, filepath.Base(name)), pos.Line, miss.Name)
+				}
+			}
+		}
+	}
+}
+
+// undocumented returns the exported top-level names of f that have no doc comment:
+// functions, methods on exported types, types, and constants and variables outside a
+// documented group.
+func undocumented(f *ast.File) []*ast.Ident {
+	var out []*ast.Ident
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			if !d.Name.IsExported() || d.Doc != nil {
+				continue
+			}
+			if d.Recv != nil && !exportedRecv(d.Recv) {
+				continue
+			}
+			out = append(out, d.Name)
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch s := spec.(type) {
+				case *ast.TypeSpec:
+					if s.Name.IsExported() && s.Doc == nil && d.Doc == nil {
+						out = append(out, s.Name)
+					}
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						if n.IsExported() && s.Doc == nil && s.Comment == nil && d.Doc == nil {
+							out = append(out, n)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func exportedRecv(fl *ast.FieldList) bool {
+	if len(fl.List) == 0 {
+		return false
+	}
+	t := fl.List[0].Type
+	for {
+		switch x := t.(type) {
+		case *ast.StarExpr:
+			t = x.X
+		case *ast.IndexExpr:
+			t = x.X
+		case *ast.IndexListExpr:
+			t = x.X
+		case *ast.Ident:
+			return x.IsExported()
+		default:
+			return false
+		}
+	}
+}
+
+const module = "github.com/paved-road/paved"
+
+// TestLeanCore fails when a core package pulls in etcd, Consul, the catalog server or
+// store, or (for the capability packages DESIGN.md names) any other package of ours.
+func TestLeanCore(t *testing.T) {
+	root := moduleRoot(t)
+	banned := []string{
+		"go.etcd.io/",
+		"github.com/hashicorp/consul",
+		module + "/catalog/server",
+		module + "/catalog/store",
+	}
+	rules := map[string]struct {
+		noOwn bool // imports nothing else of ours
+	}{
+		"service":    {},
+		"health":     {noOwn: true},
+		"resilience": {noOwn: true},
+		"telemetry":  {noOwn: true},
+		"compliance": {noOwn: true},
+		"catalog":    {noOwn: true},
+	}
+	for pkg, rule := range rules {
+		if m, _ := filepath.Glob(filepath.Join(root, pkg, "*.go")); len(m) == 0 {
+			continue // not written yet
+		}
+		deps := listDeps(t, root, "./"+pkg)
+		for _, d := range deps {
+			for _, b := range banned {
+				if strings.HasPrefix(d, b) {
+					t.Errorf("%s imports %s (directly or not): the core must stay lean", pkg, d)
+				}
+			}
+			if rule.noOwn && strings.HasPrefix(d, module+"/") && d != module+"/"+pkg {
+				t.Errorf("%s imports %s: DESIGN.md says it imports nothing else of ours", pkg, d)
+			}
+		}
+	}
+}
+
+func listDeps(t *testing.T, root, pkg string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-json=ImportPath,Standard", pkg)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		msg := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg = string(ee.Stderr)
+		}
+		t.Fatalf("go list -deps %s: %v\n%s", pkg, err, msg)
+	}
+	var deps []string
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p struct {
+			ImportPath string
+			Standard   bool
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if !p.Standard {
+			deps = append(deps, p.ImportPath)
+		}
+	}
+	return deps
+}

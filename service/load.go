@@ -1,0 +1,255 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// redacted replaces every secret value that would otherwise be shown.
+const redacted = "[REDACTED]"
+
+// Problem is one invalid setting: the variable, its value (redacted for secrets, empty
+// when unset) and what is wrong with it, including what would be valid.
+type Problem struct {
+	Var   string
+	Value string
+	Msg   string
+}
+
+// String formats the problem as VAR="value": message.
+func (p Problem) String() string {
+	if p.Value == "" {
+		return p.Var + ": " + p.Msg
+	}
+	return fmt.Sprintf("%s=%q: %s", p.Var, p.Value, p.Msg)
+}
+
+// ConfigError lists every problem found while loading a configuration. [Main] prints it
+// and exits with code 2.
+type ConfigError struct {
+	Problems []Problem
+}
+
+// Error lists the problems, one a line.
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "service: invalid configuration (%d problem", len(e.Problems))
+	if len(e.Problems) != 1 {
+		b.WriteString("s")
+	}
+	b.WriteString("):")
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Validator is implemented by a team's config struct to add its own checks. Validate
+// returns nil, or an error (errors.Join several) for each invalid field; wrap them in
+// [NewProblem] to name the variable.
+type Validator interface {
+	Validate() error
+}
+
+// NewProblem returns an error naming variable key with its value and what is wrong, for
+// a team's Validate method. Secret variables' values are redacted when reported.
+func NewProblem(key, value, msg string) error {
+	return &problemError{Problem{Var: key, Value: value, Msg: msg}}
+}
+
+type problemError struct{ p Problem }
+
+func (e *problemError) Error() string { return e.p.String() }
+
+// LoadOption changes how [Load] reads the configuration.
+type LoadOption func(*loadOptions)
+
+type loadOptions struct {
+	environ map[string]string
+	extra   []func(lookup func(string) (string, bool)) error
+}
+
+// WithEnviron makes Load read variables from m instead of the process environment.
+func WithEnviron(m map[string]string) LoadOption {
+	return func(o *loadOptions) { o.environ = m }
+}
+
+// WithValidation adds a check over the raw variables (such as the OTEL_* ones that are
+// not fields of the struct); its errors join the list Load reports.
+func WithValidation(f func(lookup func(string) (string, bool)) error) LoadOption {
+	return func(o *loadOptions) { o.extra = append(o.extra, f) }
+}
+
+// Load fills a T from the environment: every field with an env tag, in T and in the
+// service.Config it embeds. Every problem is reported at once in a *[ConfigError] that
+// names each variable, why it is wrong and what is valid, and never shows a secret's
+// value. T must be a struct; it may implement [Validator].
+func Load[T any](opts ...LoadOption) (T, error) {
+	var cfg T
+	o := loadOptions{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.environ == nil {
+		o.environ = environMap(os.Environ())
+	}
+	if reflect.TypeOf(cfg) == nil || reflect.TypeOf(cfg).Kind() != reflect.Struct {
+		return cfg, fmt.Errorf("service: Load needs a struct type, got %T", cfg)
+	}
+	fields := Fields(&cfg)
+	p := &problems{secret: func(key string) bool {
+		for _, f := range fields {
+			if f.Key == key {
+				return f.Secret
+			}
+		}
+		return IsSecretName(key)
+	}}
+
+	err := env.ParseWithOptions(&cfg, env.Options{Environment: o.environ})
+	if err != nil {
+		addEnvErrors(p, err, fields, o.environ)
+	}
+	if b, ok := any(&cfg).(interface{ Base() *Config }); ok {
+		b.Base().validate(p)
+	}
+	if v, ok := any(&cfg).(Validator); ok {
+		addErrors(p, v.Validate())
+	}
+	lookup := func(k string) (string, bool) { v, ok := o.environ[k]; return v, ok }
+	for _, f := range o.extra {
+		addErrors(p, f(lookup))
+	}
+	if len(p.list) > 0 {
+		return cfg, &ConfigError{Problems: dedupe(p.list)}
+	}
+	return cfg, nil
+}
+
+// addErrors adds err (possibly a join of several) to p, as problems when they are.
+func addErrors(p *problems, err error) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			addErrors(p, e)
+		}
+		return
+	}
+	var pe *problemError
+	if errors.As(err, &pe) {
+		p.add(pe.p.Var, pe.p.Value, pe.p.Msg)
+		return
+	}
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		for _, q := range ce.Problems {
+			p.add(q.Var, q.Value, q.Msg)
+		}
+		return
+	}
+	p.list = append(p.list, Problem{Var: "config", Msg: err.Error()})
+}
+
+// addEnvErrors turns caarlos0/env's errors, which carry raw values, into problems that
+// name the variable and redact secrets.
+func addEnvErrors(p *problems, err error, fields []Field, environ map[string]string) {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		p.list = append(p.list, Problem{Var: "config", Msg: "could not be loaded: " + err.Error()})
+		return
+	}
+	for _, e := range agg.Errors {
+		var (
+			notSet env.VarIsNotSetError
+			empty  env.EmptyVarError
+			parse  env.ParseError
+		)
+		switch {
+		case errors.As(e, &notSet):
+			p.add(notSet.Key, "", "is required but not set")
+		case errors.As(e, &empty):
+			p.add(empty.Key, "", "is required and must not be empty")
+		case errors.As(e, &parse):
+			keys := keysOfField(fields, parse.Name, parse.Type)
+			if len(keys) == 0 {
+				p.list = append(p.list, Problem{Var: parse.Name, Msg: "has an invalid value for type " + parse.Type.String()})
+				continue
+			}
+			for _, k := range keys {
+				if v, ok := environ[k]; ok {
+					p.add(k, truncate(v), "is not a valid "+describeType(parse.Type))
+				}
+			}
+		default:
+			// Other errors (unsupported types, files) name no raw value.
+			p.list = append(p.list, Problem{Var: "config", Msg: e.Error()})
+		}
+	}
+}
+
+func keysOfField(fields []Field, name string, t reflect.Type) []string {
+	var keys []string
+	for _, f := range fields {
+		if f.FieldName == name && f.Type == t {
+			keys = append(keys, f.Key)
+		}
+	}
+	return keys
+}
+
+func describeType(t reflect.Type) string {
+	switch {
+	case t.String() == "time.Duration":
+		return "duration: use a number with a unit, such as 500ms, 30s or 2m"
+	case t.Kind() == reflect.Bool:
+		return "boolean: use true or false"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+		return "integer, such as 10"
+	case t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uint64:
+		return "non-negative integer, such as 10"
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		return "number, such as 0.5"
+	case t.Kind() == reflect.Slice:
+		return "comma-separated list of " + describeType(t.Elem())
+	}
+	return "value for type " + t.String()
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+func dedupe(ps []Problem) []Problem {
+	seen := map[Problem]bool{}
+	out := ps[:0]
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Var < out[j].Var })
+	return out
+}
+
+func environMap(kv []string) map[string]string {
+	m := make(map[string]string, len(kv))
+	for _, s := range kv {
+		if k, v, ok := strings.Cut(s, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

@@ -1,0 +1,311 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/paved-road/paved/telemetry"
+)
+
+// ErrAlreadyRun is returned by [Service.Run] when it is called a second time.
+var ErrAlreadyRun = errors.New("service: Run called twice")
+
+// Service is a running Paved service: its identity, settings, logger, metrics registry,
+// tracer provider, public handlers, hooks and long-running members, and the admin server
+// that serves probes, metrics and facts about it. Build one with [New], add handlers and
+// hooks, then call [Service.Run]; or let [Main] do all of it.
+//
+// Handlers, hooks and members must be added before Run; the accessors are safe for
+// concurrent use at any time.
+type Service struct {
+	info       Info
+	cfg        *Config
+	full       any
+	build      BuildInfo
+	instanceID string
+	logger     *slog.Logger
+	registry   *prometheus.Registry
+	tracer     trace.TracerProvider
+	ownsTracer bool
+	mux        *http.ServeMux
+	handler    http.Handler
+	adminMux   *http.ServeMux
+	logOutput  io.Writer
+	startTime  time.Time
+
+	hooks   []Hook
+	members []member
+	servers []namedServer
+
+	state   atomic.Int32
+	ran     atomic.Bool
+	readyCh chan struct{}
+
+	// mu guards the addresses, known once the listeners are bound, and extra.
+	mu        sync.Mutex
+	httpAddr  net.Addr
+	adminAddr net.Addr
+	extra     map[string]func() any
+}
+
+// Lifecycle states reported by /info.
+const (
+	stateStarting int32 = iota
+	stateReady
+	stateStopping
+	stateStopped
+)
+
+var stateNames = [...]string{"starting", "ready", "stopping", "stopped"}
+
+// Hook is a named pair of functions run by [Service.Run]: OnStart in the order hooks
+// were added, before the public servers start, under START_TIMEOUT; OnStop in reverse
+// order after the servers have shut down, only for hooks whose OnStart succeeded (or
+// that have none), and every one of them even when an earlier one fails.
+type Hook struct {
+	Name    string
+	OnStart func(ctx context.Context) error
+	OnStop  func(ctx context.Context) error
+}
+
+type member struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// Server is a public server the service runs beside its HTTP server, such as a gRPC
+// server adapter: Serve blocks serving l until Shutdown; Shutdown stops it gracefully,
+// returning when in-flight work is done or ctx ends (it must then stop forcibly).
+type Server interface {
+	Serve(l net.Listener) error
+	Shutdown(ctx context.Context) error
+}
+
+type namedServer struct {
+	name string
+	addr string
+	srv  Server
+}
+
+// Option configures [New].
+type Option func(*Service)
+
+// WithLogger makes the service log to l instead of building its own logger from
+// LOG_FORMAT and LOG_LEVEL. A nil l discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Service) { s.logger = telemetry.OrDiscard(l) }
+}
+
+// WithLogOutput makes the service's own logger write to w instead of os.Stderr.
+func WithLogOutput(w io.Writer) Option {
+	return func(s *Service) { s.logOutput = w }
+}
+
+// WithConfig gives the whole configuration struct (a team's own, embedding Config) so
+// that /config shows every setting, not just the base ones. [Main] passes it.
+func WithConfig(full any) Option {
+	return func(s *Service) { s.full = full }
+}
+
+// WithTracerProvider makes the service use tp instead of the provider it would build
+// from the OTEL_* variables.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(s *Service) { s.tracer = tp }
+}
+
+// New builds a service from its identity and settings: it resolves the name, version and
+// instance id, and builds the logger and the metrics registry. It starts nothing; call
+// [Service.Run]. New validates cfg and info the way [Load] would and returns a
+// *[ConfigError] listing every problem.
+func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
+	if cfg == nil {
+		return nil, errors.New("service: New needs a *Config; load one with service.Load")
+	}
+	s := &Service{
+		cfg:       cfg,
+		full:      cfg,
+		build:     ReadBuildInfo(),
+		mux:       http.NewServeMux(),
+		adminMux:  http.NewServeMux(),
+		readyCh:   make(chan struct{}),
+		logOutput: os.Stderr,
+		extra:     map[string]func() any{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+
+	p := &problems{secret: IsSecretName}
+	cfg.validate(p)
+	if cfg.Name != "" {
+		info.Name = cfg.Name
+	}
+	if info.Name == "" {
+		p.add("SERVICE_NAME", "", "must be set, or Info.Name given in code")
+	} else if msg := validateDNSLabel(info.Name); msg != "" && cfg.Name == "" {
+		p.add("Info.Name", info.Name, msg)
+	}
+	if len(p.list) > 0 {
+		return nil, &ConfigError{Problems: dedupe(p.list)}
+	}
+	info.Version = resolveVersion(cfg.Version, info.Version, s.build)
+	if info.Type == "" {
+		info.Type = "service"
+	}
+	s.info = info
+	s.instanceID = cfg.InstanceID
+	if s.instanceID == "" {
+		s.instanceID = newInstanceID(info.Name)
+	}
+	if s.logger == nil {
+		level, _ := telemetry.ParseLevel(cfg.LogLevel)
+		l, err := telemetry.NewLogger(s.logOutput, telemetry.LogOptions{Format: strings.ToLower(cfg.LogFormat), Level: level},
+			slog.String("service", info.Name), slog.String("version", info.Version), slog.String("instance_id", s.instanceID))
+		if err != nil {
+			return nil, &ConfigError{Problems: []Problem{{Var: "LOG_FORMAT", Value: cfg.LogFormat, Msg: "must be json or text"}}}
+		}
+		s.logger = l
+	}
+	s.registry = telemetry.NewRegistry(telemetry.BuildInfo{
+		Service: info.Name, Version: info.Version, Revision: s.build.Revision, GoVersion: s.build.GoVersion,
+	})
+	if s.tracer == nil {
+		s.tracer = noop.NewTracerProvider()
+	}
+	return s, nil
+}
+
+// newInstanceID returns the host name (or the service name) and 8 random hex digits.
+func newInstanceID(name string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = name
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToLower(host) + "-" + hex.EncodeToString(b[:])
+}
+
+// Info returns the service's identity with name and version resolved.
+func (s *Service) Info() Info { return s.info }
+
+// Config returns the base settings.
+func (s *Service) Config() *Config { return s.cfg }
+
+// InstanceID returns this instance's id.
+func (s *Service) InstanceID() string { return s.instanceID }
+
+// Logger returns the service's logger; every record carries service, version and
+// instance_id.
+func (s *Service) Logger() *slog.Logger { return s.logger }
+
+// Registerer returns the service's own Prometheus registry, served at the admin /metrics.
+func (s *Service) Registerer() prometheus.Registerer { return s.registry }
+
+// Gatherer returns the service's registry for reading metrics back.
+func (s *Service) Gatherer() prometheus.Gatherer { return s.registry }
+
+// TracerProvider returns the service's tracer provider.
+func (s *Service) TracerProvider() trace.TracerProvider { return s.tracer }
+
+// Handle registers a public HTTP handler on the service's ServeMux, with Go's routing
+// patterns ("GET /orders/{id}").
+func (s *Service) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// HandleFunc registers a public HTTP handler function on the service's ServeMux.
+func (s *Service) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	s.mux.HandleFunc(pattern, h)
+}
+
+// SetHandler replaces the public ServeMux with h, for a service that builds its own
+// router. Handlers added with Handle are then not served.
+func (s *Service) SetHandler(h http.Handler) { s.handler = h }
+
+// AdminHandle registers an extra handler on the admin server, such as a capability's
+// own diagnostics page.
+func (s *Service) AdminHandle(pattern string, h http.Handler) { s.adminMux.Handle(pattern, h) }
+
+// Append adds a start/stop hook; see [Hook] for when each runs.
+func (s *Service) Append(h Hook) { s.hooks = append(s.hooks, h) }
+
+// OnStart adds a start hook with no stop.
+func (s *Service) OnStart(name string, f func(ctx context.Context) error) {
+	s.Append(Hook{Name: name, OnStart: f})
+}
+
+// OnStop adds a stop hook with no start.
+func (s *Service) OnStop(name string, f func(ctx context.Context) error) {
+	s.Append(Hook{Name: name, OnStop: f})
+}
+
+// Go adds a long-running member: f runs from the moment the public servers start until
+// its ctx is cancelled at the graceful stop. A member that returns stops the service;
+// a non-nil error becomes Run's error.
+func (s *Service) Go(name string, f func(ctx context.Context) error) {
+	s.members = append(s.members, member{name: name, run: f})
+}
+
+// AddServer runs srv on addr beside the public HTTP server, with the same lifecycle:
+// bound after the start hooks, shut down gracefully after the drain delay.
+func (s *Service) AddServer(name, addr string, srv Server) {
+	s.servers = append(s.servers, namedServer{name: name, addr: addr, srv: srv})
+}
+
+// SetInfo adds a section to the admin /info document: f is called on every request.
+func (s *Service) SetInfo(section string, f func() any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.extra[section] = f
+}
+
+// Ready is closed when the service has started and readiness passes.
+func (s *Service) Ready() <-chan struct{} { return s.readyCh }
+
+// HTTPAddr returns the public server's bound address, or nil before it is bound.
+func (s *Service) HTTPAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.httpAddr
+}
+
+// AdminAddr returns the admin server's bound address, or nil before it is bound.
+func (s *Service) AdminAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.adminAddr
+}
+
+// newHTTPServer returns an http.Server with every limit set from the config.
+func (s *Service) newHTTPServer(h http.Handler, name string) *http.Server {
+	c := s.cfg
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: c.HTTPReadHeaderTimeout,
+		ReadTimeout:       c.HTTPReadTimeout,
+		WriteTimeout:      c.HTTPWriteTimeout,
+		IdleTimeout:       c.HTTPIdleTimeout,
+		MaxHeaderBytes:    c.HTTPMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.logger.With("server", name).Handler(), slog.LevelWarn),
+	}
+}
+
+// String names the service, its version and instance id.
+func (s *Service) String() string {
+	return fmt.Sprintf("%s %s (%s)", s.info.Name, s.info.Version, s.instanceID)
+}
