@@ -132,10 +132,10 @@ func (c *Config) validate(p *problems) {
 	p.addr("HTTP_ADDR", c.HTTPAddr, false)
 	p.addr("ADMIN_ADDR", c.AdminAddr, false)
 	p.addr("GRPC_ADDR", c.GRPCAddr, true)
-	if c.HTTPAddr != "" && c.HTTPAddr == c.AdminAddr {
+	if c.HTTPAddr != "" && c.HTTPAddr == c.AdminAddr && !strings.HasSuffix(c.HTTPAddr, ":0") {
 		p.add("ADMIN_ADDR", c.AdminAddr, "must differ from HTTP_ADDR: admin endpoints never share the public port")
 	}
-	if c.GRPCAddr != "" && (c.GRPCAddr == c.HTTPAddr || c.GRPCAddr == c.AdminAddr) {
+	if c.GRPCAddr != "" && !strings.HasSuffix(c.GRPCAddr, ":0") && (c.GRPCAddr == c.HTTPAddr || c.GRPCAddr == c.AdminAddr) {
 		p.add("GRPC_ADDR", c.GRPCAddr, "must differ from HTTP_ADDR and ADMIN_ADDR")
 	}
 	if _, err := telemetry.ParseLevel(c.LogLevel); err != nil {

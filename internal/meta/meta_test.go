@@ -70,24 +70,22 @@ func TestEveryPackageHasDoc(t *testing.T) {
 	for _, dir := range packageDirs(t, root) {
 		rel, _ := filepath.Rel(root, dir)
 		fset := token.NewFileSet()
-		pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool {
-			return !strings.HasSuffix(fi.Name(), "_test.go")
-		}, parser.ParseComments)
+		pkgs, err := parsePackages(fset, dir)
 		if err != nil {
 			t.Errorf("%s: %v", rel, err)
 			continue
 		}
 		for _, pkg := range pkgs {
-			doc, ok := pkg.Files[filepath.Join(dir, "doc.go")]
+			doc, ok := pkg.files[filepath.Join(dir, "doc.go")]
 			if !ok {
-				t.Errorf("%s: package %s has no doc.go", rel, pkg.Name)
+				t.Errorf("%s: package %s has no doc.go", rel, pkg.name)
 			} else if doc.Doc == nil || len(strings.TrimSpace(doc.Doc.Text())) < 20 {
 				t.Errorf("%s: doc.go has no package comment (or one too short to say anything)", rel)
 			}
-			if pkg.Name == "main" {
+			if pkg.name == "main" {
 				continue // commands document themselves in their package comment
 			}
-			for name, f := range pkg.Files {
+			for name, f := range pkg.files {
 				for _, miss := range undocumented(f) {
 					pos := fset.Position(miss.Pos())
 					t.Errorf("%s:%d: exported %s has no doc comment", filepath.Join(rel, filepath.Base(name)), pos.Line, miss.Name)
@@ -95,6 +93,38 @@ func TestEveryPackageHasDoc(t *testing.T) {
 			}
 		}
 	}
+}
+
+type parsedPackage struct {
+	name  string
+	files map[string]*ast.File
+}
+
+// parsePackages parses the non-test Go files of dir, grouped by package name.
+func parsePackages(fset *token.FileSet, dir string) (map[string]*parsedPackage, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	pkgs := map[string]*parsedPackage{}
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		path := filepath.Join(dir, n)
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		p := pkgs[f.Name.Name]
+		if p == nil {
+			p = &parsedPackage{name: f.Name.Name, files: map[string]*ast.File{}}
+			pkgs[f.Name.Name] = p
+		}
+		p.files[path] = f
+	}
+	return pkgs, nil
 }
 
 // undocumented returns the exported top-level names of f that have no doc comment:
