@@ -1,0 +1,116 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+type ctxKey struct{}
+
+func TestDeadlineCtx(t *testing.T) {
+	t.Run("Done closes at the deadline", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			parent := context.WithValue(t.Context(), ctxKey{}, "v")
+			start := time.Now()
+			c := newDeadlineCtx(parent, start.Add(time.Second))
+			defer c.release()
+			if dl, ok := c.Deadline(); !ok || !dl.Equal(start.Add(time.Second)) {
+				t.Fatalf("Deadline got %v %v, want %v true", dl, ok, start.Add(time.Second))
+			}
+			if got := c.Value(ctxKey{}); got != "v" {
+				t.Fatalf("Value got %v, want v", got)
+			}
+			if err := c.Err(); err != nil {
+				t.Fatalf("Err before the deadline got %v, want nil", err)
+			}
+			<-c.Done()
+			if took := time.Since(start); took != time.Second {
+				t.Fatalf("Done after %v, want 1s", took)
+			}
+			if err := c.Err(); err != context.DeadlineExceeded {
+				t.Fatalf("Err got %v, want %v", err, context.DeadlineExceeded)
+			}
+			if cause := context.Cause(c); cause != context.DeadlineExceeded {
+				t.Fatalf("Cause got %v, want %v", cause, context.DeadlineExceeded)
+			}
+		})
+	})
+	t.Run("Err finds a passed deadline without Done", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c := newDeadlineCtx(t.Context(), time.Now().Add(time.Second))
+			defer c.release()
+			time.Sleep(time.Second)
+			if err := c.Err(); err != context.DeadlineExceeded {
+				t.Fatalf("Err got %v, want %v", err, context.DeadlineExceeded)
+			}
+			select {
+			case <-c.Done():
+			default:
+				t.Fatal("Done not closed after Err reported the deadline")
+			}
+		})
+	})
+	t.Run("parent cancellation propagates with its cause", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			errWhy := errors.New("why")
+			parent, cancel := context.WithCancelCause(t.Context())
+			c := newDeadlineCtx(parent, time.Now().Add(time.Hour))
+			defer c.release()
+			done := c.Done()
+			cancel(errWhy)
+			<-done
+			if err := c.Err(); err != context.Canceled {
+				t.Fatalf("Err got %v, want %v", err, context.Canceled)
+			}
+			if cause := context.Cause(c); cause != errWhy {
+				t.Fatalf("Cause got %v, want %v", cause, errWhy)
+			}
+		})
+	})
+	t.Run("children of it end with it", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c := newDeadlineCtx(t.Context(), time.Now().Add(time.Second))
+			defer c.release()
+			child, cancel := context.WithCancel(c)
+			defer cancel()
+			<-child.Done()
+			if err := child.Err(); err != context.DeadlineExceeded {
+				t.Fatalf("child Err got %v, want %v", err, context.DeadlineExceeded)
+			}
+			if cause := context.Cause(child); cause != context.DeadlineExceeded {
+				t.Fatalf("child Cause got %v, want %v", cause, context.DeadlineExceeded)
+			}
+		})
+	})
+	t.Run("release cancels and is idempotent", func(t *testing.T) {
+		c := newDeadlineCtx(context.Background(), time.Now().Add(time.Hour))
+		done := c.Done()
+		c.release()
+		c.release()
+		<-done
+		if err := c.Err(); err != context.Canceled {
+			t.Fatalf("Err got %v, want %v", err, context.Canceled)
+		}
+	})
+	t.Run("concurrent Done, Err and release", func(t *testing.T) {
+		for range 100 {
+			c := newDeadlineCtx(context.Background(), time.Now().Add(time.Millisecond))
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					<-c.Done()
+					if c.Err() == nil {
+						t.Error("Err nil after Done closed")
+					}
+				})
+			}
+			wg.Go(func() { _ = c.Err() })
+			wg.Wait()
+			c.release()
+		}
+	})
+}
