@@ -7,26 +7,34 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/paved-road/paved/compliance"
+	"github.com/paved-road/paved/transport/httptransport"
 )
 
 // publicHandler is the public server's handler: the mux (or the handler set with
-// SetHandler) behind the request body limit.
-func (s *Service) publicHandler() http.Handler {
+// SetHandler) inside Paved's standard middleware stack.
+func (s *Service) publicHandler() (http.Handler, error) {
 	h := s.handler
 	if h == nil {
 		h = s.mux
 	}
-	return http.MaxBytesHandler(h, s.cfg.HTTPMaxBodyBytes)
+	return httptransport.Stack(h, httptransport.StackOptions{
+		Logger:         s.logger,
+		TracerProvider: s.tracer,
+		Propagator:     s.propagator,
+		Registerer:     s.registry,
+		AccessLog:      httptransport.AccessLogOptions{SampleRate: s.cfg.AccessLogSample},
+		MaxBodyBytes:   s.cfg.HTTPMaxBodyBytes,
+		MaxConcurrent:  s.cfg.HTTPMaxConcurrent,
+	})
 }
 
 // adminHandler serves the admin endpoints. Handlers added with AdminHandle are on the
 // same mux.
 func (s *Service) adminHandler() http.Handler {
 	m := s.adminMux
-	m.HandleFunc("GET /livez", s.probe(func(st int32) bool { return st != stateStopped }))
-	m.HandleFunc("GET /readyz", s.probe(func(st int32) bool { return st == stateReady }))
-	m.HandleFunc("GET /startupz", s.probe(func(st int32) bool { return st != stateStarting }))
-	m.HandleFunc("GET /healthz", s.probe(func(st int32) bool { return st == stateReady }))
+	s.health.Mount(m)
 	m.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
 		EnableOpenMetrics: true,
 		Registry:          s.registry,
@@ -34,6 +42,7 @@ func (s *Service) adminHandler() http.Handler {
 	}))
 	m.HandleFunc("GET /info", s.serveInfo)
 	m.HandleFunc("GET /config", s.serveConfig)
+	m.Handle("/compliance", compliance.NewHandler(s.ComplianceReport))
 	if s.cfg.PprofEnabled {
 		m.HandleFunc("/debug/pprof/", pprof.Index)
 		m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -47,20 +56,6 @@ func (s *Service) adminHandler() http.Handler {
 type promLogger struct{ s *Service }
 
 func (l promLogger) Println(v ...any) { l.s.logger.Error("metrics", "error", v) }
-
-// probe answers 200 "ok" while pass holds for the current state, else 503.
-func (s *Service) probe(pass func(int32) bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		if pass(s.state.Load()) {
-			_, _ = w.Write([]byte("ok\n"))
-			return
-		}
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte(stateNames[s.state.Load()] + "\n"))
-	}
-}
 
 func (s *Service) serveInfo(w http.ResponseWriter, r *http.Request) {
 	doc := infoDoc{

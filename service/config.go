@@ -87,6 +87,11 @@ type Config struct {
 	// HTTPMaxBodyBytes bounds the size of request bodies on the public server.
 	HTTPMaxBodyBytes int64 `env:"HTTP_MAX_BODY_BYTES" envDefault:"1048576" desc:"Largest request body accepted on the public server, in bytes."`
 
+	// HTTPMaxConcurrent bounds requests served at once on the public server; 0 means no limit.
+	HTTPMaxConcurrent int `env:"HTTP_MAX_CONCURRENT" envDefault:"0" desc:"Most requests served at once on the public server; the rest get 503 with Retry-After. 0 means no limit."`
+	// AccessLogSample is the share of successful requests written to the access log.
+	AccessLogSample float64 `env:"ACCESS_LOG_SAMPLE" envDefault:"0" desc:"Share of successful requests written to the access log, 0 to 1; 5xx answers are always logged."`
+
 	// Registry is the service registry backend: catalog, etcd, consul or none. Empty
 	// means catalog when CatalogURL is set and none otherwise.
 	Registry string `env:"REGISTRY" desc:"Registry backend: catalog, etcd, consul or none; empty means catalog when CATALOG_URL is set, else none."`
@@ -103,6 +108,13 @@ type Config struct {
 	PprofEnabled bool `env:"PPROF_ENABLED" envDefault:"false" desc:"Serve /debug/pprof/ on the admin address."`
 	// ComplianceMode is report (evaluate and log), enforce (refuse to start when a required rule fails) or off.
 	ComplianceMode string `env:"COMPLIANCE_MODE" envDefault:"report" desc:"report: evaluate and log; enforce: refuse to start when a required rule fails; off."`
+
+	// Tracing is the tracing configuration read from the standard OTEL_* variables by
+	// [Load]; see telemetry.TracingConfigFromEnv. When Load did not fill it, [New] reads
+	// the process environment.
+	Tracing telemetry.TracingConfig `env:"-"`
+	// tracingLoaded records that Load filled Tracing.
+	tracingLoaded bool
 }
 
 // Base returns c itself. Through embedding it lets [Main] and [Load] find the service
@@ -149,16 +161,22 @@ func (c *Config) validate(p *problems) {
 	p.nonNegative("HTTP_READ_TIMEOUT", c.HTTPReadTimeout)
 	p.nonNegative("HTTP_WRITE_TIMEOUT", c.HTTPWriteTimeout)
 	p.nonNegative("HTTP_IDLE_TIMEOUT", c.HTTPIdleTimeout)
-	if c.HTTPMaxHeaderBytes < 1024 {
+	if c.HTTPMaxHeaderBytes < 1024 && !p.skip("HTTP_MAX_HEADER_BYTES") {
 		p.add("HTTP_MAX_HEADER_BYTES", strconv.Itoa(c.HTTPMaxHeaderBytes), "must be at least 1024")
 	}
-	if c.HTTPMaxBodyBytes < 1 {
+	if c.HTTPMaxBodyBytes < 1 && !p.skip("HTTP_MAX_BODY_BYTES") {
 		p.add("HTTP_MAX_BODY_BYTES", strconv.FormatInt(c.HTTPMaxBodyBytes, 10), "must be at least 1")
+	}
+	if c.HTTPMaxConcurrent < 0 && !p.skip("HTTP_MAX_CONCURRENT") {
+		p.add("HTTP_MAX_CONCURRENT", strconv.Itoa(c.HTTPMaxConcurrent), "must be 0 (no limit) or more")
+	}
+	if c.AccessLogSample < 0 || c.AccessLogSample > 1 {
+		p.add("ACCESS_LOG_SAMPLE", strconv.FormatFloat(c.AccessLogSample, 'g', -1, 64), "must be a number from 0 to 1")
 	}
 	if c.Registry != "" {
 		p.enum("REGISTRY", c.Registry, RegistryCatalog, RegistryEtcd, RegistryConsul, RegistryNone)
 	}
-	if c.RegistryTTL < 3*time.Second {
+	if c.RegistryTTL < 3*time.Second && !p.skip("REGISTRY_TTL") {
 		p.add("REGISTRY_TTL", c.RegistryTTL.String(), "must be at least 3s (heartbeats go every third of it)")
 	}
 	if c.CatalogURL != "" {
@@ -189,16 +207,35 @@ func (c *Config) validate(p *problems) {
 type problems struct {
 	list   []Problem
 	secret func(key string) bool
+	// unparsed holds the variables whose value could not be parsed: their zero value
+	// is not checked again.
+	unparsed map[string]bool
 }
 
 func (p *problems) add(key, value, msg string) {
-	if p.secret != nil && p.secret(key) {
+	if p.secret != nil && p.secret(key) && value != "" {
 		value = redacted
 	}
 	p.list = append(p.list, Problem{Var: key, Value: value, Msg: msg})
 }
 
+// addUnparsed reports a value that could not be parsed, and remembers it so that
+// validation does not report the field's zero value as well.
+func (p *problems) addUnparsed(key, value, msg string) {
+	if p.unparsed == nil {
+		p.unparsed = map[string]bool{}
+	}
+	p.unparsed[key] = true
+	p.add(key, value, msg)
+}
+
+// skip reports whether key's value could not be parsed.
+func (p *problems) skip(key string) bool { return p.unparsed[key] }
+
 func (p *problems) enum(key, value string, valid ...string) {
+	if p.skip(key) {
+		return
+	}
 	for _, v := range valid {
 		if value == v {
 			return
@@ -236,12 +273,18 @@ func (p *problems) url(key, value string) {
 }
 
 func (p *problems) positive(key string, d time.Duration) {
+	if p.skip(key) {
+		return
+	}
 	if d <= 0 {
 		p.add(key, d.String(), "must be a positive duration such as 500ms, 30s or 2m")
 	}
 }
 
 func (p *problems) nonNegative(key string, d time.Duration) {
+	if p.skip(key) {
+		return
+	}
 	if d < 0 {
 		p.add(key, d.String(), "must be zero or a positive duration such as 500ms, 30s or 2m")
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/paved-road/paved/telemetry"
 )
 
 // redacted replaces every secret value that would otherwise be shown.
@@ -117,13 +119,17 @@ func Load[T any](opts ...LoadOption) (T, error) {
 	if err != nil {
 		addEnvErrors(p, err, fields, o.environ)
 	}
+	lookup := func(k string) (string, bool) { v, ok := o.environ[k]; return v, ok }
 	if b, ok := any(&cfg).(interface{ Base() *Config }); ok {
-		b.Base().validate(p)
+		base := b.Base()
+		base.validate(p)
+		tc, err := telemetry.TracingConfigFromEnv(lookup)
+		addErrors(p, err)
+		base.Tracing, base.tracingLoaded = tc, true
 	}
 	if v, ok := any(&cfg).(Validator); ok {
 		addErrors(p, v.Validate())
 	}
-	lookup := func(k string) (string, bool) { v, ok := o.environ[k]; return v, ok }
 	for _, f := range o.extra {
 		addErrors(p, f(lookup))
 	}
@@ -156,6 +162,11 @@ func addErrors(p *problems, err error) {
 		}
 		return
 	}
+	var te *telemetry.ConfigError
+	if errors.As(err, &te) {
+		p.add(te.Variable, te.Value, "must be "+te.Valid)
+		return
+	}
 	p.list = append(p.list, Problem{Var: "config", Msg: err.Error()})
 }
 
@@ -186,7 +197,7 @@ func addEnvErrors(p *problems, err error, fields []Field, environ map[string]str
 			}
 			for _, k := range keys {
 				if v, ok := environ[k]; ok {
-					p.add(k, truncate(v), "is not a valid "+describeType(parse.Type))
+					p.addUnparsed(k, truncate(v), "is not a valid "+describeType(parse.Type))
 				}
 			}
 		default:

@@ -87,7 +87,11 @@ func run[C any, PC interface {
 		case <-done:
 		}
 	}()
-	return exitCode(s.Run(ctx))
+	err = s.Run(ctx)
+	if isComplianceError(err) {
+		fmt.Fprintln(stderr, err)
+	}
+	return exitCode(err)
 }
 
 // exitCode maps Run's error to an exit code.
@@ -96,7 +100,7 @@ func exitCode(err error) int {
 		return ExitOK
 	}
 	var ce *ConfigError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) || isComplianceError(err) {
 		return ExitConfig
 	}
 	return ExitFailure

@@ -44,6 +44,10 @@ func (s *Service) Run(ctx context.Context) error {
 	admin := s.newHTTPServer(s.adminHandler(), "admin")
 	adminDone := make(chan error, 1)
 	go func() { adminDone <- admin.Serve(adminLn) }()
+	// Periodic health checks run from here to the very end.
+	healthCtx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
+	healthDone := make(chan error, 1)
+	go func() { healthDone <- s.health.Run(healthCtx) }()
 
 	stopAdmin := func(ctx context.Context) error {
 		err := admin.Shutdown(ctx)
@@ -51,13 +55,16 @@ func (s *Service) Run(ctx context.Context) error {
 			err = errors.Join(err, admin.Close())
 		}
 		<-adminDone
-		return err
+		stopHealth()
+		<-healthDone
+		return errors.Join(err, s.health.Close())
 	}
 
 	// 2. Start hooks, in order, under the start timeout.
 	started, err := s.runStartHooks(ctx)
 	if err != nil {
 		s.state.Store(stateStopping)
+		s.health.Shutdown()
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 		defer cancel()
 		err = errors.Join(err, s.runStopHooks(stopCtx, started), s.flush(stopCtx), stopAdmin(stopCtx))
@@ -66,7 +73,14 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 
 	// 3. Public servers: bind every listener before serving any.
-	servers := []namedServer{{name: "http", addr: s.cfg.HTTPAddr, srv: httpServer{s.newHTTPServer(s.publicHandler(), "http")}}}
+	public, err := s.publicHandler()
+	if err != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+		defer cancel()
+		return errors.Join(fmt.Errorf("service: http middleware: %w", err),
+			s.runStopHooks(stopCtx, started), s.flush(stopCtx), stopAdmin(stopCtx))
+	}
+	servers := []namedServer{{name: "http", addr: s.cfg.HTTPAddr, srv: httpServer{s.newHTTPServer(public, "http")}}}
 	servers = append(servers, s.servers...)
 	listeners := make([]net.Listener, 0, len(servers))
 	for _, sv := range servers {
@@ -85,6 +99,17 @@ func (s *Service) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.httpAddr = listeners[0].Addr()
 	s.mu.Unlock()
+
+	// Compliance, before any traffic: an enforced failure never becomes ready.
+	if _, err := s.evaluateCompliance(ctx); err != nil {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+		s.logger.Error("refusing to start: required compliance rules fail", "mode", s.cfg.ComplianceMode)
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+		defer cancel()
+		return errors.Join(err, s.runStopHooks(stopCtx, started), s.flush(stopCtx), stopAdmin(stopCtx))
+	}
 
 	type exit struct {
 		name string
@@ -115,6 +140,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 	// 4. Ready.
 	s.state.Store(stateReady)
+	s.health.MarkStarted()
 	close(s.readyCh)
 	log.Info("service ready", "http_addr", s.HTTPAddr().String(), "admin_addr", s.AdminAddr().String(),
 		"startup", time.Since(s.startTime).Round(time.Millisecond).String())
@@ -144,6 +170,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 	// 6. Stop: readiness fails at once, then drain while still serving.
 	s.state.Store(stateStopping)
+	s.health.Shutdown()
 	if d := s.cfg.DrainDelay; d > 0 {
 		log.Info("draining", "drain_delay", d.String())
 		time.Sleep(d)
@@ -231,10 +258,19 @@ func (s *Service) runStopHooks(ctx context.Context, n int) error {
 	return errors.Join(errs...)
 }
 
+// Close releases what [New] built (the tracer provider's exporter goroutines) for a
+// service that is never run. Run does it itself; Close after Run does nothing.
+func (s *Service) Close(ctx context.Context) error {
+	if s.ran.Load() {
+		return nil
+	}
+	return s.flush(ctx)
+}
+
 // flush flushes and shuts down the telemetry the service owns.
 func (s *Service) flush(ctx context.Context) error {
-	if sd, ok := s.tracer.(interface{ Shutdown(context.Context) error }); ok && s.ownsTracer {
-		if err := sd.Shutdown(ctx); err != nil {
+	if s.tracing != nil && s.ownsTracer {
+		if err := s.tracing.Shutdown(ctx); err != nil {
 			return fmt.Errorf("service: flushing traces: %w", err)
 		}
 	}

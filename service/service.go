@@ -17,9 +17,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/paved-road/paved/compliance"
+	"github.com/paved-road/paved/health"
+	"github.com/paved-road/paved/resilience"
 	"github.com/paved-road/paved/telemetry"
 )
 
@@ -43,6 +46,8 @@ type Service struct {
 	registry   *prometheus.Registry
 	tracer     trace.TracerProvider
 	ownsTracer bool
+	tracing    *telemetry.Tracing
+	propagator propagation.TextMapPropagator
 	mux        *http.ServeMux
 	handler    http.Handler
 	adminMux   *http.ServeMux
@@ -62,6 +67,14 @@ type Service struct {
 	httpAddr  net.Addr
 	adminAddr net.Addr
 	extra     map[string]func() any
+	factFuncs []FactsFunc
+	report    compliance.Report
+	hasReport bool
+
+	rules compliance.RuleSet
+
+	health     *health.Registry
+	resilience *resilience.Set
 }
 
 // Lifecycle states reported by /info.
@@ -123,6 +136,11 @@ func WithConfig(full any) Option {
 	return func(s *Service) { s.full = full }
 }
 
+// WithRules makes the service evaluate set instead of compliance.DefaultRuleSet().
+func WithRules(set compliance.RuleSet) Option {
+	return func(s *Service) { s.rules = set }
+}
+
 // WithTracerProvider makes the service use tp instead of the provider it would build
 // from the OTEL_* variables.
 func WithTracerProvider(tp trace.TracerProvider) Option {
@@ -146,6 +164,7 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		readyCh:   make(chan struct{}),
 		logOutput: os.Stderr,
 		extra:     map[string]func() any{},
+		rules:     compliance.DefaultRuleSet(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -186,8 +205,47 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		Service: info.Name, Version: info.Version, Revision: s.build.Revision, GoVersion: s.build.GoVersion,
 	})
 	if s.tracer == nil {
-		s.tracer = noop.NewTracerProvider()
+		if !cfg.tracingLoaded {
+			tc, err := telemetry.TracingConfigFromEnv(os.LookupEnv)
+			if err != nil {
+				tp := &problems{secret: IsSecretName}
+				addErrors(tp, err)
+				return nil, &ConfigError{Problems: tp.list}
+			}
+			cfg.Tracing, cfg.tracingLoaded = tc, true
+		}
+		tr, err := telemetry.NewTracing(context.Background(), cfg.Tracing, telemetry.ResourceInfo{
+			ServiceName: info.Name, Version: info.Version, Namespace: info.Namespace,
+			InstanceID: s.instanceID, Environment: cfg.Env,
+		}, telemetry.WithTracingLogger(s.logger))
+		if err != nil {
+			return nil, fmt.Errorf("service: tracing: %w", err)
+		}
+		s.tracing = tr
+		s.tracer = tr.TracerProvider()
+		s.propagator = tr.Propagator()
+		s.ownsTracer = true
 	}
+	if s.propagator == nil {
+		s.propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	}
+	hr, err := health.New(health.Options{
+		Logger: s.logger, Registerer: s.registry, ServiceID: s.instanceID, Version: info.Version,
+	})
+	if err != nil {
+		_ = s.flush(context.Background())
+		return nil, fmt.Errorf("service: health: %w", err)
+	}
+	s.health = hr
+	s.resilience = &resilience.Set{}
+	if err := hr.Register(health.Check{
+		Name: "breakers", Kinds: health.Readiness, NonCritical: true, Check: s.resilience.Check,
+	}); err != nil {
+		_ = s.flush(context.Background())
+		return nil, fmt.Errorf("service: health: %w", err)
+	}
+	s.SetInfo("breakers", func() any { return s.resilience.Status() })
+	s.AddFacts(s.healthFacts)
 	return s, nil
 }
 
@@ -221,8 +279,40 @@ func (s *Service) Registerer() prometheus.Registerer { return s.registry }
 // Gatherer returns the service's registry for reading metrics back.
 func (s *Service) Gatherer() prometheus.Gatherer { return s.registry }
 
-// TracerProvider returns the service's tracer provider.
+// TracerProvider returns the service's tracer provider: built from the OTEL_*
+// variables (a no-op provider when no exporter is configured) unless given with
+// [WithTracerProvider]. It is never set as the global provider behind your back; call
+// otel.SetTracerProvider yourself if a library needs the global one.
 func (s *Service) TracerProvider() trace.TracerProvider { return s.tracer }
+
+// Propagator returns the service's trace context propagator (W3C tracecontext and
+// baggage unless OTEL_PROPAGATORS says otherwise).
+func (s *Service) Propagator() propagation.TextMapPropagator { return s.propagator }
+
+// TracingExporter names the configured span exporter ("none", "otlp", "console"), for
+// the compliance facts.
+func (s *Service) TracingExporter() string {
+	if s.tracing == nil {
+		return "external"
+	}
+	return s.tracing.Exporter()
+}
+
+// Health returns the service's health registry: register the checks /readyz, /livez and
+// /startupz run. Readiness and startup fail until the start hooks are done and from the
+// first moment of the stop; a non-critical check only warns.
+func (s *Service) Health() *health.Registry { return s.health }
+
+// Policy builds the resilience policy for calls to the named dependency, with the
+// service's metrics registry and logger; its breaker shows in /info, warns on /readyz
+// when open, and counts for the compliance rules on dependencies.
+func (s *Service) Policy(dependency string, cfg resilience.PolicyConfig, opts ...resilience.Option) (*resilience.Policy, error) {
+	opts = append([]resilience.Option{resilience.WithRegisterer(s.registry), resilience.WithLogger(s.logger)}, opts...)
+	return s.resilience.NewPolicy(dependency, cfg, opts...)
+}
+
+// Policies returns the service's set of resilience policies.
+func (s *Service) Policies() *resilience.Set { return s.resilience }
 
 // Handle registers a public HTTP handler on the service's ServeMux, with Go's routing
 // patterns ("GET /orders/{id}").

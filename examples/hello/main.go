@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/paved-road/paved/health"
+	"github.com/paved-road/paved/health/checks"
 	"github.com/paved-road/paved/service"
 )
 
@@ -29,6 +31,14 @@ var info = service.Info{
 
 func main() {
 	service.Main(info, func(s *service.Service, cfg *Config) error {
+		// Ready while not swamped: hello has no dependencies to wait for.
+		busy, err := checks.Goroutines(10_000)
+		if err != nil {
+			return err
+		}
+		if err := s.Health().Register(health.Check{Name: "goroutines", Check: busy}); err != nil {
+			return err
+		}
 		s.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
 			name := r.URL.Query().Get("name")
 			if name == "" {

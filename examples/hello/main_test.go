@@ -63,6 +63,14 @@ func TestBuiltBinary(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &info); err != nil || info.Version != "1.4.2" || info.Name != "hello" || info.Owner == "" {
 		t.Errorf("/info: got %+v (%v), want hello 1.4.2 with an owner", info, err)
 	}
+	var rep struct {
+		Compliant bool
+		Score     int
+	}
+	_, body = get("http://" + adminAddr + "/compliance?format=json")
+	if err := json.Unmarshal([]byte(body), &rep); err != nil || !rep.Compliant || rep.Score != 100 {
+		t.Errorf("/compliance: got %+v (%v), want compliant with score 100:\n%s", rep, err, body)
+	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

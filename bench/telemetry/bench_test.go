@@ -1,0 +1,87 @@
+package telemetrybench
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/paved-road/paved/telemetry"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// discardWriter is a minimal ResponseWriter so the benchmark measures the middleware,
+// not a recorder.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+func newMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	return mux
+}
+
+// provider returns a tracer provider with the given sampler and a batch span processor
+// in front of the SDK's no-op exporter, as a service exporting over OTLP has (minus the
+// network, which runs off the request path).
+func provider(b *testing.B, s sdktrace.Sampler) trace.TracerProvider {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(s), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp
+}
+
+func run(b *testing.B, h http.Handler) {
+	req := httptest.NewRequest("GET", "/items/42", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		h.ServeHTTP(w, req)
+	}
+}
+
+// BenchmarkHTTPServer compares, in one run, the per-request cost of a routed handler
+// with no middleware, with telemetry.HTTPServerMiddleware (tracing only, metrics only,
+// both) and with otelhttp.NewHandler, at sampler off, 10 % and 100 %.
+func BenchmarkHTTPServer(b *testing.B) {
+	samplers := []struct {
+		name string
+		s    sdktrace.Sampler
+	}{
+		{"off", sdktrace.NeverSample()},
+		{"10pct", sdktrace.TraceIDRatioBased(0.1)},
+		{"100pct", sdktrace.AlwaysSample()},
+	}
+	b.Run("none", func(b *testing.B) { run(b, newMux()) })
+	b.Run("paved/noexporter", func(b *testing.B) {
+		run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: noop.NewTracerProvider()})(newMux()))
+	})
+	b.Run("paved/metrics-only", func(b *testing.B) {
+		m, _ := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
+		run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{Metrics: m})(newMux()))
+	})
+	for _, s := range samplers {
+		b.Run("paved/tracing/"+s.name, func(b *testing.B) {
+			run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: provider(b, s.s)})(newMux()))
+		})
+		b.Run("paved/tracing+metrics/"+s.name, func(b *testing.B) {
+			m, _ := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
+			run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: provider(b, s.s), Metrics: m})(newMux()))
+		})
+		b.Run("otelhttp/"+s.name, func(b *testing.B) {
+			run(b, otelhttp.NewHandler(newMux(), "server",
+				otelhttp.WithTracerProvider(provider(b, s.s)),
+				otelhttp.WithMeterProvider(metricnoop.NewMeterProvider())))
+		})
+	}
+}

@@ -1,0 +1,347 @@
+package health_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/paved-road/paved/health"
+)
+
+func TestSingleFlightAndCache(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		reg, _ := health.New(health.Options{})
+		defer reg.Close()
+		must(t, reg.Register(health.Check{Name: "db", CacheTTL: 2 * time.Second, Check: func(ctx context.Context) error {
+			calls.Add(1)
+			time.Sleep(100 * time.Millisecond)
+			return nil
+		}}))
+		reg.MarkStarted()
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				rep, _ := reg.Evaluate(context.Background(), health.Readiness)
+				if rep.Status != health.StatusPass {
+					t.Errorf("got %s, want pass", rep.Status)
+				}
+			})
+		}
+		wg.Wait()
+		if n := calls.Load(); n != 1 {
+			t.Errorf("calls after 50 concurrent probes: got %d, want 1", n)
+		}
+		time.Sleep(1500 * time.Millisecond) // within the 2 s cache
+		reg.Evaluate(context.Background(), health.Readiness)
+		if n := calls.Load(); n != 1 {
+			t.Errorf("calls within the cache period: got %d, want 1", n)
+		}
+		time.Sleep(time.Second) // cache expired
+		reg.Evaluate(context.Background(), health.Readiness)
+		if n := calls.Load(); n != 2 {
+			t.Errorf("calls after the cache period: got %d, want 2", n)
+		}
+	})
+}
+
+func TestProbeContextEndsWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg, _ := health.New(health.Options{})
+		defer reg.Close()
+		must(t, reg.Register(health.Check{Name: "slow", Timeout: 10 * time.Second, Check: func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}}))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		rep, _ := reg.Evaluate(ctx, health.Readiness)
+		if d := time.Since(start); d != time.Second {
+			t.Errorf("probe took %v, want 1s (its own deadline)", d)
+		}
+		if c := rep.Checks[len(rep.Checks)-1]; c.Status != health.StatusFail {
+			t.Errorf("got %s, want fail", c.Status)
+		}
+	})
+}
+
+func TestPeriodicChecks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		var failing atomic.Bool
+		reg, _ := health.New(health.Options{})
+		must(t, reg.Register(health.Check{Name: "bg", Period: 10 * time.Second, Check: func(ctx context.Context) error {
+			calls.Add(1)
+			if failing.Load() {
+				return errors.New("down")
+			}
+			return nil
+		}}))
+		reg.MarkStarted()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- reg.Run(ctx) }()
+		synctest.Wait()
+		if n := calls.Load(); n != 1 {
+			t.Errorf("calls at start: got %d, want 1", n)
+		}
+		if err := reg.Run(ctx); !errors.Is(err, health.ErrRunning) {
+			t.Errorf("second Run: got %v, want %v", err, health.ErrRunning)
+		}
+		for range 100 { // probes read the last result
+			reg.Evaluate(context.Background(), health.Readiness)
+		}
+		time.Sleep(35 * time.Second)
+		synctest.Wait()
+		if n := calls.Load(); n != 4 { // t=0,10,20,30
+			t.Errorf("calls after 35s: got %d, want 4", n)
+		}
+		failing.Store(true)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if st := reg.Status(health.Readiness); st != health.StatusFail {
+			t.Errorf("status after a failing run: got %s, want fail", st)
+		}
+		// A periodic check registered while Run runs is picked up.
+		var late atomic.Int32
+		must(t, reg.Register(health.Check{Name: "late", Period: time.Minute, Check: func(context.Context) error { late.Add(1); return nil }}))
+		synctest.Wait()
+		if n := late.Load(); n != 1 {
+			t.Errorf("late check calls: got %d, want 1", n)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: got %v, want nil", err)
+		}
+		reg.Close()
+		if err := reg.Run(context.Background()); !errors.Is(err, health.ErrRunning) {
+			t.Errorf("Run after Close: got %v, want %v", err, health.ErrRunning)
+		}
+	})
+}
+
+func TestCloseCancelsChecks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg, _ := health.New(health.Options{})
+		var cancelled atomic.Bool
+		must(t, reg.Register(health.Check{Name: "slow", Timeout: time.Hour, Check: func(ctx context.Context) error {
+			<-ctx.Done()
+			cancelled.Store(true)
+			return ctx.Err()
+		}}))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		reg.Evaluate(ctx, health.Readiness) // leaves the run in flight
+		reg.Close()
+		if !cancelled.Load() {
+			t.Errorf("got the check still running after Close, want it cancelled and waited for")
+		}
+		var calls atomic.Int32
+		must(t, reg.Register(health.Check{Name: "after", Check: func(context.Context) error { calls.Add(1); return nil }}))
+		reg.Evaluate(context.Background(), health.Readiness)
+		if n := calls.Load(); n != 0 {
+			t.Errorf("calls after Close: got %d, want 0", n)
+		}
+	})
+}
+
+func TestWatchLatestOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var failing atomic.Bool
+		reg, _ := health.New(health.Options{})
+		defer reg.Close()
+		must(t, reg.Register(health.Check{Name: "bg", Period: time.Second, Check: func(context.Context) error {
+			if failing.Load() {
+				return errors.New("down")
+			}
+			return nil
+		}}))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ch := reg.Watch(ctx, health.Readiness)
+		one, err := reg.WatchCheck(ctx, health.Readiness, "bg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.WatchCheck(ctx, health.Liveness, "bg"); !errors.Is(err, health.ErrUnknownCheck) {
+			t.Errorf("got %v, want %v", err, health.ErrUnknownCheck)
+		}
+		if got := <-ch; got != health.StatusFail {
+			t.Errorf("initial: got %s, want fail (not started, not run)", got)
+		}
+		if got := <-one; got != health.StatusFail {
+			t.Errorf("initial check: got %s, want fail (not run)", got)
+		}
+		done := make(chan error, 1)
+		go func() { done <- reg.Run(ctx) }()
+		synctest.Wait()
+		if got := <-one; got != health.StatusPass {
+			t.Errorf("check after first run: got %s, want pass", got)
+		}
+		reg.MarkStarted()
+		if got := <-ch; got != health.StatusPass {
+			t.Errorf("after MarkStarted: got %s, want pass", got)
+		}
+		// Several flips without reading: only the latest is delivered.
+		reg.Shutdown()
+		reg.Resume()
+		failing.Store(true)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := <-ch; got != health.StatusFail {
+			t.Errorf("after flips: got %s, want fail", got)
+		}
+		select {
+		case st := <-ch:
+			t.Errorf("got a stale extra value %s, want none", st)
+		default:
+		}
+		cancel()
+		<-done
+		if _, open := <-ch; open {
+			t.Errorf("got the channel open after ctx ended, want closed")
+		}
+	})
+}
+
+// recordingHandler counts log records by message.
+type recordingHandler struct {
+	mu   sync.Mutex
+	msgs map[string]int
+}
+
+func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.msgs[r.Message]++
+	return nil
+}
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
+func (h *recordingHandler) count(msg string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.msgs[msg]
+}
+
+func TestStateChangesLoggedOnceAndMetrics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		logs := &recordingHandler{msgs: map[string]int{}}
+		promReg := prometheus.NewPedanticRegistry()
+		reg, err := health.New(health.Options{Logger: slog.New(logs), Registerer: promReg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer reg.Close()
+		var failing atomic.Bool
+		must(t, reg.Register(health.Check{Name: "db", Kinds: health.Readiness | health.Startup, CacheTTL: time.Second, Check: func(context.Context) error {
+			if failing.Load() {
+				return errors.New("connection refused")
+			}
+			return nil
+		}}))
+		status := func(kind string) float64 {
+			return promStatus(t, promReg, "db", kind)
+		}
+		probeN := func(n int) {
+			for range n {
+				reg.Evaluate(context.Background(), health.Readiness)
+				time.Sleep(1100 * time.Millisecond) // past the cache: every probe runs the check
+			}
+		}
+		probeN(5)
+		if s, u := status("readiness"), status("startup"); s != 1 || u != 1 {
+			t.Errorf("status while passing: got %v %v, want 1 1", s, u)
+		}
+		failing.Store(true)
+		probeN(5)
+		if s := status("readiness"); s != 0 {
+			t.Errorf("status while failing: got %v, want 0", s)
+		}
+		failing.Store(false)
+		probeN(5)
+		if n := logs.count("health: check failing"); n != 1 {
+			t.Errorf("failing logs over 5 failed runs: got %d, want 1", n)
+		}
+		if n := logs.count("health: check recovered"); n != 1 {
+			t.Errorf("recovered logs: got %d, want 1", n)
+		}
+		if n := testutil.CollectAndCount(promReg, "paved_health_check_duration_seconds"); n != 1 {
+			t.Errorf("duration series: got %d, want 1", n)
+		}
+		if _, err := promReg.Gather(); err != nil { // the pedantic registry checks consistency
+			t.Errorf("gather: %v", err)
+		}
+		// A second registry on the same Registerer reuses the collectors.
+		if _, err := health.New(health.Options{Registerer: promReg}); err != nil {
+			t.Errorf("second New on the same registerer: got %v, want nil", err)
+		}
+	})
+}
+
+// promStatus returns the value of paved_health_check_status{check,kind}.
+func promStatus(t *testing.T, g prometheus.Gatherer, check, kind string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "paved_health_check_status" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["check"] == check && labels["kind"] == kind {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no paved_health_check_status{check=%q,kind=%q}", check, kind)
+	return 0
+}
+
+// TestStopIsNotAFailure: a periodic run cut short by Run's end is not recorded as the
+// check failing.
+func TestStopIsNotAFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		logs := &recordingHandler{msgs: map[string]int{}}
+		reg, _ := health.New(health.Options{Logger: slog.New(logs)})
+		defer reg.Close()
+		var calls atomic.Int32
+		must(t, reg.Register(health.Check{Name: "bg", Period: time.Minute, Timeout: 30 * time.Second, Check: func(ctx context.Context) error {
+			if calls.Add(1) == 1 {
+				return nil
+			}
+			<-ctx.Done() // the second run is still going when Run ends
+			return ctx.Err()
+		}}))
+		reg.MarkStarted()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- reg.Run(ctx) }()
+		time.Sleep(time.Minute + time.Second)
+		synctest.Wait()
+		cancel()
+		<-done
+		if st := reg.Status(health.Readiness); st != health.StatusPass {
+			t.Errorf("after Run ended mid-check: got %s, want pass (the last real result)", st)
+		}
+		if n := logs.count("health: check failing"); n != 0 {
+			t.Errorf("failing logs: got %d, want 0", n)
+		}
+	})
+}

@@ -1,0 +1,333 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+)
+
+func testMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.PathValue("id")) })
+	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
+	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) })
+	mux.HandleFunc("GET /stream", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := w.(http.Flusher); !ok {
+			http.Error(w, "no flusher", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "a")
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			panic(err)
+		}
+	})
+	return mux
+}
+
+type serverFixture struct {
+	rec     *tracetest.SpanRecorder
+	reg     *prometheus.Registry
+	metrics *HTTPServerMetrics
+	handler http.Handler
+}
+
+func newServerFixture(t *testing.T) *serverFixture {
+	t.Helper()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	reg := prometheus.NewRegistry()
+	m, err := NewHTTPServerMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tp, Metrics: m})(testMux())
+	return &serverFixture{rec: rec, reg: reg, metrics: m, handler: h}
+}
+
+func attrs(s sdktrace.ReadOnlySpan) map[string]string {
+	m := map[string]string{}
+	for _, kv := range s.Attributes() {
+		m[string(kv.Key)] = kv.Value.String()
+	}
+	return m
+}
+
+func TestHTTPServerMiddleware(t *testing.T) {
+	f := newServerFixture(t)
+	srv := httptest.NewServer(f.handler)
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+
+	tests := []struct {
+		method, path string
+		wantStatus   int
+		wantName     string
+		wantRoute    string
+		wantMethod   string
+		wantError    bool
+	}{
+		{"GET", "/items/42", 200, "GET /items/{id}", "/items/{id}", "GET", false},
+		{"POST", "/items", 201, "POST /items", "/items", "POST", false},
+		{"GET", "/fail", 500, "GET /fail", "/fail", "GET", true},
+		{"GET", "/stream", 200, "GET /stream", "/stream", "GET", false},
+		{"GET", "/nowhere", 404, "GET", RouteUnmatched, "GET", false},
+		{"BREW", "/items/1", 405, "HTTP", RouteUnmatched, MethodOther, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+			req.Header.Set("Traceparent", remoteTraceparent)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("got status %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			spans := f.rec.Ended()
+			s := spans[len(spans)-1]
+			if s.Name() != tt.wantName {
+				t.Errorf("got span name %q, want %q", s.Name(), tt.wantName)
+			}
+			if s.SpanKind() != trace.SpanKindServer {
+				t.Errorf("got kind %v, want server", s.SpanKind())
+			}
+			if got := s.Parent().SpanID().String(); got != "00f067aa0ba902b7" || !s.Parent().IsRemote() {
+				t.Errorf("got parent %s (remote %v), want the caller's span 00f067aa0ba902b7", got, s.Parent().IsRemote())
+			}
+			if got := s.SpanContext().TraceID().String(); got != "4bf92f3577b34da6a3ce929d0e0e4736" {
+				t.Errorf("got trace %s, want the caller's", got)
+			}
+			a := attrs(s)
+			if a["http.response.status_code"] != fmt.Sprint(tt.wantStatus) || a["http.request.method"] != tt.wantMethod {
+				t.Errorf("got attributes %v, want status %d method %s", a, tt.wantStatus, tt.wantMethod)
+			}
+			if tt.wantRoute != RouteUnmatched && a["http.route"] != tt.wantRoute {
+				t.Errorf("got http.route %q, want %q", a["http.route"], tt.wantRoute)
+			}
+			if got := s.Status().Code == codes.Error; got != tt.wantError {
+				t.Errorf("got error status %v, want %v", got, tt.wantError)
+			}
+			labels := map[string]string{"method": tt.wantMethod, "route": tt.wantRoute, "status_code": fmt.Sprint(tt.wantStatus)}
+			if got := histCount(t, f.reg, MetricHTTPServerDuration, labels); got != 1 {
+				t.Errorf("got %d observations for %v, want 1", got, labels)
+			}
+		})
+	}
+}
+
+// histCount returns the sample count of the histogram series name{labels} in g.
+func histCount(t *testing.T, g prometheus.Gatherer, name string, labels map[string]string) uint64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) != len(labels) {
+				continue
+			}
+			for _, lp := range m.GetLabel() {
+				if labels[lp.GetName()] != lp.GetValue() {
+					continue metrics
+				}
+			}
+			return m.GetHistogram().GetSampleCount()
+		}
+	}
+	return 0
+}
+
+func TestHTTPServerMiddlewarePanic(t *testing.T) {
+	f := newServerFixture(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(f.rec)), Metrics: f.metrics})(mux)
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Errorf("got recover() %v, want the handler's panic to go on up", r)
+			}
+		}()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/panic", nil))
+	}()
+	spans := f.rec.Ended()
+	if len(spans) != 1 || spans[0].Status().Code != codes.Error || spans[0].Name() != "GET /panic" {
+		t.Fatalf("got spans %v, want one ended error span named GET /panic", spans)
+	}
+	if got := histCount(t, f.reg, MetricHTTPServerDuration, map[string]string{"method": "GET", "route": "/panic", "status_code": "500"}); got != 1 {
+		t.Errorf("got %d observations, want 1 with status 500", got)
+	}
+}
+
+// TestHTTPServerExemplars proves that sampled requests leave their trace id as an
+// exemplar, served in OpenMetrics when the scraper asks for it, and only then.
+func TestHTTPServerExemplars(t *testing.T) {
+	f := newServerFixture(t)
+	req := httptest.NewRequest("GET", "/items/7", nil)
+	req.Header.Set("Traceparent", remoteTraceparent)
+	f.handler.ServeHTTP(httptest.NewRecorder(), req)
+
+	metricsSrv := httptest.NewServer(MetricsHandler(f.reg))
+	defer metricsSrv.Close()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	scrape := func(accept string) (string, string) {
+		req, _ := http.NewRequest("GET", metricsSrv.URL, nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Header.Get("Content-Type"), string(b)
+	}
+	traceID := "4bf92f3577b34da6a3ce929d0e0e4736"
+	ct, body := scrape("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
+	if !strings.HasPrefix(ct, "application/openmetrics-text") {
+		t.Errorf("got content type %q, want OpenMetrics", ct)
+	}
+	if !strings.Contains(body, `# {trace_id="`+traceID+`"}`) {
+		t.Errorf("got body without exemplar for trace %s:\n%s", traceID, grepLines(body, MetricHTTPServerDuration))
+	}
+	ct, body = scrape("")
+	if !strings.HasPrefix(ct, "text/plain") || strings.Contains(body, traceID) {
+		t.Errorf("got content type %q and exemplar present %v, want text format without exemplars", ct, strings.Contains(body, traceID))
+	}
+
+	// An unsampled request leaves no exemplar.
+	f2 := newServerFixture(t)
+	req = httptest.NewRequest("GET", "/items/7", nil)
+	req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
+	h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample()))), Metrics: f2.metrics})(testMux())
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	var sb strings.Builder
+	mfs, _ := f2.reg.Gather()
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, b := range m.GetHistogram().GetBucket() {
+				if b.GetExemplar() != nil {
+					sb.WriteString(b.GetExemplar().String())
+				}
+			}
+		}
+	}
+	if sb.Len() != 0 {
+		t.Errorf("got exemplars %s, want none for an unsampled request", sb.String())
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestHTTPServerCardinalityBounded sends 100,000 requests with random paths, methods and
+// headers and proves the series count stays within routes x methods x status codes.
+func TestHTTPServerCardinalityBounded(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	metrics, err := NewHTTPServerMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	handler := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tp, Metrics: metrics})(testMux())
+	rng := rand.New(rand.NewPCG(1, 2))
+	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
+	randStr := func(n int) string {
+		const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~%"
+		b := make([]byte, 1+rng.IntN(n))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	const n = 100_000
+	for range n {
+		method := methods[rng.IntN(len(methods))]
+		if rng.IntN(4) == 0 {
+			method = strings.ToUpper(randStr(8)) // invented methods
+		}
+		var path string
+		switch rng.IntN(3) {
+		case 0:
+			path = "/items/" + randStr(12)
+		case 1:
+			path = "/" + randStr(20) + "/" + randStr(5)
+		default:
+			path = "/items"
+		}
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Method = method
+		req.URL.Path = path
+		req.Header.Set("Traceparent", randStr(55))
+		req.Header.Set("X-"+randStr(6), randStr(10))
+		req.Header.Set("Baggage", randStr(30)+"="+randStr(5))
+		handler.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]map[string]bool{"method": {}, "route": {}, "status_code": {}}
+	series, observed := 0, uint64(0)
+	for _, mf := range mfs {
+		if mf.GetName() != MetricHTTPServerDuration {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			series++
+			observed += m.GetHistogram().GetSampleCount()
+			for _, lp := range m.GetLabel() {
+				values[lp.GetName()][lp.GetValue()] = true
+			}
+		}
+	}
+	if observed != n {
+		t.Errorf("got %d observations, want %d", observed, n)
+	}
+	routes := map[string]bool{"/items/{id}": true, "/items": true, "/fail": true, "/stream": true, RouteUnmatched: true}
+	for r := range values["route"] {
+		if !routes[r] {
+			t.Errorf("got route label %q, want only patterns or %q", r, RouteUnmatched)
+		}
+	}
+	for m := range values["method"] {
+		if NormalizeMethod(m) != m {
+			t.Errorf("got method label %q, want a standard method or %s", m, MethodOther)
+		}
+	}
+	bound := len(routes) * 10 * len(values["status_code"])
+	if series > bound || len(values["status_code"]) > 6 {
+		t.Errorf("got %d series and status codes %v, want at most %d", series, values["status_code"], bound)
+	}
+	t.Logf("%d requests -> %d series (methods %d, routes %d, status codes %v)", n, series, len(values["method"]), len(values["route"]), values["status_code"])
+}

@@ -1,0 +1,381 @@
+package telemetry
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+const remoteTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+func mustConfig(t *testing.T, env map[string]string) TracingConfig {
+	t.Helper()
+	c, err := TracingConfigFromEnv(envOf(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newRecorded(t *testing.T, env map[string]string, res ResourceInfo) (*Tracing, *tracetest.SpanRecorder) {
+	t.Helper()
+	rec := tracetest.NewSpanRecorder()
+	tr, err := NewTracing(context.Background(), mustConfig(t, env), res, WithSpanProcessor(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+	return tr, rec
+}
+
+func TestNewTracingResourcePrecedence(t *testing.T) {
+	env := map[string]string{
+		"OTEL_RESOURCE_ATTRIBUTES": "service.name=from-attrs,team=payments,deployment.environment.name=staging,service.version=0.0.0",
+		"OTEL_SERVICE_NAME":        "from-otel-service-name",
+	}
+	tests := []struct {
+		name string
+		res  ResourceInfo
+		want map[string]string
+	}{
+		{"code wins over variables", ResourceInfo{ServiceName: "orders", Version: "1.2.3", Namespace: "shop", InstanceID: "orders-1"},
+			map[string]string{"service.name": "orders", "service.version": "1.2.3", "service.namespace": "shop",
+				"service.instance.id": "orders-1", "deployment.environment.name": "staging", "team": "payments", "telemetry.sdk.language": "go"}},
+		{"OTEL_SERVICE_NAME beats OTEL_RESOURCE_ATTRIBUTES when code is silent", ResourceInfo{Environment: "production"},
+			map[string]string{"service.name": "from-otel-service-name", "deployment.environment.name": "production", "service.version": "0.0.0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, rec := newRecorded(t, env, tt.res)
+			_, span := tr.TracerProvider().Tracer("test").Start(context.Background(), "op")
+			span.End()
+			spans := rec.Ended()
+			if len(spans) != 1 {
+				t.Fatalf("got %d spans, want 1", len(spans))
+			}
+			got := map[string]string{}
+			for _, kv := range spans[0].Resource().Attributes() {
+				got[string(kv.Key)] = kv.Value.String()
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("resource %s: got %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestNewTracingUnknownServiceName(t *testing.T) {
+	tr, rec := newRecorded(t, nil, ResourceInfo{})
+	_, span := tr.TracerProvider().Tracer("test").Start(context.Background(), "op")
+	span.End()
+	name, _ := rec.Ended()[0].Resource().Set().Value("service.name")
+	if !strings.HasPrefix(name.AsString(), "unknown_service:") {
+		t.Errorf("got service.name %q, want unknown_service:<executable>", name.AsString())
+	}
+}
+
+// TestNewTracingNoExporterIsNoop proves that without an exporter nothing is recorded
+// while an incoming trace context still passes through.
+func TestNewTracingNoExporterIsNoop(t *testing.T) {
+	for _, env := range []map[string]string{nil, {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"}} {
+		tr, err := NewTracing(context.Background(), mustConfig(t, env), ResourceInfo{ServiceName: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Recording() || tr.Exporter() != ExporterNone {
+			t.Errorf("env %v: got recording %v exporter %q, want false %q", env, tr.Recording(), tr.Exporter(), ExporterNone)
+		}
+		h := http.Header{"Traceparent": {remoteTraceparent}}
+		ctx := tr.Propagator().Extract(context.Background(), propagation.HeaderCarrier(h))
+		_, span := tr.TracerProvider().Tracer("t").Start(ctx, "op")
+		if span.IsRecording() {
+			t.Error("got a recording span, want none")
+		}
+		if got := span.SpanContext().TraceID().String(); got != "4bf92f3577b34da6a3ce929d0e0e4736" {
+			t.Errorf("got trace id %s, want the incoming one", got)
+		}
+		span.End()
+		if err := tr.Shutdown(context.Background()); err != nil {
+			t.Errorf("got %v, want nil", err)
+		}
+	}
+}
+
+func TestNewTracingSamplers(t *testing.T) {
+	remote := func() context.Context {
+		h := http.Header{"Traceparent": {remoteTraceparent}}
+		return propagation.TraceContext{}.Extract(context.Background(), propagation.HeaderCarrier(h))
+	}
+	tests := []struct {
+		env  map[string]string
+		ctx  context.Context
+		want bool
+	}{
+		{map[string]string{}, context.Background(), true},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "always_off"}, remote(), false},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}, context.Background(), false},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_always_off"}, remote(), true},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_always_off"}, context.Background(), false},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}, remote(), true},
+	}
+	for _, tt := range tests {
+		tr, _ := newRecorded(t, tt.env, ResourceInfo{ServiceName: "s"})
+		_, span := tr.TracerProvider().Tracer("t").Start(tt.ctx, "op")
+		if got := span.SpanContext().IsSampled(); got != tt.want {
+			t.Errorf("env %v: got sampled %v, want %v", tt.env, got, tt.want)
+		}
+		span.End()
+	}
+}
+
+func TestNewTracingPropagators(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want []string
+	}{
+		{nil, []string{"baggage", "traceparent", "tracestate"}},
+		{map[string]string{"OTEL_PROPAGATORS": "tracecontext"}, []string{"traceparent", "tracestate"}},
+		{map[string]string{"OTEL_PROPAGATORS": "none"}, nil},
+	}
+	for _, tt := range tests {
+		tr, err := NewTracing(context.Background(), mustConfig(t, tt.env), ResourceInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tr.Propagator().Fields()
+		slices.Sort(got)
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("env %v: got fields %v, want %v", tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestNewTracingConsoleExporter(t *testing.T) {
+	var buf syncBuffer
+	tr, err := NewTracing(context.Background(), mustConfig(t, map[string]string{"OTEL_TRACES_EXPORTER": "console"}),
+		ResourceInfo{ServiceName: "console-svc"}, WithConsoleWriter(&buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Exporter() != "console" || !tr.Recording() {
+		t.Errorf("got exporter %q recording %v, want console true", tr.Exporter(), tr.Recording())
+	}
+	_, span := tr.TracerProvider().Tracer("t").Start(context.Background(), "console-op")
+	span.End()
+	if err := tr.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, `"console-op"`) || !strings.Contains(out, "console-svc") {
+		t.Errorf("got console output %q, want the span and service name", out)
+	}
+}
+
+func TestTracingSetGlobal(t *testing.T) {
+	oldTP, oldProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	t.Cleanup(func() { otel.SetTracerProvider(oldTP); otel.SetTextMapPropagator(oldProp) })
+	tr, _ := newRecorded(t, nil, ResourceInfo{ServiceName: "g"})
+	if otel.GetTracerProvider() == tr.TracerProvider() {
+		t.Fatal("got the global provider set by NewTracing, want it untouched")
+	}
+	tr.SetGlobal()
+	if otel.GetTracerProvider() != tr.TracerProvider() {
+		t.Error("got another global provider, want ours after SetGlobal")
+	}
+}
+
+// hangingCollector accepts TCP connections and never answers.
+func hangingCollector(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// TestUnreachableCollectorNeverBlocks proves that a collector that accepts connections
+// but never answers blocks neither requests nor Shutdown beyond its context, and leaves
+// no goroutine behind (goleak checks the latter in TestMain).
+func TestUnreachableCollectorNeverBlocks(t *testing.T) {
+	for _, proto := range []string{"http/protobuf", "grpc"} {
+		t.Run(proto, func(t *testing.T) {
+			addr := hangingCollector(t)
+			cfg := mustConfig(t, map[string]string{
+				"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + addr,
+				"OTEL_EXPORTER_OTLP_PROTOCOL": proto,
+				"OTEL_EXPORTER_OTLP_TIMEOUT":  "60000", // only the shutdown context may end exports
+				"OTEL_TRACES_SAMPLER":         "always_on",
+			})
+			tr, err := NewTracing(context.Background(), cfg, ResourceInfo{ServiceName: "hang"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := tr.Exporter(), "otlp/"+proto; got != want {
+				t.Errorf("got exporter %q, want %q", got, want)
+			}
+			// An export is now stuck in the collector.
+			_, span := tr.TracerProvider().Tracer("t").Start(context.Background(), "first")
+			span.End()
+			flushCtx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			if err := tr.ForceFlush(flushCtx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("got ForceFlush error %v, want deadline exceeded from the hanging collector", err)
+			}
+			cancel()
+
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /work", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+			srv := httptest.NewServer(HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tr.TracerProvider()})(mux))
+			defer srv.Close()
+			client := &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second}
+			defer client.CloseIdleConnections()
+			for i := range 200 {
+				resp, err := client.Get(srv.URL + "/work")
+				if err != nil {
+					t.Fatalf("request %d: got %v, want a response while the collector hangs", i, err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNoContent {
+					t.Fatalf("got status %d, want 204", resp.StatusCode)
+				}
+			}
+
+			const flushTimeout = 300 * time.Millisecond
+			ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+			defer cancel()
+			start := time.Now()
+			err = tr.Shutdown(ctx)
+			elapsed := time.Since(start)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("got Shutdown error %v, want deadline exceeded", err)
+			}
+			// Generous slack for -race on a shared 2-core machine; the exporter timeout
+			// is 60 s, so passing proves the context bounded the shutdown.
+			if elapsed > flushTimeout+3*time.Second {
+				t.Errorf("got Shutdown after %v, want about %v", elapsed, flushTimeout)
+			}
+		})
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestOTLPExportOverTLSWithHeaders proves the OTLP/HTTP exporter sends to the configured
+// https endpoint's /v1/traces, trusting the CA from OTEL_EXPORTER_OTLP_CERTIFICATE and
+// sending OTEL_EXPORTER_OTLP_HEADERS, in the configured encoding and compression. The
+// process environment holds conflicting OTEL_* values that the exporter must not read:
+// only the validated configuration counts.
+func TestOTLPExportOverTLSWithHeaders(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:1/v1/traces")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=from-process-env")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc")
+	tests := []struct {
+		protocol, compression, wantType, wantEncoding string
+	}{
+		{"http/protobuf", "", "application/x-protobuf", ""},
+		{"http/json", "gzip", "application/json", "gzip"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.protocol, func(t *testing.T) {
+			type got struct{ path, key, ctype, encoding string }
+			received := make(chan got, 10)
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				received <- got{r.URL.Path, r.Header.Get("Api-Key"), r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding")}
+				w.Header().Set("Content-Type", tt.wantType)
+				if tt.wantType == "application/json" {
+					io.WriteString(w, "{}")
+				}
+			}))
+			defer srv.Close()
+			ca := t.TempDir() + "/ca.pem"
+			if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg := mustConfig(t, map[string]string{
+				"OTEL_EXPORTER_OTLP_ENDPOINT":    srv.URL,
+				"OTEL_EXPORTER_OTLP_PROTOCOL":    tt.protocol,
+				"OTEL_EXPORTER_OTLP_COMPRESSION": tt.compression,
+				"OTEL_EXPORTER_OTLP_CERTIFICATE": ca,
+				"OTEL_EXPORTER_OTLP_HEADERS":     "api-key=k%3D1",
+			})
+			tr, err := NewTracing(context.Background(), cfg, ResourceInfo{ServiceName: "tls"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, span := tr.TracerProvider().Tracer("t").Start(context.Background(), "op")
+			span.End()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := tr.Shutdown(ctx); err != nil {
+				t.Fatalf("got Shutdown error %v, want nil", err)
+			}
+			select {
+			case g := <-received:
+				want := got{"/v1/traces", "k=1", tt.wantType, tt.wantEncoding}
+				if g != want {
+					t.Errorf("got %+v, want %+v", g, want)
+				}
+			default:
+				t.Fatal("got no export request, want one")
+			}
+		})
+	}
+}

@@ -1,0 +1,428 @@
+package telemetry
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+)
+
+// Trace exporter names accepted in OTEL_TRACES_EXPORTER.
+const (
+	ExporterOTLP    = "otlp"
+	ExporterConsole = "console"
+	ExporterNone    = "none"
+)
+
+// OTLP protocols accepted in OTEL_EXPORTER_OTLP_PROTOCOL.
+const (
+	ProtocolHTTPProtobuf = "http/protobuf"
+	ProtocolHTTPJSON     = "http/json"
+	ProtocolGRPC         = "grpc"
+)
+
+// Sampler names accepted in OTEL_TRACES_SAMPLER.
+const (
+	SamplerAlwaysOn                = "always_on"
+	SamplerAlwaysOff               = "always_off"
+	SamplerTraceIDRatio            = "traceidratio"
+	SamplerParentBasedAlwaysOn     = "parentbased_always_on"
+	SamplerParentBasedAlwaysOff    = "parentbased_always_off"
+	SamplerParentBasedTraceIDRatio = "parentbased_traceidratio"
+)
+
+// Propagator names accepted in OTEL_PROPAGATORS.
+const (
+	PropagatorTraceContext = "tracecontext"
+	PropagatorBaggage      = "baggage"
+	PropagatorNone         = "none"
+)
+
+// DefaultOTLPTimeout is the OTLP export timeout when OTEL_EXPORTER_OTLP_TIMEOUT is unset.
+const DefaultOTLPTimeout = 10 * time.Second
+
+// TracingConfig is the tracing configuration, normally read from the standard OpenTelemetry
+// environment variables by [TracingConfigFromEnv]. The zero value disables exporting:
+// no exporter, parent-based always-on sampling, W3C tracecontext and baggage propagation.
+//
+// Headers may hold secrets; TracingConfig's String and GoString methods print them
+// redacted, and no error of this package ever contains a header value.
+type TracingConfig struct {
+	// Disabled turns the SDK off (OTEL_SDK_DISABLED=true): a no-op tracer provider that
+	// still passes incoming trace context on.
+	Disabled bool
+	// ServiceName is OTEL_SERVICE_NAME; see [NewTracing] for how it merges with code.
+	ServiceName string
+	// ResourceAttributes are the decoded OTEL_RESOURCE_ATTRIBUTES, in order.
+	ResourceAttributes []attribute.KeyValue
+	// Exporters lists ExporterOTLP and/or ExporterConsole; empty means none.
+	Exporters []string
+	// Endpoint is the URL spans are sent to. For the HTTP protocols it is the full
+	// traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, or
+	// OTEL_EXPORTER_OTLP_ENDPOINT with "/v1/traces" appended). For grpc it is the
+	// collector's URL; the scheme http means plaintext. Empty means the OTLP default
+	// (http://localhost:4318/v1/traces, or http://localhost:4317 for grpc).
+	Endpoint string
+	// Protocol is ProtocolHTTPProtobuf (empty means this), ProtocolHTTPJSON or ProtocolGRPC.
+	Protocol string
+	// Headers are sent with every export request (OTEL_EXPORTER_OTLP_HEADERS). Secret.
+	Headers map[string]string
+	// Certificate is a PEM file of CA certificates to trust for an https endpoint
+	// (OTEL_EXPORTER_OTLP_CERTIFICATE); empty means the system's roots.
+	Certificate string
+	// ClientCertificate and ClientKey are PEM files for mutual TLS
+	// (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_KEY); both or neither.
+	ClientCertificate, ClientKey string
+	// Timeout bounds one export request; zero means DefaultOTLPTimeout.
+	Timeout time.Duration
+	// Compression is "gzip" or "" (none) (OTEL_EXPORTER_OTLP_COMPRESSION).
+	Compression string
+	// Sampler is one of the Sampler* names; empty means SamplerParentBasedAlwaysOn.
+	Sampler string
+	// SamplerArg is the ratio of the trace-id-ratio samplers, in [0, 1]; it is 1 when the
+	// variable is unset (OTEL_TRACES_SAMPLER_ARG) and ignored by the other samplers.
+	SamplerArg float64
+	// Propagators lists PropagatorTraceContext and/or PropagatorBaggage; nil means both.
+	// An empty non-nil list (OTEL_PROPAGATORS=none) propagates nothing.
+	Propagators []string
+}
+
+// String describes c with header values redacted, so a config can be logged.
+func (c TracingConfig) String() string {
+	keys := make([]string, 0, len(c.Headers))
+	for k := range c.Headers {
+		keys = append(keys, k+"=REDACTED")
+	}
+	return fmt.Sprintf("TracingConfig{Disabled:%t ServiceName:%q Exporters:%v Endpoint:%q Protocol:%q Headers:%v Timeout:%v Compression:%q Sampler:%q SamplerArg:%v Propagators:%v}",
+		c.Disabled, c.ServiceName, c.Exporters, c.Endpoint, c.Protocol, keys, c.Timeout, c.Compression, c.Sampler, c.SamplerArg, c.Propagators)
+}
+
+// GoString is String, so %#v does not print header values either.
+func (c TracingConfig) GoString() string { return c.String() }
+
+// ConfigError reports one bad environment variable. The message names the variable, the
+// bad value (except for header variables, whose values may be secret) and what is valid.
+type ConfigError struct {
+	// Variable is the environment variable's name, such as "OTEL_TRACES_SAMPLER".
+	Variable string
+	// Value is the bad value; empty for secret variables.
+	Value string
+	// Valid says what would be accepted.
+	Valid string
+}
+
+// Error returns "telemetry: VARIABLE=VALUE is not valid: VALID".
+func (e *ConfigError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("telemetry: %s is not valid: %s", e.Variable, e.Valid)
+	}
+	return fmt.Sprintf("telemetry: %s=%q is not valid: %s", e.Variable, e.Value, e.Valid)
+}
+
+// TracingConfigFromEnv reads the OpenTelemetry SDK's standard variables through lookup
+// (os.LookupEnv in production) and validates them all, returning every problem at once
+// as errors joined with [errors.Join], each a *[ConfigError]. An empty value counts as
+// unset, as the OpenTelemetry specification says. The variables read:
+//
+//   - OTEL_SDK_DISABLED: true or false (any case).
+//   - OTEL_SERVICE_NAME: any string.
+//   - OTEL_RESOURCE_ATTRIBUTES: key1=value1,key2=value2 with percent-encoded values.
+//   - OTEL_TRACES_EXPORTER: otlp, console, or none, or a comma-separated list of otlp
+//     and console. Unset means otlp when an OTLP endpoint variable is set and none
+//     otherwise: Paved exports only when told where to (the specification's default is
+//     otlp, which sends to localhost and fails on every machine without a collector).
+//   - OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: absolute http or
+//     https URLs; the traces variable wins and is used as is.
+//   - OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: http/protobuf
+//     (default), http/json or grpc.
+//   - OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS: key=value pairs
+//     separated by commas, values percent-encoded; an error names the entry's position,
+//     never its text.
+//   - OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: whole milliseconds.
+//   - OTEL_EXPORTER_OTLP_COMPRESSION, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: gzip or none.
+//   - OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
+//     OTEL_EXPORTER_OTLP_CLIENT_KEY (and their TRACES_ forms): readable PEM files; the
+//     client certificate and key go together.
+//   - OTEL_TRACES_SAMPLER: always_on, always_off, traceidratio, parentbased_always_on
+//     (default), parentbased_always_off, parentbased_traceidratio.
+//   - OTEL_TRACES_SAMPLER_ARG: a number from 0 to 1, for the ratio samplers.
+//   - OTEL_PROPAGATORS: tracecontext, baggage or none, comma-separated.
+//
+// Other OTEL_* variables (batch span processor, span limits) are read by the
+// OpenTelemetry SDK itself; every exporter setting above is passed to the exporters
+// explicitly, so they never read a variable that was not validated here.
+func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, error) {
+	get := func(name string) string {
+		v, ok := lookup(name)
+		if !ok {
+			return ""
+		}
+		return strings.TrimSpace(v)
+	}
+	// firstOf returns the per-signal variable when set, else the generic one.
+	firstOf := func(specific, generic string) (name, value string) {
+		if v := get(specific); v != "" {
+			return specific, v
+		}
+		return generic, get(generic)
+	}
+	var errs []error
+	bad := func(variable, value, valid string) {
+		errs = append(errs, &ConfigError{Variable: variable, Value: value, Valid: valid})
+	}
+
+	var c TracingConfig
+
+	if v := get("OTEL_SDK_DISABLED"); v != "" {
+		switch strings.ToLower(v) {
+		case "true":
+			c.Disabled = true
+		case "false":
+		default:
+			bad("OTEL_SDK_DISABLED", v, "use true or false")
+		}
+	}
+
+	c.ServiceName = get("OTEL_SERVICE_NAME")
+
+	if v := get("OTEL_RESOURCE_ATTRIBUTES"); v != "" {
+		pairs, err := parsePairs(v)
+		if err != nil {
+			bad("OTEL_RESOURCE_ATTRIBUTES", v, err.Error()+"; use key1=value1,key2=value2 with percent-encoded values")
+		}
+		for _, p := range pairs {
+			c.ResourceAttributes = append(c.ResourceAttributes, attribute.String(p[0], p[1]))
+		}
+	}
+
+	endpointVar, endpoint := firstOf("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+	if endpoint != "" {
+		u, err := url.Parse(endpoint)
+		switch {
+		case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Host == "":
+			bad(endpointVar, endpoint, "use an absolute http or https URL such as http://localhost:4318")
+			endpoint = ""
+		}
+	}
+
+	if v := get("OTEL_TRACES_EXPORTER"); v != "" {
+		none, valid := false, true
+		for _, name := range strings.Split(v, ",") {
+			switch name = strings.ToLower(strings.TrimSpace(name)); name {
+			case ExporterOTLP, ExporterConsole:
+				if !slices.Contains(c.Exporters, name) {
+					c.Exporters = append(c.Exporters, name)
+				}
+			case ExporterNone:
+				none = true
+			default:
+				valid = false
+			}
+		}
+		switch {
+		case !valid:
+			bad("OTEL_TRACES_EXPORTER", v, "use otlp, console or none, or a comma-separated list of otlp and console")
+		case none && len(c.Exporters) > 0:
+			bad("OTEL_TRACES_EXPORTER", v, "none cannot be combined with other exporters")
+		}
+	} else if endpoint != "" {
+		c.Exporters = []string{ExporterOTLP}
+	}
+
+	protoVar, proto := firstOf("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+	switch proto {
+	case "", ProtocolHTTPProtobuf, ProtocolHTTPJSON, ProtocolGRPC:
+		c.Protocol = proto
+	default:
+		bad(protoVar, proto, "use http/protobuf, http/json or grpc")
+	}
+
+	if endpoint != "" {
+		c.Endpoint = endpoint
+		if endpointVar == "OTEL_EXPORTER_OTLP_ENDPOINT" && c.Protocol != ProtocolGRPC {
+			c.Endpoint = strings.TrimSuffix(endpoint, "/") + "/v1/traces"
+		}
+	}
+
+	headersVar, headers := firstOf("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
+	if headers != "" {
+		pairs, err := parsePairs(headers)
+		if err != nil {
+			// Never the value: headers carry API keys and bearer tokens.
+			bad(headersVar, "", err.Error()+"; use key1=value1,key2=value2 with percent-encoded values (value withheld: it may hold secrets)")
+		} else {
+			c.Headers = make(map[string]string, len(pairs))
+			for i, p := range pairs {
+				if !validHeaderName(p[0]) {
+					bad(headersVar, "", fmt.Sprintf("entry %d has a key that is not a valid HTTP header name (value withheld: it may hold secrets)", i+1))
+					continue
+				}
+				c.Headers[p[0]] = p[1]
+			}
+		}
+	}
+
+	timeoutVar, timeout := firstOf("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
+	if timeout != "" {
+		ms, err := strconv.ParseInt(timeout, 10, 64)
+		if err != nil || ms <= 0 || ms > int64(time.Hour/time.Millisecond) {
+			bad(timeoutVar, timeout, "use a whole number of milliseconds from 1 to 3600000, such as 10000")
+		} else {
+			c.Timeout = time.Duration(ms) * time.Millisecond
+		}
+	}
+
+	compVar, comp := firstOf("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")
+	switch strings.ToLower(comp) {
+	case "", "none":
+	case "gzip":
+		c.Compression = "gzip"
+	default:
+		bad(compVar, comp, "use gzip or none")
+	}
+
+	caVar, ca := firstOf("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")
+	if ca != "" {
+		if _, err := loadCertPool(ca); err != nil {
+			bad(caVar, ca, "use a readable PEM file of CA certificates ("+err.Error()+")")
+		} else {
+			c.Certificate = ca
+		}
+	}
+	certVar, cert := firstOf("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")
+	keyVar, key := firstOf("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY")
+	switch {
+	case cert == "" && key == "":
+	case cert == "":
+		bad(certVar, "", "set it too: "+keyVar+" is set and needs its certificate")
+	case key == "":
+		bad(keyVar, "", "set it too: "+certVar+" is set and needs its private key")
+	default:
+		if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+			bad(certVar, cert, "use readable PEM files for the client certificate and "+keyVar+" ("+err.Error()+")")
+		} else {
+			c.ClientCertificate, c.ClientKey = cert, key
+		}
+	}
+
+	sampler := strings.ToLower(get("OTEL_TRACES_SAMPLER"))
+	switch sampler {
+	case "", SamplerAlwaysOn, SamplerAlwaysOff, SamplerTraceIDRatio,
+		SamplerParentBasedAlwaysOn, SamplerParentBasedAlwaysOff, SamplerParentBasedTraceIDRatio:
+		c.Sampler = sampler
+	default:
+		bad("OTEL_TRACES_SAMPLER", get("OTEL_TRACES_SAMPLER"), "use always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio")
+	}
+	c.SamplerArg = 1
+	if v := get("OTEL_TRACES_SAMPLER_ARG"); v != "" && (sampler == SamplerTraceIDRatio || sampler == SamplerParentBasedTraceIDRatio) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 {
+			bad("OTEL_TRACES_SAMPLER_ARG", v, "use a number from 0 to 1, such as 0.1")
+		} else {
+			c.SamplerArg = f
+		}
+	}
+
+	if v := get("OTEL_PROPAGATORS"); v != "" {
+		c.Propagators = []string{}
+		for _, name := range strings.Split(v, ",") {
+			name = strings.ToLower(strings.TrimSpace(name))
+			switch name {
+			case PropagatorTraceContext, PropagatorBaggage:
+				c.Propagators = append(c.Propagators, name)
+			case PropagatorNone:
+			default:
+				bad("OTEL_PROPAGATORS", v, "use tracecontext, baggage or none, comma-separated (b3, jaeger and xray are not built in)")
+			}
+		}
+	}
+
+	if err := errors.Join(errs...); err != nil {
+		return TracingConfig{}, err
+	}
+	return c, nil
+}
+
+func loadCertPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("no PEM certificate in the file")
+	}
+	return pool, nil
+}
+
+// tlsConfig returns the TLS settings of c, or nil when c sets none.
+func (c TracingConfig) tlsConfig() (*tls.Config, error) {
+	if c.Certificate == "" && c.ClientCertificate == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.Certificate != "" {
+		pool, err := loadCertPool(c.Certificate)
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: OTLP CA certificate %s: %w", c.Certificate, err)
+		}
+		cfg.RootCAs = pool
+	}
+	if c.ClientCertificate != "" {
+		pair, err := tls.LoadX509KeyPair(c.ClientCertificate, c.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: OTLP client certificate %s: %w", c.ClientCertificate, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}
+
+// parsePairs decodes the W3C-baggage-like list key1=value1,key2=value2 used by
+// OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS. Its errors name entries by
+// position only, so they are safe for secret lists.
+func parsePairs(s string) ([][2]string, error) {
+	var out [][2]string
+	for i, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(entry, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("entry %d is not key=value", i+1)
+		}
+		val, err := url.PathUnescape(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("entry %d has a bad percent-encoding", i+1)
+		}
+		out = append(out, [2]string{k, val})
+	}
+	return out, nil
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
