@@ -269,7 +269,7 @@ func (r Report) Hash() string {
 		r.Results = []RuleResult{}
 	}
 	b, err := json.Marshal(plainReport(r)) // "compliant" is derived from the rest
-	if err != nil { // a Report holds only strings, ints and slices of them
+	if err != nil {                        // a Report holds only strings, ints and slices of them
 		return ""
 	}
 	sum := sha256.Sum256(b)

@@ -124,7 +124,6 @@ func isComplianceError(err error) bool {
 	return errors.As(err, &ce)
 }
 
-
 // healthFacts adds the registered health checks to the facts.
 func (s *Service) healthFacts(f *compliance.Facts) {
 	for _, c := range s.health.Checks() {

@@ -58,8 +58,11 @@ func tooLarge(n int64) Problem {
 // limit, whatever the handler answers is replaced by a 413.
 type limitWriter struct {
 	http.ResponseWriter
-	r        *http.Request
-	body     interface{ Read([]byte) (int, error); Close() error }
+	r    *http.Request
+	body interface {
+		Read([]byte) (int, error)
+		Close() error
+	}
 	n        int64
 	exceeded bool
 	wrote    bool

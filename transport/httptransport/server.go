@@ -6,8 +6,8 @@ import (
 	"net/http"
 
 	"github.com/go-kit/kit/endpoint"
-	kithttp "github.com/go-kit/kit/transport/http"
 	"github.com/go-kit/kit/transport"
+	kithttp "github.com/go-kit/kit/transport/http"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-road/paved/telemetry"
