@@ -3,7 +3,6 @@ package httptransport
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -131,10 +130,6 @@ func ErrorEncoder(logger *slog.Logger) kithttp.ErrorEncoder {
 		}
 		WriteError(w, r, logger, err)
 	}
-}
-
-func errf(code int, format string, args ...any) *Error {
-	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
 }
 
 func mustURL(p string) *url.URL {

@@ -308,7 +308,7 @@ func TestTimeout(t *testing.T) {
 		{"respects ctx", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, 504},
 		{"answers itself", func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
-			http.Error(w, "gave up", 503)
+			http.Error(w, "gave up", http.StatusServiceUnavailable)
 		}, 503},
 	}
 	for _, tt := range tests {
