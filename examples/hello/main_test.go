@@ -3,30 +3,56 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paved-road/paved/internal/testenv"
 )
 
-// TestBuiltBinary builds the example as a user would and checks both ports.
-func TestBuiltBinary(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "hello")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// build builds the example once per test run, as a user would.
+func build(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := exec.Command("mktemp", "-d").Output()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(strings.TrimSpace(string(dir)), "hello")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s", "SERVICE_VERSION=1.4.2"}
+	return binPath
+}
+
+// start runs the built example on free loopback ports and returns its addresses.
+func start(t *testing.T, env ...string) (cmd *exec.Cmd, httpAddr, adminAddr string) {
+	t.Helper()
+	cmd = exec.Command(build(t))
+	cmd.Env = append([]string{"HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s"}, env...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	var httpAddr, adminAddr string
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
 		var rec map[string]any
@@ -39,27 +65,35 @@ func TestBuiltBinary(t *testing.T) {
 	if httpAddr == "" {
 		t.Fatal("no ready log line")
 	}
-	get := func(url string) (int, string) {
-		resp, err := http.Get(url)
-		if err != nil {
-			t.Fatalf("GET %s: %v", url, err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+	return cmd, httpAddr, adminAddr
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
-	if code, body := get("http://" + httpAddr + "/hello?name=Ada"); code != 200 || body != "Hello, Ada!\n" {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestBuiltBinary builds the example as a user would and checks both ports.
+func TestBuiltBinary(t *testing.T) {
+	cmd, httpAddr, adminAddr := start(t, "SERVICE_VERSION=1.4.2")
+	if code, body := get(t, "http://"+httpAddr+"/hello?name=Ada"); code != 200 || body != "Hello, Ada!\n" {
 		t.Errorf("/hello: got %d %q, want 200 %q", code, body, "Hello, Ada!\n")
 	}
-	if code, _ := get("http://" + adminAddr + "/readyz"); code != 200 {
+	if code, _ := get(t, "http://"+adminAddr+"/readyz"); code != 200 {
 		t.Errorf("/readyz: got %d, want 200", code)
 	}
-	if _, body := get("http://" + adminAddr + "/metrics"); !strings.Contains(body, `build_info{goversion="go1.`) ||
+	if _, body := get(t, "http://"+adminAddr+"/metrics"); !strings.Contains(body, `build_info{goversion="go1.`) ||
 		!strings.Contains(body, `service="hello",version="1.4.2"`) || !strings.Contains(body, "go_memstats_alloc_bytes") {
 		t.Errorf("/metrics lacks build_info or Go runtime metrics:\n%.800s", body)
 	}
 	var info struct{ Name, Version, Owner string }
-	_, body := get("http://" + adminAddr + "/info")
+	_, body := get(t, "http://"+adminAddr+"/info")
 	if err := json.Unmarshal([]byte(body), &info); err != nil || info.Version != "1.4.2" || info.Name != "hello" || info.Owner == "" {
 		t.Errorf("/info: got %+v (%v), want hello 1.4.2 with an owner", info, err)
 	}
@@ -67,7 +101,7 @@ func TestBuiltBinary(t *testing.T) {
 		Compliant bool
 		Score     int
 	}
-	_, body = get("http://" + adminAddr + "/compliance?format=json")
+	_, body = get(t, "http://"+adminAddr+"/compliance?format=json")
 	if err := json.Unmarshal([]byte(body), &rep); err != nil || !rep.Compliant || rep.Score != 100 {
 		t.Errorf("/compliance: got %+v (%v), want compliant with score 100:\n%s", rep, err, body)
 	}
@@ -81,5 +115,41 @@ func TestBuiltBinary(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Error("hello did not stop within 20s of SIGTERM")
+	}
+}
+
+// TestPrometheusScrapesHello points a real Prometheus at the running example's admin
+// /metrics and finds it up, its build_info and the request histogram by route pattern.
+func TestPrometheusScrapesHello(t *testing.T) {
+	_, httpAddr, adminAddr := start(t, "SERVICE_VERSION=2.0.1")
+	prom := testenv.StartPrometheus(t, fmt.Sprintf(`global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: hello
+    static_configs:
+      - targets: [%q]
+`, adminAddr))
+	for i := range 3 {
+		get(t, fmt.Sprintf("http://%s/hello?name=n%d", httpAddr, i))
+	}
+	prom.WaitFor(t, `up{job="hello"} == 1`, 20*time.Second)
+	prom.WaitFor(t, `build_info{service="hello",version="2.0.1"}`, 20*time.Second)
+	prom.WaitFor(t, `http_server_request_duration_seconds_count{method="GET",route="/hello",status_code="200"} == 3`, 20*time.Second)
+	// The raw paths never became labels.
+	if res, err := prom.Query(`http_server_request_duration_seconds_count{route=~".*n1.*"}`); err != nil || len(res) != 0 {
+		t.Errorf("a raw path became a label: %v %v", res, err)
+	}
+}
+
+// TestPromtoolCheckMetrics lints the running example's /metrics with promtool.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool := testenv.Require(t, "PAVED_TEST_PROMTOOL", "promtool")
+	_, httpAddr, adminAddr := start(t)
+	get(t, "http://"+httpAddr+"/hello")
+	_, body := get(t, "http://"+adminAddr+"/metrics")
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }

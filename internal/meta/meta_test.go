@@ -183,6 +183,63 @@ func exportedRecv(fl *ast.FieldList) bool {
 	}
 }
 
+// TestEveryPackageHasExample fails for a library package (not a command, not under
+// internal/, and exporting something) without a runnable Example function in its tests.
+func TestEveryPackageHasExample(t *testing.T) {
+	root := moduleRoot(t)
+	for _, dir := range packageDirs(t, root) {
+		rel, _ := filepath.Rel(root, dir)
+		if strings.HasPrefix(rel, "internal") || strings.HasPrefix(rel, "bench") || strings.Contains(rel, string(filepath.Separator)+"internal") {
+			continue
+		}
+		fset := token.NewFileSet()
+		pkgs, err := parsePackages(fset, dir)
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			continue
+		}
+		exports := false
+		for _, pkg := range pkgs {
+			if pkg.name == "main" {
+				continue
+			}
+			for _, f := range pkg.files {
+				for _, d := range f.Decls {
+					if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.IsExported() {
+						exports = true
+					}
+					if gd, ok := d.(*ast.GenDecl); ok {
+						for _, sp := range gd.Specs {
+							if ts, ok := sp.(*ast.TypeSpec); ok && ts.Name.IsExported() {
+								exports = true
+							}
+						}
+					}
+				}
+			}
+		}
+		if !exports {
+			continue
+		}
+		tests, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+		found := false
+		for _, tf := range tests {
+			f, err := parser.ParseFile(fset, tf, nil, parser.SkipObjectResolution)
+			if err != nil {
+				continue
+			}
+			for _, d := range f.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && strings.HasPrefix(fd.Name.Name, "Example") {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no runnable Example function shows the package's main use", rel)
+		}
+	}
+}
+
 const module = "github.com/paved-road/paved"
 
 // TestLeanCore fails when a core package pulls in etcd, Consul, the catalog server or
