@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/paved-road/paved/compliance"
 	"github.com/paved-road/paved/health"
@@ -72,6 +73,9 @@ func (s *Service) Facts() compliance.Facts {
 			MaxBodyBytes:      c.HTTPMaxBodyBytes,
 		},
 		Registry: c.EffectiveRegistry(),
+	}
+	if s.registrar != nil && f.Registry == RegistryNone {
+		f.Registry = fmt.Sprintf("%T", s.registrar) // a registrar given in code
 	}
 	if a := s.AdminAddr(); a != nil {
 		f.AdminAddr = a.String()

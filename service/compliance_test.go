@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/paved-road/paved/compliance"
+	"github.com/paved-road/paved/discovery"
+	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/service"
 )
 
@@ -43,7 +45,7 @@ func TestFactsFromRealServices(t *testing.T) {
 		{"shutdown-after-drain", map[string]string{"DRAIN_DELAY": "20s", "SHUTDOWN_TIMEOUT": "10s"}, nil, compliance.StatusFail},
 		{"server-timeouts", nil, nil, compliance.StatusPass},
 		{"server-timeouts", map[string]string{"HTTP_WRITE_TIMEOUT": "0s"}, nil, compliance.StatusFail},
-		{"registration-configured", map[string]string{"SERVICE_ENV": "production", "CATALOG_URL": "http://catalog:8080"}, nil, compliance.StatusPass},
+		{"registration-configured", map[string]string{"SERVICE_ENV": "production", "REGISTRY": "catalog", "CATALOG_URL": "http://catalog:8080"}, nil, compliance.StatusPass},
 		{"registration-configured", map[string]string{"SERVICE_ENV": "production"}, nil, compliance.StatusFail},
 		{"tracing-exporter", map[string]string{"SERVICE_ENV": "staging", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}, nil, compliance.StatusPass},
 		{"tracing-exporter", map[string]string{"SERVICE_ENV": "staging"}, nil, compliance.StatusFail},
@@ -67,7 +69,14 @@ func TestFactsFromRealServices(t *testing.T) {
 			if tt.info != nil {
 				tt.info(&info)
 			}
-			s, err := service.New(info, &cfg, service.WithLogOutput(io.Discard))
+			opts := []service.Option{service.WithLogOutput(io.Discard)}
+			if cfg.EffectiveRegistry() != service.RegistryNone {
+				opts = append(opts, service.WithRegistryBackend(cfg.EffectiveRegistry(),
+					func(context.Context, *service.Config, service.Info) (discovery.Registrar, error) {
+						return &static.Registry{}, nil
+					}))
+			}
+			s, err := service.New(info, &cfg, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}

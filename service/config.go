@@ -97,6 +97,8 @@ type Config struct {
 	Registry string `env:"REGISTRY" desc:"Registry backend: catalog, etcd, consul or none; empty means catalog when CATALOG_URL is set, else none."`
 	// RegistryTTL is how long a registration lives without a heartbeat; heartbeats go every TTL/3.
 	RegistryTTL time.Duration `env:"REGISTRY_TTL" envDefault:"30s" desc:"How long a registration lives without a heartbeat; heartbeats are sent every third of it."`
+	// AdvertiseHost is the host registered for listeners bound to every interface.
+	AdvertiseHost string `env:"ADVERTISE_HOST" desc:"Host name or IP registered for addresses bound to every interface (such as :8080); the host name when empty. In Kubernetes, the pod IP."`
 	// CatalogURL is the catalog's base URL, such as http://catalog:8080.
 	CatalogURL string `env:"CATALOG_URL" desc:"Base URL of the Paved catalog (http or https)."`
 	// CatalogToken is the bearer token for catalog writes.

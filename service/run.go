@@ -98,6 +98,11 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.httpAddr = listeners[0].Addr()
+	for i, sv := range servers {
+		if sv.name == "grpc" {
+			s.boundGRPC = listeners[i].Addr().String()
+		}
+	}
 	s.mu.Unlock()
 
 	// Compliance, before any traffic: an enforced failure never becomes ready.
@@ -145,7 +150,14 @@ func (s *Service) Run(ctx context.Context) error {
 	log.Info("service ready", "http_addr", s.HTTPAddr().String(), "admin_addr", s.AdminAddr().String(),
 		"startup", time.Since(s.startTime).Round(time.Millisecond).String())
 
-	// 5. Wait for a stop.
+	// 5. Registration, in the background: the service serves whether or not the
+	// registry is reachable.
+	deregister, regErr := s.startRegistration(ctx)
+	if regErr != nil {
+		log.Error("registration not started", "error", regErr.Error())
+	}
+
+	// 6. Wait for a stop.
 	var cause error
 	select {
 	case <-ctx.Done():
@@ -168,9 +180,15 @@ func (s *Service) Run(ctx context.Context) error {
 		log.Error("service stopping", "reason", cause.Error())
 	}
 
-	// 6. Stop: readiness fails at once, then drain while still serving.
+	// 7. Stop: readiness fails at once, the instance leaves the registry, then the
+	// servers drain while still serving.
 	s.state.Store(stateStopping)
 	s.health.Shutdown()
+	deregCtx, cancelDereg := context.WithTimeout(context.WithoutCancel(ctx), deregisterTimeout)
+	if err := deregister(deregCtx); err != nil {
+		log.Warn("deregistration failed", "error", err.Error())
+	}
+	cancelDereg()
 	if d := s.cfg.DrainDelay; d > 0 {
 		log.Info("draining", "drain_delay", d.String())
 		time.Sleep(d)

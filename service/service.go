@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-road/paved/compliance"
+	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/resilience"
 	"github.com/paved-road/paved/telemetry"
@@ -67,6 +68,7 @@ type Service struct {
 	httpAddr  net.Addr
 	adminAddr net.Addr
 	extra     map[string]func() any
+	boundGRPC string
 	factFuncs []FactsFunc
 	report    compliance.Report
 	hasReport bool
@@ -75,6 +77,10 @@ type Service struct {
 
 	health     *health.Registry
 	resilience *resilience.Set
+	backends   map[string]RegistryBackend
+	registrar  discovery.Registrar
+	// builtRegistrar is the registrar a backend built, closed at the stop.
+	builtRegistrar discovery.Registrar
 }
 
 // Lifecycle states reported by /info.
@@ -165,6 +171,7 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		logOutput: os.Stderr,
 		extra:     map[string]func() any{},
 		rules:     compliance.DefaultRuleSet(),
+		backends:  map[string]RegistryBackend{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -228,6 +235,11 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 	}
 	if s.propagator == nil {
 		s.propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	}
+	if reg := cfg.EffectiveRegistry(); reg != RegistryNone && s.registrar == nil && s.backends[reg] == nil {
+		_ = s.flush(context.Background())
+		return nil, &ConfigError{Problems: []Problem{{Var: "REGISTRY", Value: reg,
+			Msg: "this program has no " + reg + " backend linked in: pass service.WithRegistryBackend(\"" + reg + "\", ...) in its main, or use REGISTRY=none"}}}
 	}
 	hr, err := health.New(health.Options{
 		Logger: s.logger, Registerer: s.registry, ServiceID: s.instanceID, Version: info.Version,

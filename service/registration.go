@@ -1,0 +1,180 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/paved-road/paved/discovery"
+	"github.com/paved-road/paved/health"
+)
+
+// RegistryBackend builds the registrar of a REGISTRY value for a service. Backends that
+// pull in etcd or Consul live in their own packages, so a team links one in explicitly:
+//
+//	service.Main(info, setup, service.WithRegistryBackend("etcd", etcdsd.Backend))
+type RegistryBackend func(ctx context.Context, cfg *Config, info Info) (discovery.Registrar, error)
+
+// WithRegistryBackend makes REGISTRY=name use b. A registrar b returns that is an
+// io.Closer is closed after deregistration. The catalog backend is built in; etcd
+// and consul need this option (their packages offer a ready-made backend).
+func WithRegistryBackend(name string, b RegistryBackend) Option {
+	return func(s *Service) { s.backends[name] = b }
+}
+
+// WithRegistrar makes the service register with r, whatever REGISTRY says, for a team
+// that builds its registrar itself.
+func WithRegistrar(r discovery.Registrar) Option {
+	return func(s *Service) { s.registrar = r }
+}
+
+// Instance describes this running instance for the registry: its id, component, version
+// and the addresses clients and Prometheus reach it at. A listener bound to every
+// interface (":8080") is advertised with ADVERTISE_HOST, or else the host name.
+func (s *Service) Instance() discovery.Instance {
+	inst := discovery.Instance{
+		ID:       s.instanceID,
+		Service:  s.info.Name,
+		Version:  s.info.Version,
+		Status:   s.readiness(),
+		TTL:      s.cfg.RegistryTTL,
+		Metadata: map[string]string{"environment": s.cfg.Env},
+	}
+	if a := s.HTTPAddr(); a != nil {
+		inst.Addresses.HTTP = s.advertise(a.String())
+	}
+	if a := s.AdminAddr(); a != nil {
+		inst.Addresses.Admin = s.advertise(a.String())
+	}
+	if a := s.grpcAddr(); a != "" {
+		inst.Addresses.GRPC = s.advertise(a)
+	}
+	return inst
+}
+
+// advertise replaces an unspecified host in addr by ADVERTISE_HOST or the host name.
+func (s *Service) advertise(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+		return addr
+	}
+	h := s.cfg.AdvertiseHost
+	if h == "" {
+		h, _ = os.Hostname()
+	}
+	if h == "" {
+		h = "localhost"
+	}
+	return net.JoinHostPort(h, port)
+}
+
+// grpcAddr returns the bound address of the server named "grpc", if any.
+func (s *Service) grpcAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.boundGRPC
+}
+
+// readiness evaluates the readiness set (as a probe does: cached results, stale ones
+// run) and maps it to an instance status.
+func (s *Service) readiness() discovery.Status {
+	if s.state.Load() != stateReady {
+		return discovery.StatusCritical
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readinessTimeout)
+	defer cancel()
+	rep, err := s.health.Evaluate(ctx, health.Readiness)
+	if err != nil {
+		return discovery.StatusCritical
+	}
+	switch rep.Status {
+	case health.StatusPass:
+		return discovery.StatusPassing
+	case health.StatusWarn:
+		return discovery.StatusWarning
+	}
+	return discovery.StatusCritical
+}
+
+// newAgent builds the registration agent for REGISTRY, or returns nil for none.
+func (s *Service) newAgent(ctx context.Context) (*discovery.Agent, error) {
+	reg := s.registrar
+	name := s.cfg.EffectiveRegistry()
+	if reg == nil {
+		if name == RegistryNone {
+			return nil, nil
+		}
+		b, ok := s.backends[name]
+		if !ok {
+			return nil, fmt.Errorf("service: REGISTRY=%s needs its backend linked in: pass service.WithRegistryBackend(%q, ...) from the %s discovery package", name, name, name)
+		}
+		var err error
+		if reg, err = b(ctx, s.cfg, s.info); err != nil {
+			return nil, fmt.Errorf("service: REGISTRY=%s: %w", name, err)
+		}
+		s.builtRegistrar = reg // the service closes what it built
+	}
+	return discovery.NewAgent(reg, s.Instance(),
+		discovery.WithTTL(s.cfg.RegistryTTL),
+		discovery.WithReadiness(s.readiness),
+		discovery.WithLogger(s.logger),
+		discovery.WithRegisterer(s.registry),
+	)
+}
+
+// startRegistration runs the agent in the background; the service serves whether or
+// not the registry is reachable. It also makes readiness changes reach the registry at
+// once. It returns a func that deregisters, for the stop.
+func (s *Service) startRegistration(ctx context.Context) (deregister func(context.Context) error, err error) {
+	agent, err := s.newAgent(ctx)
+	if err != nil || agent == nil {
+		return func(context.Context) error { return nil }, err
+	}
+	s.SetInfo("registration", func() any {
+		st := map[string]any{"registry": s.cfg.EffectiveRegistry(), "state": agent.State()}
+		if e := agent.Err(); e != nil {
+			st["error"] = e.Error()
+		}
+		return st
+	})
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = agent.Run(runCtx)
+	}()
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		for range s.health.Watch(runCtx, health.Readiness) {
+			agent.Refresh()
+		}
+	}()
+	return func(ctx context.Context) error {
+		err := agent.Deregister(ctx)
+		cancel()
+		<-done
+		<-watchDone
+		if c, ok := s.builtRegistrar.(io.Closer); ok {
+			err = errors.Join(err, c.Close())
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("service: deregistering: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// deregisterTimeout bounds deregistration at the stop, so a registry that is down does
+// not eat the drain delay.
+const deregisterTimeout = 2 * time.Second
+
+// readinessTimeout bounds the readiness evaluation behind a heartbeat.
+const readinessTimeout = 5 * time.Second

@@ -1,0 +1,115 @@
+package service_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paved-road/paved/discovery"
+	"github.com/paved-road/paved/discovery/static"
+	"github.com/paved-road/paved/health"
+	"github.com/paved-road/paved/service"
+)
+
+func TestRegistrationLifecycle(t *testing.T) {
+	reg := &static.Registry{}
+	cfg, err := service.Load[service.Config](service.WithEnviron(map[string]string{
+		"HTTP_ADDR": "127.0.0.1:0", "ADMIN_ADDR": "127.0.0.1:0", "DRAIN_DELAY": "300ms", "REGISTRY_TTL": "3s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := service.New(service.Info{Name: "reg-test", Version: "1.0.0"}, &cfg,
+		service.WithLogOutput(io.Discard), service.WithRegistrar(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dbUp = make(chan bool, 1)
+	dbUp <- true
+	if err := s.Health().Register(health.Check{Name: "db", CacheTTL: time.Millisecond, Check: func(ctx context.Context) error {
+		up := <-dbUp
+		dbUp <- up
+		if !up {
+			return io.EOF
+		}
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	s.HandleFunc("GET /x", func(w http.ResponseWriter, r *http.Request) {})
+
+	ins := reg.Instancer("reg-test")
+	defer ins.Stop()
+	events := make(chan []discovery.Instance, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-s.Ready()
+
+	waitFor := func(what string, ok func(discovery.Instance, bool) bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			inst, found := reg.Lookup("reg-test", s.InstanceID())
+			if ok(inst, found) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		inst, found := reg.Lookup("reg-test", s.InstanceID())
+		t.Fatalf("%s: registry has %+v (found %v)", what, inst, found)
+	}
+	waitFor("registered passing", func(i discovery.Instance, f bool) bool {
+		return f && i.Status == discovery.StatusPassing && strings.HasPrefix(i.Addresses.HTTP, "127.0.0.1:") && i.Addresses.Admin != ""
+	})
+	// A readiness change reaches the registry without waiting for the next heartbeat.
+	<-dbUp
+	dbUp <- false
+	probe(t, "http://"+s.AdminAddr().String()+"/readyz")
+	waitFor("critical after the check fails", func(i discovery.Instance, f bool) bool { return f && i.Status == discovery.StatusCritical })
+	<-dbUp
+	dbUp <- true
+	probe(t, "http://"+s.AdminAddr().String()+"/readyz")
+	waitFor("passing again", func(i discovery.Instance, f bool) bool { return f && i.Status == discovery.StatusPassing })
+
+	// On stop the instance leaves the registry before the servers stop serving.
+	public := "http://" + s.HTTPAddr().String() + "/x"
+	cancel()
+	waitFor("deregistered", func(_ discovery.Instance, f bool) bool { return !f })
+	resp, err := http.Get(public)
+	if err != nil {
+		t.Fatalf("public server stopped before deregistration was seen: %v", err)
+	}
+	resp.Body.Close()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	close(events)
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func probe(t *testing.T, url string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+func TestRegistryWithoutBackendIsAConfigError(t *testing.T) {
+	cfg, err := service.Load[service.Config](service.WithEnviron(map[string]string{
+		"REGISTRY": "etcd", "ETCD_ENDPOINTS": "http://127.0.0.1:2379",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = service.New(service.Info{Name: "x"}, &cfg, service.WithLogOutput(io.Discard))
+	if err == nil || !strings.Contains(err.Error(), "WithRegistryBackend") {
+		t.Errorf("got %v, want a config error naming WithRegistryBackend", err)
+	}
+}
