@@ -143,21 +143,19 @@ func (s *Service) Run(ctx context.Context) error {
 		}()
 	}
 
-	// 4. Ready.
+	// 4. Ready, and registration in the background: the service serves whether or not
+	// the registry is reachable.
 	s.state.Store(stateReady)
 	s.health.MarkStarted()
-	close(s.readyCh)
-	log.Info("service ready", "http_addr", s.HTTPAddr().String(), "admin_addr", s.AdminAddr().String(),
-		"startup", time.Since(s.startTime).Round(time.Millisecond).String())
-
-	// 5. Registration, in the background: the service serves whether or not the
-	// registry is reachable.
 	deregister, regErr := s.startRegistration(ctx)
 	if regErr != nil {
 		log.Error("registration not started", "error", regErr.Error())
 	}
+	close(s.readyCh)
+	log.Info("service ready", "http_addr", s.HTTPAddr().String(), "admin_addr", s.AdminAddr().String(),
+		"startup", time.Since(s.startTime).Round(time.Millisecond).String())
 
-	// 6. Wait for a stop.
+	// 5. Wait for a stop.
 	var cause error
 	select {
 	case <-ctx.Done():
@@ -180,7 +178,7 @@ func (s *Service) Run(ctx context.Context) error {
 		log.Error("service stopping", "reason", cause.Error())
 	}
 
-	// 7. Stop: readiness fails at once, the instance leaves the registry, then the
+	// 6. Stop: readiness fails at once, the instance leaves the registry, then the
 	// servers drain while still serving.
 	s.state.Store(stateStopping)
 	s.health.Shutdown()
