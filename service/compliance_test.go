@@ -71,10 +71,11 @@ func TestFactsFromRealServices(t *testing.T) {
 			}
 			opts := []service.Option{service.WithLogOutput(io.Discard)}
 			if cfg.EffectiveRegistry() != service.RegistryNone {
-				opts = append(opts, service.WithRegistryBackend(cfg.EffectiveRegistry(),
-					func(context.Context, *service.Config, service.Info) (discovery.Registrar, error) {
+				opts = append(opts, service.WithRegistryBackend(cfg.EffectiveRegistry(), service.RegistryBackend{
+					Registrar: func(context.Context, *service.Config, service.Info) (discovery.Registrar, error) {
 						return &static.Registry{}, nil
-					}))
+					},
+				}))
 			}
 			s, err := service.New(info, &cfg, opts...)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/telemetry"
 )
 
@@ -97,6 +98,8 @@ type Config struct {
 	Registry string `env:"REGISTRY" desc:"Registry backend: catalog, etcd, consul or none; empty means catalog when CATALOG_URL is set, else none."`
 	// RegistryTTL is how long a registration lives without a heartbeat; heartbeats go every TTL/3.
 	RegistryTTL time.Duration `env:"REGISTRY_TTL" envDefault:"30s" desc:"How long a registration lives without a heartbeat; heartbeats are sent every third of it."`
+	// DiscoveryStatic lists fixed instances of dependencies, which win over the registry.
+	DiscoveryStatic string `env:"DISCOVERY_STATIC" desc:"Fixed instances of dependencies, such as inventory=127.0.0.1:8081,127.0.0.1:8082;pricing=10.0.0.7:8080; they win over the registry's."`
 	// AdvertiseHost is the host registered for listeners bound to every interface.
 	AdvertiseHost string `env:"ADVERTISE_HOST" desc:"Host name or IP registered for addresses bound to every interface (such as :8080); the host name when empty. In Kubernetes, the pod IP."`
 	// CatalogURL is the catalog's base URL, such as http://catalog:8080.
@@ -202,6 +205,11 @@ func (c *Config) validate(p *problems) {
 		}
 	}
 	p.enum("COMPLIANCE_MODE", c.ComplianceMode, ComplianceReport, ComplianceEnforce, ComplianceOff)
+	if c.DiscoveryStatic != "" {
+		if _, err := static.Parse(c.DiscoveryStatic); err != nil {
+			p.add("DISCOVERY_STATIC", truncate(c.DiscoveryStatic), err.Error())
+		}
+	}
 }
 
 // problems collects configuration problems; secret names which variables' values must

@@ -92,10 +92,16 @@ func walkFields(v reflect.Value, prefix, path string, out *[]Field) {
 }
 
 // IsSecretName reports whether a variable's name marks it as a secret: it holds TOKEN,
-// SECRET, PASSWORD, PASSWD, CREDENTIAL, PRIVATE_KEY or API_KEY. Such values are redacted
-// even without a secret:"true" tag.
+// SECRET, PASSWORD, PASSWD, CREDENTIAL, PRIVATE_KEY, API_KEY or HEADERS, and does not
+// end in _FILE, _PATH or _DIR (which name where a secret is, not the secret). Such
+// values are redacted even without a secret:"true" tag.
 func IsSecretName(key string) bool {
 	k := strings.ToUpper(key)
+	for _, suffix := range []string{"_FILE", "_PATH", "_DIR"} {
+		if strings.HasSuffix(k, suffix) {
+			return false
+		}
+	}
 	for _, s := range []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE_KEY", "API_KEY", "HEADERS"} {
 		if strings.Contains(k, s) {
 			return true

@@ -13,15 +13,29 @@ import (
 	"github.com/paved-road/paved/health"
 )
 
-// RegistryBackend builds the registrar of a REGISTRY value for a service. Backends that
-// pull in etcd or Consul live in their own packages, so a team links one in explicitly:
+// RegistryBackend is what a REGISTRY value needs: how to register this service, and
+// how to find the instances of the services it calls. Backends that pull in etcd or
+// Consul live in their own packages, so a team links one in explicitly in its main:
 //
-//	service.Main(info, setup, service.WithRegistryBackend("etcd", etcdsd.Backend))
-type RegistryBackend func(ctx context.Context, cfg *Config, info Info) (discovery.Registrar, error)
+//	service.Main(info, setup, service.WithRegistryBackend("etcd", service.RegistryBackend{
+//		Registrar: func(ctx context.Context, cfg *service.Config, info service.Info) (discovery.Registrar, error) {
+//			c, err := etcdsd.NewClient(cfg.EtcdEndpoints)
+//			if err != nil {
+//				return nil, err
+//			}
+//			return etcdsd.NewRegistrar(c), nil
+//		},
+//	}))
+type RegistryBackend struct {
+	// Registrar builds the registrar; one that is an io.Closer is closed after
+	// deregistration.
+	Registrar func(ctx context.Context, cfg *Config, info Info) (discovery.Registrar, error)
+	// Instancer builds the instancer of the named dependency for [Service.Client]; nil
+	// means the backend offers no client-side discovery. It is stopped with the service.
+	Instancer func(ctx context.Context, cfg *Config, dependency string) (discovery.Instancer, error)
+}
 
-// WithRegistryBackend makes REGISTRY=name use b. A registrar b returns that is an
-// io.Closer is closed after deregistration. The catalog backend is built in; etcd
-// and consul need this option (their packages offer a ready-made backend).
+// WithRegistryBackend makes REGISTRY=name use b.
 func WithRegistryBackend(name string, b RegistryBackend) Option {
 	return func(s *Service) { s.backends[name] = b }
 }
@@ -112,11 +126,11 @@ func (s *Service) newAgent(ctx context.Context) (*discovery.Agent, error) {
 			return nil, nil
 		}
 		b, ok := s.backends[name]
-		if !ok {
+		if !ok || b.Registrar == nil {
 			return nil, fmt.Errorf("service: REGISTRY=%s needs its backend linked in: pass service.WithRegistryBackend(%q, ...) from the %s discovery package", name, name, name)
 		}
 		var err error
-		if reg, err = b(ctx, s.cfg, s.info); err != nil {
+		if reg, err = b.Registrar(ctx, s.cfg, s.info); err != nil {
 			return nil, fmt.Errorf("service: REGISTRY=%s: %w", name, err)
 		}
 		s.builtRegistrar = reg // the service closes what it built

@@ -224,7 +224,7 @@ func (s *Service) Run(ctx context.Context) error {
 			stopErrs = append(stopErrs, fmt.Errorf("service: %s: %w", e.name, e.err))
 		}
 	}
-	stopErrs = append(stopErrs, s.runStopHooks(stopCtx, started), s.flush(stopCtx), stopAdmin(stopCtx))
+	stopErrs = append(stopErrs, s.runStopHooks(stopCtx, started), s.closeAll(), s.flush(stopCtx), stopAdmin(stopCtx))
 	s.state.Store(stateStopped)
 	err = errors.Join(append([]error{cause}, stopErrs...)...)
 	if err != nil {

@@ -22,9 +22,11 @@ import (
 
 	"github.com/paved-road/paved/compliance"
 	"github.com/paved-road/paved/discovery"
+	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/resilience"
 	"github.com/paved-road/paved/telemetry"
+	"github.com/paved-road/paved/transport/httptransport"
 )
 
 // ErrAlreadyRun is returned by [Service.Run] when it is called a second time.
@@ -81,6 +83,12 @@ type Service struct {
 	registrar  discovery.Registrar
 	// builtRegistrar is the registrar a backend built, closed at the stop.
 	builtRegistrar discovery.Registrar
+	// static holds the DISCOVERY_STATIC instances by dependency.
+	static map[string][]discovery.Instance
+	// closers are closed (in reverse) after the stop hooks: clients and instancers.
+	closers []func() error
+	// deps records the dependencies built with Client.
+	deps httptransport.Dependencies
 }
 
 // Lifecycle states reported by /info.
@@ -236,10 +244,18 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 	if s.propagator == nil {
 		s.propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	}
-	if reg := cfg.EffectiveRegistry(); reg != RegistryNone && s.registrar == nil && s.backends[reg] == nil {
+	if reg := cfg.EffectiveRegistry(); reg != RegistryNone && s.registrar == nil && s.backends[reg].Registrar == nil {
 		_ = s.flush(context.Background())
 		return nil, &ConfigError{Problems: []Problem{{Var: "REGISTRY", Value: reg,
 			Msg: "this program has no " + reg + " backend linked in: pass service.WithRegistryBackend(\"" + reg + "\", ...) in its main, or use REGISTRY=none"}}}
+	}
+	if cfg.DiscoveryStatic != "" {
+		m, err := static.Parse(cfg.DiscoveryStatic)
+		if err != nil {
+			_ = s.flush(context.Background())
+			return nil, &ConfigError{Problems: []Problem{{Var: "DISCOVERY_STATIC", Value: truncate(cfg.DiscoveryStatic), Msg: err.Error()}}}
+		}
+		s.static = m
 	}
 	hr, err := health.New(health.Options{
 		Logger: s.logger, Registerer: s.registry, ServiceID: s.instanceID, Version: info.Version,
@@ -258,6 +274,8 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 	}
 	s.SetInfo("breakers", func() any { return s.resilience.Status() })
 	s.AddFacts(s.healthFacts)
+	s.AddFacts(s.dependencyFacts)
+	s.SetInfo("dependencies", func() any { return s.deps.List() })
 	return s, nil
 }
 

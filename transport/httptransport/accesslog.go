@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -26,11 +27,16 @@ func AccessLog(logger *slog.Logger, opts AccessLogOptions) func(http.Handler) ht
 		if logger == nil {
 			return next
 		}
+		// Writers are reused: handlers must not use them after ServeHTTP returns.
+		pool := sync.Pool{New: func() any { return new(statusWriter) }}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
+			sw := pool.Get().(*statusWriter)
+			*sw = statusWriter{ResponseWriter: w}
 			next.ServeHTTP(sw, r)
-			code := sw.status()
+			code, written := sw.status(), sw.bytes
+			*sw = statusWriter{}
+			pool.Put(sw)
 			level := slog.LevelInfo
 			switch {
 			case code >= 500:
@@ -50,7 +56,7 @@ func AccessLog(logger *slog.Logger, opts AccessLogOptions) func(http.Handler) ht
 				slog.String("path", r.URL.Path),
 				slog.Int("status", code),
 				slog.Duration("duration", time.Since(start)),
-				slog.Int64("bytes", sw.bytes),
+				slog.Int64("bytes", written),
 				slog.String("request_id", RequestIDFrom(r.Context())),
 				slog.String("remote", r.RemoteAddr),
 			)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 )
 
 // Recover returns middleware that turns a panic in next into a 500 problem+json answer
@@ -13,10 +14,17 @@ import (
 // nil logger discards the log.
 func Recover(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
+		// Handlers must not use the ResponseWriter after ServeHTTP returns (net/http's
+		// rule), so the wrappers are reused rather than allocated per request.
+		pool := sync.Pool{New: func() any { return new(recoverWriter) }}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rw := &recoverWriter{ResponseWriter: w}
+			rw := pool.Get().(*recoverWriter)
+			rw.ResponseWriter, rw.wrote = w, false
 			defer func() {
 				v := recover()
+				wrote := rw.wrote
+				rw.ResponseWriter = nil
+				pool.Put(rw)
 				if v == nil {
 					return
 				}
@@ -28,7 +36,7 @@ func Recover(logger *slog.Logger) func(http.Handler) http.Handler {
 						"method", r.Method, "path", r.URL.Path, "request_id", RequestIDFrom(r.Context()),
 						"stack", string(debug.Stack()))
 				}
-				if !rw.wrote {
+				if !wrote {
 					WriteProblem(w, r, Problem{Status: http.StatusInternalServerError})
 					return
 				}

@@ -2,25 +2,46 @@ package httptransport
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"math/rand/v2"
 	"net/http"
 )
 
 // RequestIDHeader is the header that carries a request's id.
 const RequestIDHeader = "X-Request-ID"
 
+// requestIDCanon is RequestIDHeader in canonical form (http.CanonicalHeaderKey), for
+// direct map access: Header.Get and Set would canonicalize, and allocate, on every
+// request.
+const requestIDCanon = "X-Request-Id"
+
 type requestIDKey struct{}
+
+// requestIDValue is what the context holds: the id, and the one-element slice the
+// response header uses, in one allocation (a string in an interface would be one more).
+type requestIDValue struct {
+	id     string
+	header [1]string
+}
+
+func newRequestIDValue(id string) *requestIDValue {
+	v := &requestIDValue{id: id}
+	v.header[0] = id
+	return v
+}
 
 // RequestIDFrom returns the request id in ctx, or "".
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if v, _ := ctx.Value(requestIDKey{}).(*requestIDValue); v != nil {
+		return v.id
+	}
+	return ""
 }
 
 // WithRequestID returns a copy of ctx carrying id, for clients that propagate it.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return context.WithValue(ctx, requestIDKey{}, newRequestIDValue(id))
 }
 
 // RequestID returns middleware that gives every request an id: the caller's
@@ -30,12 +51,16 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 func RequestID() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id := r.Header.Get(RequestIDHeader)
+			var id string
+			if v := r.Header[requestIDCanon]; len(v) > 0 {
+				id = v[0]
+			}
 			if !validRequestID(id) {
 				id = newRequestID()
 			}
-			w.Header().Set(RequestIDHeader, id)
-			next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
+			v := newRequestIDValue(id)
+			w.Header()[requestIDCanon] = v.header[:]
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, v)))
 		})
 	}
 }
@@ -55,9 +80,14 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// newRequestID returns 16 random bytes in hex.
+// newRequestID returns 16 random bytes in hex. They come from math/rand/v2, whose
+// generator (ChaCha8, seeded by the runtime from the OS) gives unpredictable, unique
+// ids without crypto/rand's cost; a request id is not a secret.
 func newRequestID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	var h [32]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }

@@ -1,0 +1,127 @@
+package grpctransport
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/paved-road/paved/telemetry"
+)
+
+// ServerOptions configures [NewServer]. The zero value recovers panics, assigns request
+// ids, propagates deadlines and serves the built-in health service, with no spans, no
+// metrics and no logs.
+type ServerOptions struct {
+	// Logger receives panics with their stacks; nil discards them.
+	Logger *slog.Logger
+	// TracerProvider starts the server spans (otelgrpc stats handler); nil means
+	// none, though the caller's trace context still reaches the handler.
+	TracerProvider trace.TracerProvider
+	// Propagator reads incoming trace context; nil means W3C tracecontext and baggage.
+	Propagator propagation.TextMapPropagator
+	// Registerer receives rpc_server_duration_seconds; nil means no metrics.
+	Registerer prometheus.Registerer
+	// Health serves grpc.health.v1.Health; nil means a built-in one that answers
+	// SERVING for "" and every registered service until Shutdown starts.
+	// health/grpchealth.New(registry) answers from the health registry instead.
+	Health healthpb.HealthServer
+	// Reflection registers the server reflection service (for grpcurl and the like).
+	Reflection bool
+	// MaxDeadline bounds every call's deadline (see [DeadlineUnary]); 0 or less means no bound
+	// beyond the caller's.
+	MaxDeadline time.Duration
+	// UnaryInterceptors and StreamInterceptors run inside Paved's, in order.
+	UnaryInterceptors  []grpc.UnaryServerInterceptor
+	StreamInterceptors []grpc.StreamServerInterceptor
+	// GRPCOptions are passed to grpc.NewServer after Paved's (credentials, message
+	// sizes, keepalive...).
+	GRPCOptions []grpc.ServerOption
+}
+
+// Server is a gRPC server with Paved's interceptors, the health service and, if asked
+// for, reflection. It has the Serve and Shutdown methods a service runs its servers
+// with. Register services on it as on a *grpc.Server (it is a grpc.ServiceRegistrar).
+// A Server is safe for concurrent use; create it with [NewServer].
+type Server struct {
+	srv    *grpc.Server
+	health *staticHealth // nil when the options gave one
+}
+
+var _ grpc.ServiceRegistrar = (*Server)(nil)
+
+// NewServer returns a server with, outermost first, the otelgrpc stats handler and the
+// interceptors request id → metrics → recovery → deadline → opts' own. It returns the
+// registerer's error if the metrics cannot be registered.
+func NewServer(opts ServerOptions) (*Server, error) {
+	metrics, err := telemetry.NewRPCServerMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	unary := append([]grpc.UnaryServerInterceptor{
+		RequestIDUnary(), MetricsUnary(metrics), RecoverUnary(opts.Logger), DeadlineUnary(opts.MaxDeadline),
+	}, opts.UnaryInterceptors...)
+	stream := append([]grpc.StreamServerInterceptor{
+		RequestIDStream(), MetricsStream(metrics), RecoverStream(opts.Logger), DeadlineStream(opts.MaxDeadline),
+	}, opts.StreamInterceptors...)
+	gopts := append([]grpc.ServerOption{
+		grpc.StatsHandler(telemetry.GRPCServerHandler(opts.TracerProvider, opts.Propagator)),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+	}, opts.GRPCOptions...)
+	s := &Server{srv: grpc.NewServer(gopts...)}
+	hs := opts.Health
+	if hs == nil {
+		s.health = newStaticHealth()
+		hs = s.health
+	}
+	healthpb.RegisterHealthServer(s.srv, hs)
+	if opts.Reflection {
+		reflection.Register(s.srv)
+	}
+	return s, nil
+}
+
+// RegisterService implements grpc.ServiceRegistrar, so generated RegisterXxxServer
+// functions take the Server. The built-in health service reports the service SERVING.
+func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	s.srv.RegisterService(desc, impl)
+	if s.health != nil {
+		s.health.add(desc.ServiceName)
+	}
+}
+
+// GRPC returns the underlying *grpc.Server.
+func (s *Server) GRPC() *grpc.Server { return s.srv }
+
+// Serve serves gRPC on l until Shutdown; it then returns nil.
+func (s *Server) Serve(l net.Listener) error { return s.srv.Serve(l) }
+
+// Shutdown turns the built-in health service NOT_SERVING, stops accepting calls and
+// waits for in-flight calls to finish (GracefulStop). If ctx ends first, it stops the
+// server at once (Stop), cancelling the calls still running, and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.health != nil {
+		s.health.shutdown()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.srv.GracefulStop()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.srv.Stop()
+		<-done
+		return ctx.Err()
+	}
+}
