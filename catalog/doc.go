@@ -1,0 +1,27 @@
+// Package catalog holds the service catalog's domain and API types, shared by the catalog
+// server, its stores and its Go client: [Component] (what a service is and who owns it),
+// [Instance] (where a copy of it runs and whether it is ready), [Scorecard] (its latest
+// compliance report), [ComponentFilter], and the [Problem] document (RFC 9457) every API
+// error is written as.
+//
+// The package does no I/O and imports nothing else of Paved.
+//
+// # Validation
+//
+// Every type a client writes has a Validate method that returns nil or a
+// [*ValidationError] listing every problem at once, each with the JSON path of the field
+// and what would be valid, for example
+//
+//	links.runbook: must be an http or https URL, got "ftp://example.com"
+//
+// [DecodeStrict] decodes a write body strictly: unknown fields (matched case-sensitively),
+// duplicate keys, trailing data, too deep nesting and bodies over the limit are rejected
+// with a [*DecodeError] naming the field.
+//
+// # Concurrency and zero values
+//
+// The types are plain values: safe for concurrent reads, not for concurrent writes. The
+// zero Component or Instance is not valid (a name is required); [Component.WithDefaults]
+// fills the optional fields a registration may leave out. The zero [ComponentFilter]
+// matches every component.
+package catalog

@@ -1,0 +1,79 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// FieldError is one problem with one field of a request body.
+type FieldError struct {
+	// Field is the JSON path of the field, such as "links.runbook", "dependsOn[2]" or
+	// "labels[team]". It is empty for a problem with the body as a whole.
+	Field string `json:"field,omitempty"`
+	// Message says what is wrong and what would be valid.
+	Message string `json:"message"`
+}
+
+// String returns "field: message", or the message alone when Field is empty.
+func (e FieldError) String() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// ValidationError lists every problem found in a value. Validate methods return it as
+// *ValidationError; match it with errors.As.
+type ValidationError struct {
+	// Errors holds one entry per problem, in field order.
+	Errors []FieldError
+}
+
+// Error joins every problem into one line.
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		parts[i] = fe.String()
+	}
+	return "catalog: invalid: " + strings.Join(parts, "; ")
+}
+
+// problems collects field errors while a value is validated.
+type problems struct {
+	errs []FieldError
+}
+
+func (p *problems) add(field, format string, args ...any) {
+	p.errs = append(p.errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *problems) err() error {
+	if len(p.errs) == 0 {
+		return nil
+	}
+	return &ValidationError{Errors: p.errs}
+}
+
+// ErrBodyTooLarge is wrapped by the [*DecodeError] returned for a body over the limit, so
+// a server can answer 413 instead of 400.
+var ErrBodyTooLarge = errors.New("catalog: body too large")
+
+// DecodeError is a request body that could not be decoded: not JSON, an unknown or
+// duplicate field, a value of the wrong type, trailing data, or too large.
+type DecodeError struct {
+	// Field is the JSON path of the offending field; empty for the body as a whole.
+	Field string
+	// Message says what is wrong, for the client.
+	Message string
+	// Err is the underlying cause, if any.
+	Err error
+}
+
+// Error returns "catalog: bad body: field: message".
+func (e *DecodeError) Error() string {
+	return "catalog: bad body: " + FieldError{Field: e.Field, Message: e.Message}.String()
+}
+
+// Unwrap returns the cause.
+func (e *DecodeError) Unwrap() error { return e.Err }

@@ -1,0 +1,58 @@
+package catalog_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/paved-road/paved/catalog"
+)
+
+func ExampleComponent_Validate() {
+	c := catalog.Component{
+		Name:  "orders",
+		Owner: "team-a",
+		Tier:  7,
+		Links: catalog.Links{Runbook: "ftp://wiki.example.com/orders"},
+	}.WithDefaults()
+	var ve *catalog.ValidationError
+	if errors.As(c.Validate(), &ve) {
+		for _, fe := range ve.Errors {
+			fmt.Println(fe)
+		}
+	}
+	// Output:
+	// tier: must be between 1 (most critical) and 4, got 7
+	// links.runbook: must be an http or https URL, got "ftp://wiki.example.com/orders"
+}
+
+func ExampleDecodeStrict() {
+	body := `{"name":"orders","owner":"team-a","owner":"team-b"}`
+	var c catalog.Component
+	err := catalog.DecodeStrict(strings.NewReader(body), 64<<10, &c)
+	fmt.Println(err)
+	// Output:
+	// catalog: bad body: owner: appears more than once
+}
+
+func ExampleCheckAddress() {
+	for _, a := range []string{"10.0.0.7:9090", "169.254.169.254:80"} {
+		if ok, why := catalog.CheckAddress(a); ok {
+			fmt.Println(a, "ok")
+		} else {
+			fmt.Println(a, "rejected:", why)
+		}
+	}
+	// Output:
+	// 10.0.0.7:9090 ok
+	// 169.254.169.254:80 rejected: must not be a link-local address (169.254.0.0/16 or fe80::/10), where cloud metadata endpoints live, got "169.254.169.254"
+}
+
+func ExampleComponentFilter_Match() {
+	c := catalog.Component{Name: "orders", Owner: "team-a", Tier: 1, Description: "Takes orders"}
+	fmt.Println(catalog.ComponentFilter{Owner: "team-a", Text: "take"}.Match(&c))
+	fmt.Println(catalog.ComponentFilter{Tier: 2}.Match(&c))
+	// Output:
+	// true
+	// false
+}

@@ -1,0 +1,280 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paved-road/paved/catalog"
+	"github.com/paved-road/paved/catalog/store"
+)
+
+// Options are a Server's settings. The zero value serves reads to anyone and refuses
+// every write (no token is known).
+type Options struct {
+	// Tokens maps team tokens to teams. Nil means none.
+	Tokens *Tokens
+	// AdminToken, when set, may change any component. It is kept hashed.
+	AdminToken string
+	// ReadToken, when set, makes reads need a token: this one, a team's or the admin's.
+	ReadToken string
+	// Open lets every write through without a token. For local development only: New
+	// logs a warning.
+	Open bool
+	// Logger receives errors and the open-mode warning. Nil means discard.
+	Logger *slog.Logger
+	// MaxBodyBytes limits request bodies. Zero means catalog.DefaultMaxBodyBytes (64 KiB).
+	MaxBodyBytes int64
+	// DefaultWait is how long a long poll (?index=) waits when it gives no ?wait=. Zero
+	// means 30 s.
+	DefaultWait time.Duration
+	// MaxWait caps ?wait=. Zero means 5 minutes.
+	MaxWait time.Duration
+}
+
+// Server is the catalog REST API. It implements http.Handler.
+type Server struct {
+	st        store.Store
+	opts      Options
+	log       *slog.Logger
+	admin     *[sha256.Size]byte
+	read      *[sha256.Size]byte
+	tokens    *Tokens
+	mux       *http.ServeMux
+	maxBody   int64
+	waitDef   time.Duration
+	waitLimit time.Duration
+}
+
+// New returns a Server over st.
+func New(st store.Store, opts Options) *Server {
+	s := &Server{st: st, opts: opts, log: opts.Logger, tokens: opts.Tokens, maxBody: opts.MaxBodyBytes,
+		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.tokens == nil {
+		s.tokens = &Tokens{}
+	}
+	if opts.AdminToken != "" {
+		h := sha256.Sum256([]byte(opts.AdminToken))
+		s.admin = &h
+	}
+	if opts.ReadToken != "" {
+		h := sha256.Sum256([]byte(opts.ReadToken))
+		s.read = &h
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = catalog.DefaultMaxBodyBytes
+	}
+	if s.waitDef <= 0 {
+		s.waitDef = 30 * time.Second
+	}
+	if s.waitLimit <= 0 {
+		s.waitLimit = 5 * time.Minute
+	}
+	if opts.Open {
+		s.log.Warn("catalog: open mode: writes need no token; never use it outside local development")
+	}
+	s.routes()
+	return s
+}
+
+// OpenMode reports whether writes need no token (for the UI's banner).
+func (s *Server) OpenMode() bool { return s.opts.Open }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Route is one operation of the API: a method and a ServeMux path pattern.
+type Route struct {
+	Method  string // GET, PUT or DELETE
+	Pattern string // the ServeMux path pattern, such as /api/v1/components/{name}
+}
+
+// Routes returns the API's operations, in the order of the OpenAPI document.
+func Routes() []Route {
+	return []Route{
+		{"GET", "/api/v1/components"},
+		{"GET", "/api/v1/components/{name}"},
+		{"PUT", "/api/v1/components/{name}"},
+		{"DELETE", "/api/v1/components/{name}"},
+		{"GET", "/api/v1/components/{name}/instances"},
+		{"PUT", "/api/v1/components/{name}/instances/{id}"},
+		{"DELETE", "/api/v1/components/{name}/instances/{id}"},
+		{"GET", "/api/v1/components/{name}/scorecard"},
+		{"PUT", "/api/v1/components/{name}/scorecard"},
+		{"GET", "/api/v1/components/{name}/catalog-info.yaml"},
+		{"GET", "/api/v1/components/{name}/compass.yml"},
+		{"GET", "/api/v1/export/catalog-info.yaml"},
+		{"GET", "/api/v1/export/compass.yml"},
+		{"GET", "/api/v1/targets"},
+		{"GET", "/api/v1/openapi.json"},
+	}
+}
+
+//go:embed openapi.json
+var openAPI string
+
+// OpenAPI returns the API's OpenAPI 3.1 document (served at /api/v1/openapi.json).
+func OpenAPI() []byte { return []byte(openAPI) }
+
+func (s *Server) routes() {
+	handlers := map[Route]http.HandlerFunc{
+		{"GET", "/api/v1/components"}:                          s.readable(s.listComponents),
+		{"GET", "/api/v1/components/{name}"}:                   s.readable(s.getComponent),
+		{"PUT", "/api/v1/components/{name}"}:                   s.putComponent,
+		{"DELETE", "/api/v1/components/{name}"}:                s.deleteComponent,
+		{"GET", "/api/v1/components/{name}/instances"}:         s.readable(s.listInstances),
+		{"PUT", "/api/v1/components/{name}/instances/{id}"}:    s.putInstance,
+		{"DELETE", "/api/v1/components/{name}/instances/{id}"}: s.deleteInstance,
+		{"GET", "/api/v1/components/{name}/scorecard"}:         s.readable(s.getScorecard),
+		{"PUT", "/api/v1/components/{name}/scorecard"}:         s.putScorecard,
+		{"GET", "/api/v1/components/{name}/catalog-info.yaml"}: s.readable(s.exportOne(BackstageYAML)),
+		{"GET", "/api/v1/components/{name}/compass.yml"}:       s.readable(s.exportOne(CompassYAML)),
+		{"GET", "/api/v1/export/catalog-info.yaml"}:            s.readable(s.exportAll(BackstageYAML)),
+		{"GET", "/api/v1/export/compass.yml"}:                  s.readable(s.exportAll(CompassYAML)),
+		{"GET", "/api/v1/targets"}:                             s.readable(s.targets),
+		{"GET", "/api/v1/openapi.json"}: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, openAPI)
+		},
+	}
+	m := http.NewServeMux()
+	allow := map[string][]string{}
+	for _, rt := range Routes() {
+		m.HandleFunc(rt.Method+" "+rt.Pattern, handlers[rt])
+		allow[rt.Pattern] = append(allow[rt.Pattern], rt.Method)
+		if rt.Method == "GET" {
+			allow[rt.Pattern] = append(allow[rt.Pattern], "HEAD")
+		}
+	}
+	// Fallbacks, so that a wrong method or path still gets problem+json.
+	for p, methods := range allow {
+		list := strings.Join(methods, ", ")
+		m.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", list)
+			s.problem(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; allowed: "+list, nil)
+		})
+	}
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.problem(w, r, http.StatusNotFound, "no such API path", nil)
+	})
+	s.mux = m
+}
+
+// problem writes an RFC 9457 problem document.
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, detail string, errs []catalog.FieldError) {
+	p := catalog.Problem{Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path, Errors: errs}
+	w.Header().Set("Content-Type", catalog.ProblemContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// fail maps an error of decoding, validation or the store to a problem.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *catalog.ValidationError
+	var de *catalog.DecodeError
+	switch {
+	case errors.As(err, &ve):
+		s.problem(w, r, http.StatusBadRequest, "the body has invalid fields", ve.Errors)
+	case errors.Is(err, catalog.ErrBodyTooLarge):
+		s.problem(w, r, http.StatusRequestEntityTooLarge, bodyDetail(err).Error(), nil)
+	case errors.As(err, &de):
+		s.problem(w, r, http.StatusBadRequest, "the body could not be decoded", []catalog.FieldError{{Field: de.Field, Message: de.Message}})
+	case errors.Is(err, store.ErrNotFound):
+		s.problem(w, r, http.StatusNotFound, strings.TrimPrefix(err.Error(), "store: "), nil)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, store.ErrClosed):
+		s.problem(w, r, http.StatusServiceUnavailable, "the catalog is shutting down or the request was cancelled", nil)
+	default:
+		s.log.ErrorContext(r.Context(), "catalog: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.problem(w, r, http.StatusInternalServerError, "internal error; the catalog's log has the cause", nil)
+	}
+}
+
+func bodyDetail(err error) error {
+	var de *catalog.DecodeError
+	if errors.As(err, &de) {
+		return errors.New("body " + de.Message)
+	}
+	return err
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// caller is who made a request.
+type caller struct {
+	team  string
+	admin bool
+}
+
+// bearer returns the request's bearer token, or "".
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// authenticate identifies the caller of a write, or writes 401 and returns false. In open
+// mode everyone is admin.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (caller, bool) {
+	if s.opts.Open {
+		return caller{admin: true}, true
+	}
+	tok := bearer(r)
+	if tok != "" {
+		if hashEqual(tok, s.admin) {
+			return caller{admin: true}, true
+		}
+		if team, ok := s.tokens.team(tok); ok {
+			return caller{team: team}, true
+		}
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="catalog"`)
+	detail := "a bearer token is required"
+	if tok != "" {
+		detail = "the bearer token is not valid"
+	}
+	s.problem(w, r, http.StatusUnauthorized, detail, nil)
+	return caller{}, false
+}
+
+// mayChange reports whether c may change a component owned by owner.
+func (c caller) mayChange(owner string) bool { return c.admin || c.team == owner }
+
+func (s *Server) forbid(w http.ResponseWriter, r *http.Request, c caller, owner string) {
+	s.problem(w, r, http.StatusForbidden, "team "+strconv.Quote(c.team)+" may not change a component owned by "+strconv.Quote(owner), nil)
+}
+
+// readable wraps a read handler with the read-token check.
+func (s *Server) readable(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.read != nil && !s.opts.Open {
+			tok := bearer(r)
+			_, isTeam := s.tokens.team(tok)
+			if tok == "" || !(hashEqual(tok, s.read) || hashEqual(tok, s.admin) || isTeam) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="catalog"`)
+				s.problem(w, r, http.StatusUnauthorized, "reads need a bearer token", nil)
+				return
+			}
+		}
+		h(w, r)
+	}
+}

@@ -1,0 +1,95 @@
+package bbolt_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/paved-road/paved/catalog/store"
+	"github.com/paved-road/paved/catalog/store/bbolt"
+	"github.com/paved-road/paved/catalog/store/storetest"
+)
+
+func TestMain(m *testing.M) {
+	if killChild() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		Synctest: true,
+		New: func(t *testing.T, grace time.Duration) store.Store {
+			s, err := bbolt.Open(filepath.Join(t.TempDir(), "catalog.db"), bbolt.Options{Grace: grace})
+			if err != nil {
+				t.Fatalf("got %v, want nil", err)
+			}
+			return s
+		},
+	})
+}
+
+func BenchmarkHeartbeat(b *testing.B) {
+	s, err := bbolt.Open(filepath.Join(b.TempDir(), "catalog.db"), bbolt.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchmarkHeartbeat(b, s, 1000)
+}
+
+// A heartbeat is seen by reads at once, and written by Close: it is there on reopen.
+func TestHeartbeatWrittenOnClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	s, err := bbolt.Open(path, bbolt.Options{SweepInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := s.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+		t.Fatal(err)
+	}
+	in := storetest.Instance("orders", "i-1")
+	in.TTLSeconds = 3600
+	first, err := s.PutInstance(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	hb, err := s.PutInstance(ctx, in)
+	if err != nil || !hb.LastHeartbeat.After(first.LastHeartbeat) {
+		t.Fatalf("got %v, %v, want a later heartbeat than %v", hb.LastHeartbeat, err, first.LastHeartbeat)
+	}
+	set, _ := s.Instances(ctx, "orders")
+	if !set.Instances[0].LastHeartbeat.Equal(hb.LastHeartbeat) {
+		t.Fatalf("got %v listed, want the heartbeat %v", set.Instances[0].LastHeartbeat, hb.LastHeartbeat)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = bbolt.Open(path, bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	set, _ = s.Instances(ctx, "orders")
+	if len(set.Instances) != 1 || !set.Instances[0].LastHeartbeat.Equal(hb.LastHeartbeat) {
+		t.Fatalf("got %+v after reopen, want i-1 with heartbeat %v", set.Instances, hb.LastHeartbeat)
+	}
+}
+
+func TestOpenLockedFileFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	s, err := bbolt.Open(path, bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := bbolt.Open(path, bbolt.Options{LockTimeout: 50 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("got %v, want an error naming %s", err, path)
+	}
+}

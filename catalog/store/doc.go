@@ -1,0 +1,22 @@
+// Package store defines [Store], where the catalog keeps its components, instances and
+// scorecards, and the rules every implementation follows:
+//
+//   - Every call is one transaction: it is applied completely or not at all.
+//   - Values are validated before anything is written; invalid input returns the
+//     [*catalog.ValidationError] of the value's Validate method.
+//   - A missing component or instance is reported with an error that wraps [ErrNotFound].
+//   - The store keeps a change index that grows with every change. [Store.Instances]
+//     returns it with the instance set; [Store.Watch] with that index blocks until the set
+//     changes: an instance joins or leaves, or changes status, version, addresses, TTL or
+//     metadata. A heartbeat that changes nothing but the heartbeat time wakes no watcher.
+//   - TTL: an instance that is not heartbeated for its TTL is reported critical with
+//     Expired set, and is removed after a grace period (by default its TTL). Both changes
+//     wake watchers. A heartbeat before removal revives it.
+//
+// Implementations: store/memory (for tests and development), store/bbolt (a local file,
+// the default: every acknowledged write is fsynced), store/etcd (several catalog
+// processes over one etcd cluster; TTLs are etcd leases). store/storetest is the
+// conformance suite all three pass.
+//
+// Implementations are safe for concurrent use.
+package store

@@ -1,0 +1,25 @@
+// Package etcd is a [store.Store] in etcd (go.etcd.io/etcd/client/v3), for a replicated
+// catalog: several catalog processes share one etcd cluster and see the same components,
+// instances and watches.
+//
+// Every call is one etcd transaction, guarded by compare-and-swap on the keys it read, so
+// concurrent catalog processes never half-apply a change. The change index is the etcd
+// revision.
+//
+// TTL uses etcd leases, so no catalog process needs to sweep: an instance's record lives
+// on a lease of TTL + grace, and an "alive" key on a lease of TTL. A heartbeat renews both.
+// When the alive key's lease expires the instance is reported critical with Expired set;
+// when the record's lease expires the instance is gone. etcd rounds lease TTLs up to its
+// minimum (about 2 s with default settings). Watch is an etcd watch on the component's
+// keys from the given revision.
+//
+// Keys live under [Options.Prefix]:
+//
+//	<prefix>c/<component>                 the component (JSON)
+//	<prefix>i/<component>/<id>/rec        the instance (JSON), lease TTL+grace
+//	<prefix>i/<component>/<id>/alive      empty, lease TTL
+//	<prefix>i/<component>/<id>/score      the latest scorecard (JSON), lease TTL+grace
+//
+// A Store is safe for concurrent use. It does not own the etcd client: close the client
+// after the store.
+package etcd

@@ -1,0 +1,575 @@
+package etcd
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/paved-road/paved/catalog"
+	"github.com/paved-road/paved/catalog/store"
+	"github.com/paved-road/paved/catalog/store/internal/core"
+)
+
+// DefaultPrefix is the key prefix used when Options.Prefix is empty.
+const DefaultPrefix = "/paved/catalog/"
+
+// maxAttempts bounds the compare-and-swap retries of one call under contention.
+const maxAttempts = 16
+
+// Options are a Store's settings. The zero value is ready to use.
+type Options struct {
+	// Prefix is prepended to every key; it must end with "/". Empty means
+	// DefaultPrefix. Catalog processes sharing a catalog use the same prefix.
+	Prefix string
+	// Grace is how long an expired instance stays listed as critical before it is
+	// removed, rounded up to whole seconds. Zero means the instance's TTL.
+	Grace time.Duration
+}
+
+// Store is a [store.Store] in etcd.
+type Store struct {
+	cli    *clientv3.Client
+	prefix string
+	grace  time.Duration
+	stop   chan struct{}
+
+	mu     sync.Mutex
+	closed bool // guarded by mu
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store over cli. It fails when opts.Prefix does not end with "/".
+func New(cli *clientv3.Client, opts Options) (*Store, error) {
+	if cli == nil {
+		return nil, errors.New("store/etcd: nil client")
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if !strings.HasSuffix(opts.Prefix, "/") {
+		return nil, fmt.Errorf("store/etcd: prefix %q must end with \"/\"", opts.Prefix)
+	}
+	return &Store{cli: cli, prefix: opts.Prefix, grace: opts.Grace, stop: make(chan struct{})}, nil
+}
+
+func (s *Store) compKey(name string) string    { return s.prefix + "c/" + name }
+func (s *Store) instPrefix(comp string) string { return s.prefix + "i/" + comp + "/" }
+func (s *Store) instKey(comp, id, kind string) string {
+	return s.prefix + "i/" + comp + "/" + id + "/" + kind
+}
+
+// parseInstKey splits <prefix>i/<comp>/<id>/<kind>.
+func (s *Store) parseInstKey(k []byte) (comp, id, kind string, ok bool) {
+	rest, ok := strings.CutPrefix(string(k), s.prefix+"i/")
+	if !ok {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+func (s *Store) check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	return nil
+}
+
+func seconds(d time.Duration) int64 {
+	return max(1, int64(math.Ceil(d.Seconds())))
+}
+
+// PutComponent implements [store.Store].
+func (s *Store) PutComponent(ctx context.Context, c catalog.Component) (bool, error) {
+	if err := c.Validate(); err != nil {
+		return false, err
+	}
+	if err := s.check(ctx); err != nil {
+		return false, err
+	}
+	v, err := json.Marshal(c)
+	if err != nil {
+		return false, err
+	}
+	k := s.compKey(c.Name)
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
+		Then(clientv3.OpPut(k, string(v))).
+		Else(clientv3.OpPut(k, string(v))).
+		Commit()
+	if err != nil {
+		return false, fmt.Errorf("store/etcd: put component: %w", err)
+	}
+	return resp.Succeeded, nil
+}
+
+// GetComponent implements [store.Store].
+func (s *Store) GetComponent(ctx context.Context, name string) (catalog.Component, error) {
+	if err := s.check(ctx); err != nil {
+		return catalog.Component{}, err
+	}
+	resp, err := s.cli.Get(ctx, s.compKey(name))
+	if err != nil {
+		return catalog.Component{}, fmt.Errorf("store/etcd: get component: %w", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return catalog.Component{}, core.NotFound("component", name)
+	}
+	var c catalog.Component
+	return c, json.Unmarshal(resp.Kvs[0].Value, &c)
+}
+
+// ListComponents implements [store.Store].
+func (s *Store) ListComponents(ctx context.Context, f catalog.ComponentFilter) ([]catalog.Component, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	resp, err := s.cli.Get(ctx, s.prefix+"c/", clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("store/etcd: list components: %w", err)
+	}
+	out := []catalog.Component{}
+	for _, kv := range resp.Kvs {
+		var c catalog.Component
+		if err := json.Unmarshal(kv.Value, &c); err != nil {
+			return nil, fmt.Errorf("store/etcd: decode %s: %w", kv.Key, err)
+		}
+		if f.Match(&c) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b catalog.Component) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// DeleteComponent implements [store.Store].
+func (s *Store) DeleteComponent(ctx context.Context, name string) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	k := s.compKey(name)
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(k), ">", 0)).
+		Then(clientv3.OpDelete(k), clientv3.OpDelete(s.instPrefix(name), clientv3.WithPrefix())).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("store/etcd: delete component: %w", err)
+	}
+	if !resp.Succeeded {
+		return core.NotFound("component", name)
+	}
+	return nil
+}
+
+// grant returns a new lease of ttl seconds.
+func (s *Store) grant(ctx context.Context, ttl int64) (clientv3.LeaseID, error) {
+	resp, err := s.cli.Grant(ctx, ttl)
+	if err != nil {
+		return 0, fmt.Errorf("store/etcd: grant lease: %w", err)
+	}
+	return resp.ID, nil
+}
+
+// renew keeps a lease alive once, reporting false when it no longer exists.
+func (s *Store) renew(ctx context.Context, id clientv3.LeaseID) (bool, error) {
+	if id == 0 {
+		return false, nil
+	}
+	_, err := s.cli.KeepAliveOnce(ctx, id)
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store/etcd: renew lease: %w", err)
+	}
+	return true, nil
+}
+
+// PutInstance implements [store.Store].
+func (s *Store) PutInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error) {
+	if err := in.Validate(); err != nil {
+		return catalog.Instance{}, err
+	}
+	if err := s.check(ctx); err != nil {
+		return catalog.Instance{}, err
+	}
+	ck, rk, ak := s.compKey(in.Component), s.instKey(in.Component, in.ID, "rec"), s.instKey(in.Component, in.ID, "alive")
+	sk := s.instKey(in.Component, in.ID, "score")
+	in.Expired = false
+	for range maxAttempts {
+		resp, err := s.cli.Txn(ctx).Then(clientv3.OpGet(ck), clientv3.OpGet(rk), clientv3.OpGet(ak), clientv3.OpGet(sk)).Commit()
+		if err != nil {
+			return catalog.Instance{}, fmt.Errorf("store/etcd: put instance: %w", err)
+		}
+		compKVs := resp.Responses[0].GetResponseRange().Kvs
+		recKVs := resp.Responses[1].GetResponseRange().Kvs
+		aliveKVs := resp.Responses[2].GetResponseRange().Kvs
+		scoreKVs := resp.Responses[3].GetResponseRange().Kvs
+		if len(compKVs) == 0 {
+			return catalog.Instance{}, core.NotFound("component", in.Component)
+		}
+		var old *core.Record
+		var l1, l2 clientv3.LeaseID
+		recCmp := clientv3.Compare(clientv3.CreateRevision(rk), "=", 0)
+		if len(recKVs) > 0 {
+			recCmp = clientv3.Compare(clientv3.ModRevision(rk), "=", recKVs[0].ModRevision)
+			old = new(core.Record)
+			if json.Unmarshal(recKVs[0].Value, old) != nil {
+				old = nil
+			}
+			if old != nil && old.Instance.TTLSeconds == in.TTLSeconds {
+				l1 = clientv3.LeaseID(recKVs[0].Lease)
+				if len(aliveKVs) > 0 {
+					l2 = clientv3.LeaseID(aliveKVs[0].Lease)
+				}
+			}
+		}
+		if ok, err := s.renew(ctx, l1); err != nil {
+			return catalog.Instance{}, err
+		} else if !ok {
+			l1, l2 = 0, 0
+		}
+		if ok, err := s.renew(ctx, l2); err != nil {
+			return catalog.Instance{}, err
+		} else if !ok {
+			l2 = 0
+		}
+		var granted []clientv3.LeaseID
+		if l1 == 0 {
+			if l1, err = s.grant(ctx, int64(in.TTLSeconds)+seconds(core.Grace(s.grace, &in))); err != nil {
+				return catalog.Instance{}, err
+			}
+			granted = append(granted, l1)
+		}
+		newAlive := l2 == 0
+		if newAlive {
+			if l2, err = s.grant(ctx, int64(in.TTLSeconds)); err != nil {
+				s.revoke(granted...)
+				return catalog.Instance{}, err
+			}
+			granted = append(granted, l2)
+		}
+		in.LastHeartbeat = core.Now()
+		r := core.Record{Instance: in}
+		v, err := json.Marshal(r)
+		if err != nil {
+			s.revoke(granted...)
+			return catalog.Instance{}, err
+		}
+		ops := []clientv3.Op{clientv3.OpPut(rk, string(v), clientv3.WithLease(l1))}
+		if newAlive {
+			ops = append(ops, clientv3.OpPut(ak, "", clientv3.WithLease(l2)))
+		}
+		cmps := []clientv3.Cmp{recCmp, clientv3.Compare(clientv3.CreateRevision(ck), "=", compKVs[0].CreateRevision)}
+		var stale []clientv3.LeaseID // leases the instance moves off
+		if len(recKVs) > 0 && clientv3.LeaseID(recKVs[0].Lease) != l1 {
+			stale = append(stale, clientv3.LeaseID(recKVs[0].Lease))
+			if len(scoreKVs) > 0 { // the scorecard moves with the record
+				ops = append(ops, clientv3.OpPut(sk, string(scoreKVs[0].Value), clientv3.WithLease(l1)))
+				cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(sk), "=", scoreKVs[0].ModRevision))
+			}
+		}
+		if len(aliveKVs) > 0 && clientv3.LeaseID(aliveKVs[0].Lease) != l2 {
+			stale = append(stale, clientv3.LeaseID(aliveKVs[0].Lease))
+		}
+		txn, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+		if err != nil {
+			s.revoke(granted...)
+			return catalog.Instance{}, fmt.Errorf("store/etcd: put instance: %w", err)
+		}
+		if txn.Succeeded {
+			s.revoke(stale...)
+			return r.View(), nil
+		}
+		s.revoke(granted...) // lost a race with another writer: read again
+	}
+	return catalog.Instance{}, fmt.Errorf("store/etcd: put instance %s/%s: too much contention", in.Component, in.ID)
+}
+
+// revoke drops leases best-effort; what it misses expires on its own.
+func (s *Store) revoke(ids ...clientv3.LeaseID) {
+	for _, id := range ids {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, _ = s.cli.Revoke(ctx, id)
+		cancel()
+	}
+}
+
+// DeleteInstance implements [store.Store].
+func (s *Store) DeleteInstance(ctx context.Context, component, id string) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	rk := s.instKey(component, id, "rec")
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(rk), ">", 0)).
+		Then(clientv3.OpDelete(s.instPrefix(component)+id+"/", clientv3.WithPrefix(), clientv3.WithPrevKV())).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("store/etcd: delete instance: %w", err)
+	}
+	if !resp.Succeeded {
+		return core.NotFound("instance", component+"/"+id)
+	}
+	var leases []clientv3.LeaseID
+	for _, kv := range resp.Responses[0].GetResponseDeleteRange().PrevKvs {
+		if l := clientv3.LeaseID(kv.Lease); l != 0 && !slices.Contains(leases, l) {
+			leases = append(leases, l)
+		}
+	}
+	s.revoke(leases...)
+	return nil
+}
+
+// Instances implements [store.Store].
+func (s *Store) Instances(ctx context.Context, component string) (store.InstanceSet, error) {
+	if err := s.check(ctx); err != nil {
+		return store.InstanceSet{}, err
+	}
+	if component == "" {
+		resp, err := s.cli.Get(ctx, s.prefix+"i/", clientv3.WithPrefix())
+		if err != nil {
+			return store.InstanceSet{}, fmt.Errorf("store/etcd: list instances: %w", err)
+		}
+		return s.build(uint64(resp.Header.Revision), resp.Kvs)
+	}
+	resp, err := s.cli.Txn(ctx).Then(
+		clientv3.OpGet(s.compKey(component)),
+		clientv3.OpGet(s.instPrefix(component), clientv3.WithPrefix()),
+	).Commit()
+	if err != nil {
+		return store.InstanceSet{}, fmt.Errorf("store/etcd: list instances: %w", err)
+	}
+	if len(resp.Responses[0].GetResponseRange().Kvs) == 0 {
+		return store.InstanceSet{}, core.NotFound("component", component)
+	}
+	return s.build(uint64(resp.Header.Revision), resp.Responses[1].GetResponseRange().Kvs)
+}
+
+// build assembles an instance set from instance keys.
+func (s *Store) build(rev uint64, kvs []*mvccpb.KeyValue) (store.InstanceSet, error) {
+	type entry struct {
+		rec   *core.Record
+		alive bool
+	}
+	byKey := map[[2]string]*entry{}
+	for _, kv := range kvs {
+		comp, id, kind, ok := s.parseInstKey(kv.Key)
+		if !ok {
+			continue
+		}
+		e := byKey[[2]string{comp, id}]
+		if e == nil {
+			e = &entry{}
+			byKey[[2]string{comp, id}] = e
+		}
+		switch kind {
+		case "rec":
+			e.rec = new(core.Record)
+			if err := json.Unmarshal(kv.Value, e.rec); err != nil {
+				return store.InstanceSet{}, fmt.Errorf("store/etcd: decode %s: %w", kv.Key, err)
+			}
+		case "alive":
+			e.alive = true
+		}
+	}
+	set := store.InstanceSet{Index: rev, Instances: []catalog.Instance{}}
+	for _, e := range byKey {
+		if e.rec == nil {
+			continue
+		}
+		e.rec.Expired = !e.alive
+		set.Instances = append(set.Instances, e.rec.View())
+	}
+	slices.SortFunc(set.Instances, func(a, b catalog.Instance) int {
+		return cmp.Or(cmp.Compare(a.Component, b.Component), cmp.Compare(a.ID, b.ID))
+	})
+	return set, nil
+}
+
+// relevant reports whether a watch event changes the instance set as watchers see it.
+func (s *Store) relevant(ev *clientv3.Event) bool {
+	_, _, kind, ok := s.parseInstKey(ev.Kv.Key)
+	if !ok {
+		return false
+	}
+	isDelete := ev.Type == clientv3.EventTypeDelete
+	isCreate := !isDelete && ev.Kv.CreateRevision == ev.Kv.ModRevision
+	switch kind {
+	case "alive":
+		return isDelete || isCreate
+	case "rec":
+		if isDelete || isCreate || ev.PrevKv == nil {
+			return true
+		}
+		var prev, cur core.Record
+		if json.Unmarshal(ev.PrevKv.Value, &prev) != nil || json.Unmarshal(ev.Kv.Value, &cur) != nil {
+			return true
+		}
+		return core.SetChanged(&prev, cur.Instance)
+	}
+	return false
+}
+
+// Watch implements [store.Store].
+func (s *Store) Watch(ctx context.Context, component string, afterIndex uint64) (store.InstanceSet, error) {
+	if afterIndex == 0 {
+		return s.Instances(ctx, component)
+	}
+	if err := s.check(ctx); err != nil {
+		return store.InstanceSet{}, err
+	}
+	// The current set tells whether the component exists and whether afterIndex is from
+	// the future (another store, or a reset one): then the caller gets the set at once.
+	cur, err := s.Instances(ctx, component)
+	if err != nil {
+		return store.InstanceSet{}, err
+	}
+	if afterIndex > cur.Index {
+		return cur, nil
+	}
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	from := int64(afterIndex) + 1
+	prefix := s.prefix + "i/"
+	var compCh clientv3.WatchChan
+	if component != "" {
+		prefix = s.instPrefix(component)
+		compCh = s.cli.Watch(wctx, s.compKey(component), clientv3.WithRev(from), clientv3.WithFilterPut())
+	}
+	instCh := s.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(from), clientv3.WithPrevKV())
+	for {
+		var resp clientv3.WatchResponse
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return store.InstanceSet{}, ctx.Err()
+		case <-s.stop:
+			return store.InstanceSet{}, store.ErrClosed
+		case resp, ok = <-instCh:
+		case resp, ok = <-compCh:
+		}
+		if !ok {
+			if err := ctx.Err(); err != nil {
+				return store.InstanceSet{}, err
+			}
+			return store.InstanceSet{}, errors.New("store/etcd: watch ended")
+		}
+		if resp.CompactRevision != 0 {
+			// The history since afterIndex is gone: the caller gets the current set.
+			return s.Instances(ctx, component)
+		}
+		if err := resp.Err(); err != nil {
+			return store.InstanceSet{}, fmt.Errorf("store/etcd: watch: %w", err)
+		}
+		for _, ev := range resp.Events {
+			if ev.Type == clientv3.EventTypeDelete && string(ev.Kv.Key) == s.compKey(component) {
+				return store.InstanceSet{}, core.NotFound("component", component)
+			}
+			if s.relevant(ev) {
+				return s.Instances(ctx, component)
+			}
+		}
+	}
+}
+
+// PutScorecard implements [store.Store].
+func (s *Store) PutScorecard(ctx context.Context, sc catalog.Scorecard) error {
+	if err := sc.Validate(); err != nil {
+		return err
+	}
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	sc.ReportedAt = core.Now()
+	v, err := json.Marshal(sc)
+	if err != nil {
+		return err
+	}
+	rk := s.instKey(sc.Component, sc.Instance, "rec")
+	for range maxAttempts {
+		resp, err := s.cli.Get(ctx, rk)
+		if err != nil {
+			return fmt.Errorf("store/etcd: put scorecard: %w", err)
+		}
+		if len(resp.Kvs) == 0 {
+			return core.NotFound("instance", sc.Component+"/"+sc.Instance)
+		}
+		rec := resp.Kvs[0]
+		txn, err := s.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.CreateRevision(rk), "=", rec.CreateRevision),
+				clientv3.Compare(clientv3.LeaseValue(rk), "=", rec.Lease)).
+			Then(clientv3.OpPut(s.instKey(sc.Component, sc.Instance, "score"), string(v), clientv3.WithLease(clientv3.LeaseID(rec.Lease)))).
+			Commit()
+		if err != nil {
+			return fmt.Errorf("store/etcd: put scorecard: %w", err)
+		}
+		if txn.Succeeded {
+			return nil
+		}
+	}
+	return fmt.Errorf("store/etcd: put scorecard %s/%s: too much contention", sc.Component, sc.Instance)
+}
+
+// Scorecard implements [store.Store].
+func (s *Store) Scorecard(ctx context.Context, component string) (catalog.ComponentScorecard, error) {
+	if err := s.check(ctx); err != nil {
+		return catalog.ComponentScorecard{}, err
+	}
+	resp, err := s.cli.Txn(ctx).Then(
+		clientv3.OpGet(s.compKey(component)),
+		clientv3.OpGet(s.instPrefix(component), clientv3.WithPrefix()),
+	).Commit()
+	if err != nil {
+		return catalog.ComponentScorecard{}, fmt.Errorf("store/etcd: scorecard: %w", err)
+	}
+	if len(resp.Responses[0].GetResponseRange().Kvs) == 0 {
+		return catalog.ComponentScorecard{}, core.NotFound("component", component)
+	}
+	out := catalog.ComponentScorecard{Component: component, Instances: []catalog.Scorecard{}}
+	for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
+		if _, _, kind, ok := s.parseInstKey(kv.Key); !ok || kind != "score" {
+			continue
+		}
+		var sc catalog.Scorecard
+		if err := json.Unmarshal(kv.Value, &sc); err != nil {
+			return catalog.ComponentScorecard{}, fmt.Errorf("store/etcd: decode %s: %w", kv.Key, err)
+		}
+		out.Instances = append(out.Instances, sc)
+	}
+	slices.SortFunc(out.Instances, func(a, b catalog.Scorecard) int { return cmp.Compare(a.Instance, b.Instance) })
+	out.Score = catalog.ComponentScore(out.Instances)
+	return out, nil
+}
+
+// Close marks the store closed: later calls return store.ErrClosed and blocked watches
+// return it. It does not close the etcd client. It is safe to call twice.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.stop)
+	}
+	return nil
+}

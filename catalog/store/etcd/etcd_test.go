@@ -1,0 +1,166 @@
+package etcd_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+
+	"github.com/paved-road/paved/catalog"
+	"github.com/paved-road/paved/catalog/store"
+	"github.com/paved-road/paved/catalog/store/etcd"
+	"github.com/paved-road/paved/catalog/store/storetest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// client connects to the etcd named by PAVED_TEST_ETCD_ENDPOINTS (comma-separated). It
+// skips the test when the variable is unset, unless PAVED_TEST_REQUIRE_SERVERS=1.
+func client(t *testing.T) *clientv3.Client {
+	t.Helper()
+	eps := os.Getenv("PAVED_TEST_ETCD_ENDPOINTS")
+	if eps == "" {
+		if os.Getenv("PAVED_TEST_REQUIRE_SERVERS") == "1" {
+			t.Fatal("PAVED_TEST_ETCD_ENDPOINTS is unset and PAVED_TEST_REQUIRE_SERVERS=1")
+		}
+		t.Skip("PAVED_TEST_ETCD_ENDPOINTS is unset: no etcd to test against")
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   strings.Split(eps, ","),
+		DialTimeout: 5 * time.Second,
+		Logger:      zap.NewNop(),
+	})
+	if err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if _, err := cli.Get(ctx, "health-check"); err != nil {
+		_ = cli.Close()
+		t.Fatalf("etcd at %s: got %v, want nil", eps, err)
+	}
+	return cli
+}
+
+var seq atomic.Int64 // distinct prefixes within one run; the pid and time separate runs
+
+// prefix returns a key prefix of its own for one test, deleted when the test ends.
+func prefix(t *testing.T, cli *clientv3.Client) string {
+	p := fmt.Sprintf("/paved-test/%d-%d-%d/", os.Getpid(), time.Now().UnixNano(), seq.Add(1))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = cli.Delete(ctx, p, clientv3.WithPrefix())
+	})
+	return p
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		New: func(t *testing.T, grace time.Duration) store.Store {
+			cli := client(t)
+			t.Cleanup(func() { _ = cli.Close() })
+			s, err := etcd.New(cli, etcd.Options{Prefix: prefix(t, cli), Grace: grace})
+			if err != nil {
+				t.Fatalf("got %v, want nil", err)
+			}
+			return s
+		},
+	})
+}
+
+// Two catalog processes over one etcd: what one writes, the other lists and watches.
+func TestTwoCatalogsShareOneEtcd(t *testing.T) {
+	cliA, cliB := client(t), client(t)
+	defer cliA.Close()
+	defer cliB.Close()
+	p := prefix(t, cliA)
+	a, err := etcd.New(cliA, etcd.Options{Prefix: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := etcd.New(cliB, etcd.Options{Prefix: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := a.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+		t.Fatal(err)
+	}
+	set, err := b.Instances(ctx, "orders")
+	if err != nil {
+		t.Fatalf("b sees a's component: got %v, want nil", err)
+	}
+	done := make(chan store.InstanceSet, 1)
+	go func() {
+		got, err := b.Watch(ctx, "orders", set.Index)
+		if err != nil {
+			t.Errorf("got %v, want nil", err)
+		}
+		done <- got
+	}()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	if _, err := a.PutInstance(ctx, storetest.Instance("orders", "i-1")); err != nil {
+		t.Fatal(err)
+	}
+	got := <-done
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("got the change after %v, want within 1s", d)
+	}
+	if len(got.Instances) != 1 || got.Instances[0].ID != "i-1" {
+		t.Fatalf("got %+v, want [i-1]", got.Instances)
+	}
+	// A heartbeat through b renews the instance a registered.
+	hb, err := b.PutInstance(ctx, storetest.Instance("orders", "i-1"))
+	if err != nil || hb.LastHeartbeat.Before(got.Instances[0].LastHeartbeat) {
+		t.Fatalf("got %+v, %v, want a later heartbeat", hb, err)
+	}
+	list, _ := a.ListComponents(ctx, catalog.ComponentFilter{})
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Name)
+	}
+	if !slices.Equal(names, []string{"orders"}) {
+		t.Fatalf("got %v, want [orders]", names)
+	}
+}
+
+func TestPrefixMustEndWithSlash(t *testing.T) {
+	cli := client(t)
+	defer cli.Close()
+	if _, err := etcd.New(cli, etcd.Options{Prefix: "/x"}); err == nil || !strings.Contains(err.Error(), `"/x"`) {
+		t.Fatalf("got %v, want an error naming the prefix", err)
+	}
+}
+
+func BenchmarkHeartbeat(b *testing.B) {
+	eps := os.Getenv("PAVED_TEST_ETCD_ENDPOINTS")
+	if eps == "" {
+		b.Skip("PAVED_TEST_ETCD_ENDPOINTS is unset")
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(eps, ","), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	p := fmt.Sprintf("/paved-bench/%d-%d/", os.Getpid(), time.Now().UnixNano())
+	defer cli.Delete(context.Background(), p, clientv3.WithPrefix())
+	s, err := etcd.New(cli, etcd.Options{Prefix: p})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchmarkHeartbeat(b, s, 200)
+}

@@ -1,0 +1,22 @@
+// Command catalog is the Paved service catalog: the place every Paved service registers
+// itself at startup. It serves the REST API under /api/v1 (components, instances,
+// scorecards, Prometheus HTTP service discovery at /api/v1/targets, Backstage and Compass
+// exports, /api/v1/openapi.json) and the web UI at / on HTTP_ADDR, and, being a Paved
+// service itself, probes, metrics, /info and /config on ADMIN_ADDR.
+//
+//	go run ./cmd/catalog                  # bbolt under ./catalog-data, API+UI on :8080, admin on :9090
+//	CATALOG_TOKENS_FILE=tokens go run ./cmd/catalog
+//
+// Settings, beside the base ones of every Paved service (docs/configuration.md):
+//
+//	CATALOG_STORE        bbolt (default), etcd or memory
+//	CATALOG_DATA_DIR     directory of the bbolt file (default ./catalog-data)
+//	CATALOG_TOKENS_FILE  one team:token (or team:sha256:HEX) a line; # starts a comment
+//	CATALOG_ADMIN_TOKEN  a token that may change any component (secret)
+//	CATALOG_READ_TOKEN   when set, reads need a token too (secret)
+//	CATALOG_OPEN         development only: writes need no token (a warning and a UI banner)
+//	ETCD_ENDPOINTS       etcd client URLs for CATALOG_STORE=etcd
+//
+// Without any token and not open, the catalog serves reads and refuses every write,
+// and says so in its log. It exits 2 on a configuration problem, listing every one.
+package main

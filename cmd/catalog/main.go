@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/paved-road/paved/catalog/server"
+	"github.com/paved-road/paved/catalog/server/ui"
+	"github.com/paved-road/paved/catalog/store"
+	"github.com/paved-road/paved/catalog/store/bbolt"
+	etcdstore "github.com/paved-road/paved/catalog/store/etcd"
+	"github.com/paved-road/paved/catalog/store/memory"
+	etcdsd "github.com/paved-road/paved/discovery/etcd"
+	"github.com/paved-road/paved/health"
+	"github.com/paved-road/paved/service"
+)
+
+// Config is the catalog's configuration: the base settings plus its own.
+type Config struct {
+	service.Config
+	Store      string `env:"CATALOG_STORE" envDefault:"bbolt" desc:"Where the catalog keeps its data: bbolt (a file), etcd (shared by several catalog processes) or memory (tests)."`
+	DataDir    string `env:"CATALOG_DATA_DIR" envDefault:"./catalog-data" desc:"Directory of the bbolt file, for CATALOG_STORE=bbolt."`
+	TokensFile string `env:"CATALOG_TOKENS_FILE" desc:"File of team tokens: one team:token or team:sha256:HEX a line; # starts a comment."`
+	AdminToken string `env:"CATALOG_ADMIN_TOKEN" secret:"true" desc:"Token that may change any component."`
+	ReadToken  string `env:"CATALOG_READ_TOKEN" secret:"true" desc:"When set, reads need a token too (this one, a team's or the admin's)."`
+	Open       bool   `env:"CATALOG_OPEN" envDefault:"false" desc:"Development only: writes need no token. Logs a warning and shows a banner in the UI."`
+}
+
+// Validate checks the catalog's own settings.
+func (c *Config) Validate() error {
+	var errs []error
+	switch c.Store {
+	case "bbolt", "etcd", "memory":
+	default:
+		errs = append(errs, service.NewProblem("CATALOG_STORE", c.Store, "must be one of bbolt, etcd, memory"))
+	}
+	if c.Store == "etcd" && len(c.EtcdEndpoints) == 0 {
+		errs = append(errs, service.NewProblem("ETCD_ENDPOINTS", "", "must list at least one endpoint when CATALOG_STORE=etcd"))
+	}
+	if c.Store == "bbolt" && c.DataDir == "" {
+		errs = append(errs, service.NewProblem("CATALOG_DATA_DIR", "", "must be set when CATALOG_STORE=bbolt"))
+	}
+	if c.Open && c.Env != service.EnvDevelopment {
+		errs = append(errs, service.NewProblem("CATALOG_OPEN", "true", "is allowed only with SERVICE_ENV=development: elsewhere writes need tokens"))
+	}
+	if c.TokensFile != "" {
+		if _, err := loadTokens(c.TokensFile); err != nil {
+			errs = append(errs, service.NewProblem("CATALOG_TOKENS_FILE", c.TokensFile, err.Error()))
+		}
+	}
+	return joinErrs(errs)
+}
+
+var info = service.Info{
+	Name:         "catalog",
+	Version:      "", // the module version, or SERVICE_VERSION
+	Owner:        "team-platform",
+	Description:  "The service catalog every Paved service registers itself in.",
+	Tier:         1,
+	Lifecycle:    "production",
+	ProvidesAPIs: []string{"catalog-v1"},
+	Links: service.Links{
+		Repository: "https://github.com/paved-road/paved/tree/main/cmd/catalog",
+		Docs:       "https://github.com/paved-road/paved/blob/main/docs/catalog.md",
+		Runbook:    "https://github.com/paved-road/paved/blob/main/docs/operations.md",
+		OnCall:     "https://oncall.example.com/team-platform",
+		APISpec:    "https://github.com/paved-road/paved/blob/main/docs/openapi.json",
+	},
+}
+
+func main() {
+	service.Main(info, setup)
+}
+
+// setup opens the store and mounts the API and the UI.
+func setup(s *service.Service, cfg *Config) error {
+	st, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	s.OnStop("store", func(context.Context) error { return st.Close() })
+	if err := s.Health().Register(health.Check{Name: "store", Check: func(ctx context.Context) error {
+		_, err := st.ListComponents(ctx, catalogFilterNone)
+		return err
+	}}); err != nil {
+		return err
+	}
+	opts := server.Options{AdminToken: cfg.AdminToken, ReadToken: cfg.ReadToken, Open: cfg.Open, Logger: s.Logger()}
+	if cfg.TokensFile != "" {
+		if opts.Tokens, err = loadTokens(cfg.TokensFile); err != nil {
+			return err
+		}
+	}
+	if !cfg.Open && cfg.AdminToken == "" && (opts.Tokens == nil || opts.Tokens.Len() == 0) {
+		s.Logger().Warn("no tokens configured: the catalog serves reads and refuses every write; set CATALOG_TOKENS_FILE or CATALOG_ADMIN_TOKEN (or CATALOG_OPEN=true in development)")
+	}
+	api := server.New(st, opts)
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	if cfg.ReadToken == "" { // the UI has no login: it is served only when reads are open
+		page, err := ui.New(st, ui.Options{Open: cfg.Open, Logger: s.Logger()})
+		if err != nil {
+			return err
+		}
+		mux.Handle("/", page)
+	}
+	s.SetHandler(mux)
+	return nil
+}
+
+func openStore(cfg *Config) (store.Store, error) {
+	switch cfg.Store {
+	case "memory":
+		return memory.New(memory.Options{}), nil
+	case "etcd":
+		cli, err := etcdsd.NewClient(cfg.EtcdEndpoints)
+		if err != nil {
+			return nil, err
+		}
+		st, err := etcdstore.New(cli, etcdstore.Options{})
+		if err != nil {
+			_ = cli.Close()
+			return nil, err
+		}
+		return closeBoth{st, cli}, nil
+	default:
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("CATALOG_DATA_DIR: %w", err)
+		}
+		return bbolt.Open(filepath.Join(cfg.DataDir, "catalog.db"), bbolt.Options{})
+	}
+}
+
+// closeBoth closes the etcd store and then its client.
+type closeBoth struct {
+	store.Store
+	cli interface{ Close() error }
+}
+
+func (c closeBoth) Close() error {
+	err := c.Store.Close()
+	if e := c.cli.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+func loadTokens(path string) (*server.Tokens, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return server.ParseTokens(f)
+}

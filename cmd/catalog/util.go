@@ -1,0 +1,12 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/paved-road/paved/catalog"
+)
+
+// catalogFilterNone matches every component.
+var catalogFilterNone = catalog.ComponentFilter{}
+
+func joinErrs(errs []error) error { return errors.Join(errs...) }
