@@ -1,0 +1,60 @@
+// Command paved is the Paved command-line tool: it checks a running service's
+// compliance, writes a new service from a template, and exports catalog descriptors.
+//
+// # paved check
+//
+//	paved check <admin-url> [--public-url URL] [--format text|json] [--min-score N] [--timeout 10s] [--wait 0s]
+//
+// Reads the running service's admin /compliance (JSON) and /info, and probes the service
+// itself:
+//
+//   - readyz: GET /readyz answers 200;
+//   - metrics-text, metrics-openmetrics: /metrics parses as Prometheus text (with
+//     build_info) and as OpenMetrics (ending in "# EOF"), with prometheus/common/expfmt;
+//   - config-secrets: /config shows every secret-looking setting (TOKEN, SECRET,
+//     PASSWORD, PASSWD, CREDENTIAL, PRIVATE_KEY, API_KEY) as "[REDACTED]" or empty;
+//   - public-pprof: GET /debug/pprof/ on the public port is not 200;
+//   - public-admin-endpoints: /metrics and /config on the public port are not 200.
+//
+// The public port is --public-url, or the address /info reports (addresses.http; the
+// admin URL's host when it is bound to every interface). Each failed required rule of the
+// compliance report is a failure, each failed recommended rule a warning; --min-score N
+// also fails a score below N. The text report gives each finding with its fix; --format
+// json writes the same as JSON for a pipeline. --timeout bounds the whole check; --wait
+// keeps asking while /readyz or /compliance answer 503 (a service still starting).
+//
+// # paved new
+//
+//	paved new <module-path> --owner TEAM [--template hello] [--dir D] [--name NAME] [--description S] [--paved-replace DIR]
+//
+// Writes a new service from an embedded template (templates/<name>/, *.tmpl files
+// rendered with text/template; adding a template is adding a directory): go.mod, main.go,
+// main_test.go (builds the service, runs it on loopback and checks /hello, /readyz,
+// /info and /compliance), doc.go, README.md and a Backstage catalog-info.yaml, with the
+// module path, the component name (the module path's last element made a DNS label, or
+// --name), the owner and catalog metadata filled in. The directory (default ./<name>)
+// must be empty or missing: paved new refuses anything else and writes nothing.
+//
+// Paved is not published yet, so the go.mod replaces it with a checkout: --paved-replace
+// DIR, or, for a paved built from a checkout, that checkout. Then:
+//
+//	cd <dir> && go mod tidy && go test ./... && go run .
+//
+// # paved export
+//
+//	paved export [--format backstage|compass|both] [--out DIR] [--timeout 10s] <admin-url>
+//
+// Reads the running service's /info (name, owner, description, type, tier, lifecycle,
+// links, dependsOn, providesApis, labels) and writes Backstage catalog-info.yaml and/or
+// Atlassian Compass compass.yml into --out (default the current directory; existing
+// descriptors are replaced), in the same form the catalog server exports.
+//
+// # Exit codes
+//
+//   - 0: success: the service is compliant and every probe passed; the files are written.
+//   - 1: failure: a check failed, or the service's Info is not a valid catalog component,
+//     or a file could not be written.
+//   - 2: usage error: an unknown command or flag, a missing or extra argument, an invalid
+//     URL, module path, name, owner or format, a non-empty directory for paved new, or a
+//     service whose admin address does not answer (the message says which).
+package main
