@@ -56,3 +56,19 @@ func ExampleComponentFilter_Match() {
 	// true
 	// false
 }
+
+func ExampleFailingRules() {
+	cards := []catalog.Scorecard{
+		{Instance: "orders-1", Failed: []catalog.RuleResult{{ID: "runbook-link", Level: catalog.LevelWarning, Message: "runbook link is not set"}}},
+		{Instance: "orders-2", Failed: []catalog.RuleResult{
+			{ID: "runbook-link", Level: catalog.LevelError, Message: "required for tier 1"},
+			{ID: "metrics-endpoint", Level: catalog.LevelWarning},
+		}},
+	}
+	for _, r := range catalog.FailingRules(cards) {
+		fmt.Printf("%s %s %q\n", r.ID, r.Level, r.Message)
+	}
+	// Output:
+	// metrics-endpoint warning ""
+	// runbook-link error "required for tier 1"
+}

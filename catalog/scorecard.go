@@ -1,6 +1,10 @@
 package catalog
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Level is how serious a failed compliance rule is.
 type Level string
@@ -101,8 +105,51 @@ type ComponentScorecard struct {
 	Component string `json:"component"`
 	// Score is the component's score, see [ComponentScore]; -1 when no instance reported.
 	Score int `json:"score"`
-	// Instances holds the latest scorecard of each instance, sorted by instance id.
+	// Instances holds the latest scorecard of each instance, sorted by instance id. When
+	// the catalog has a scorecards file, each card is as the platform team's scorecards
+	// score it (see Scorecards).
 	Instances []Scorecard `json:"instances"`
+	// Failing lists the rules failed by at least one instance, sorted by id, each at the
+	// most serious level an instance failed it with (and that instance's message); see
+	// [FailingRules].
+	Failing []RuleResult `json:"failing"`
+	// Scorecards names the platform team's scorecards that scored the instances' cards,
+	// sorted; empty when the cards are as the instances reported them.
+	Scorecards []string `json:"scorecards,omitempty"`
+}
+
+// severity orders levels: error above warning above info.
+func severity(l Level) int {
+	switch l {
+	case LevelError:
+		return 3
+	case LevelWarning:
+		return 2
+	case LevelInfo:
+		return 1
+	}
+	return 0
+}
+
+// FailingRules returns the rules failed in any of cards, sorted by id: each at the most
+// serious level it was failed with, with the message of the first card (in the order
+// given) that failed it at that level. It returns an empty, non-nil slice when no rule
+// fails.
+func FailingRules(cards []Scorecard) []RuleResult {
+	byID := map[string]RuleResult{}
+	for _, c := range cards {
+		for _, r := range c.Failed {
+			if old, ok := byID[r.ID]; !ok || severity(r.Level) > severity(old.Level) {
+				byID[r.ID] = r
+			}
+		}
+	}
+	out := make([]RuleResult, 0, len(byID))
+	for _, r := range byID {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b RuleResult) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }
 
 // ComponentScore is the score of a component whose instances reported cards: the lowest

@@ -26,6 +26,7 @@ import (
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/resilience"
 	"github.com/paved-road/paved/telemetry"
+	"github.com/paved-road/paved/transport/grpctransport"
 	"github.com/paved-road/paved/transport/httptransport"
 )
 
@@ -71,9 +72,11 @@ type Service struct {
 	adminAddr net.Addr
 	extra     map[string]func() any
 	boundGRPC string
-	factFuncs []FactsFunc
-	report    compliance.Report
-	hasReport bool
+	// grpcServer is the server GRPC made, if any.
+	grpcServer *grpctransport.Server
+	factFuncs  []FactsFunc
+	report     compliance.Report
+	hasReport  bool
 
 	rules compliance.RuleSet
 
@@ -181,6 +184,7 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		rules:     compliance.DefaultRuleSet(),
 		backends:  map[string]RegistryBackend{},
 	}
+	s.backends[RegistryCatalog] = s.catalogBackend()
 	for _, o := range opts {
 		o(s)
 	}

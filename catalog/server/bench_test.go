@@ -28,6 +28,8 @@ type heartbeatEnv struct {
 	url    string
 	client *http.Client
 	bodies [][]byte
+	// registered makes put a heartbeat (If-Match: *), as agents send once registered.
+	registered bool
 }
 
 func newHeartbeatEnv(b *testing.B, n int) *heartbeatEnv {
@@ -59,12 +61,16 @@ func newHeartbeatEnv(b *testing.B, n int) *heartbeatEnv {
 		})
 	}
 	wg.Wait()
+	e.registered = true
 	return e
 }
 
 func (e *heartbeatEnv) put(i int) error {
 	req, _ := http.NewRequestWithContext(context.Background(), "PUT", fmt.Sprintf("%s/api/v1/components/orders/instances/i-%d", e.url, i), bytes.NewReader(e.bodies[i]))
 	req.Header.Set("Authorization", "Bearer "+adminToken)
+	if e.registered {
+		req.Header.Set("If-Match", "*")
+	}
 	resp, err := e.client.Do(req)
 	if err != nil {
 		return err

@@ -4,14 +4,15 @@
 // Routes (Go 1.22 ServeMux patterns):
 //
 //	GET    /api/v1/components                         list; ?owner= ?tier= ?lifecycle= ?label=k=v (repeatable) ?q=text
+//	                                                  ?failing=<rule-id>: only components failing that rule
 //	GET    /api/v1/components/{name}                  get
 //	PUT    /api/v1/components/{name}                  create or replace (201 or 200)
 //	DELETE /api/v1/components/{name}                  delete with its instances (204)
 //	GET    /api/v1/components/{name}/instances        healthy instances; ?status=all for every one;
 //	                                                  ?index=N&wait=30s long-polls until the set changes after N
-//	PUT    /api/v1/components/{name}/instances/{id}   register or heartbeat
+//	PUT    /api/v1/components/{name}/instances/{id}   register; with If-Match: * a heartbeat (412 when not registered)
 //	DELETE /api/v1/components/{name}/instances/{id}   deregister (204)
-//	GET    /api/v1/components/{name}/scorecard        scorecards and the component's score
+//	GET    /api/v1/components/{name}/scorecard        scorecards, the component's score and failing rules
 //	PUT    /api/v1/components/{name}/scorecard        report an instance's scorecard (204)
 //	GET    /api/v1/components/{name}/catalog-info.yaml  the component as a Backstage entity ([BackstageYAML])
 //	GET    /api/v1/components/{name}/compass.yml      the component as an Atlassian Compass compass.yml ([CompassYAML])
@@ -37,6 +38,24 @@
 // Bodies are decoded with [catalog.DecodeStrict] and checked with Validate: every
 // problem is a 4xx problem+json document naming the field; nothing is written unless the
 // whole call succeeds.
+//
+// # Heartbeats
+//
+// An agent heartbeats with PUT .../instances/{id} and "If-Match: *" (RFC 9110: act only
+// if the resource exists). The store checks and writes in one atomic step
+// ([store.Store.HeartbeatInstance]), so a heartbeat racing a deregistration never
+// re-creates the instance; an instance the catalog does not hold (deregistered, expired
+// and removed, its component deleted, or the catalog restarted empty) is 412 Precondition
+// Failed, and the agent registers again with a plain PUT.
+//
+// # Scores
+//
+// [Options.Scorecards] holds the platform team's scorecards file (package compliance):
+// each instance's reported card is rebuilt as a compliance report
+// (compliance.NewReport, with the weights of [Options.RuleSet]) and scored by the
+// scorecards that apply to the component's tier, lifecycle and labels and the
+// instance's "environment" metadata; the component's score is the lowest. [Server.Store]
+// is the store as the API reads it, for the UI.
 //
 // A Server is safe for concurrent use. Create one with [New].
 package server

@@ -48,3 +48,37 @@ team-a:team-a-secret-token-1234
 	// 201 Created application/json
 	// 400 Bad Request application/problem+json
 }
+
+// A heartbeat is a PUT with If-Match: *: it refreshes a registered instance, and is
+// refused with 412 once the instance is gone, so the agent registers again.
+func Example_heartbeat() {
+	st := memory.New(memory.Options{})
+	defer st.Close()
+	ts := httptest.NewServer(server.New(st, server.Options{Open: true}))
+	defer ts.Close()
+
+	put := func(path, ifMatch, body string) {
+		req, _ := http.NewRequest("PUT", ts.URL+path, strings.NewReader(body))
+		if ifMatch != "" {
+			req.Header.Set("If-Match", ifMatch)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		fmt.Println(resp.Status)
+	}
+	put("/api/v1/components/orders", "", `{"owner":"team-a","type":"service","tier":2,"lifecycle":"production"}`)
+	inst := `{"version":"1.0.0","addresses":{"http":"127.0.0.1:8080"},"startedAt":"2026-01-02T03:04:05Z","ttlSeconds":30,"status":"passing"}`
+	put("/api/v1/components/orders/instances/orders-1", "*", inst) // not registered yet
+	put("/api/v1/components/orders/instances/orders-1", "", inst)  // register
+	put("/api/v1/components/orders/instances/orders-1", "*", inst) // heartbeat
+	// Output:
+	// 201 Created
+	// 412 Precondition Failed
+	// 200 OK
+	// 200 OK
+}

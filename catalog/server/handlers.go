@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,12 @@ func (s *Server) filter(w http.ResponseWriter, r *http.Request) (catalog.Compone
 }
 
 func (s *Server) listComponents(w http.ResponseWriter, r *http.Request) {
+	failing, hasFailing := r.URL.Query()["failing"]
+	if hasFailing && (len(failing) != 1 || !validRuleID(failing[0])) {
+		s.problem(w, r, http.StatusBadRequest, "invalid query parameters", []catalog.FieldError{{Field: "failing",
+			Message: "must be one rule id such as runbook-link (1-128 printable ASCII characters without spaces), got " + strconv.Quote(strings.Join(failing, ","))}})
+		return
+	}
 	f, ok := s.filter(w, r)
 	if !ok {
 		return
@@ -57,7 +64,46 @@ func (s *Server) listComponents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if hasFailing {
+		if list, err = s.failingComponents(r.Context(), list, failing[0]); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, list)
+}
+
+// validRuleID reports whether id is a rule id as scorecards carry them: 1-128 printable
+// ASCII characters without spaces.
+func validRuleID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// failingComponents keeps the components of list whose scorecard (as scored by the
+// scorecards file) fails rule. It reads one scorecard per component.
+func (s *Server) failingComponents(ctx context.Context, list []catalog.Component, rule string) ([]catalog.Component, error) {
+	out := list[:0]
+	for _, c := range list {
+		sc, err := s.st.Scorecard(ctx, c.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since the list
+		}
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(sc.Failing, func(f catalog.RuleResult) bool { return f.ID == rule }) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) getComponent(w http.ResponseWriter, r *http.Request) {
@@ -158,9 +204,53 @@ func (s *Server) deleteComponent(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// heartbeatOnly reads the If-Match header of an instance PUT: "*" makes it a heartbeat
+// that acts only on an existing instance (RFC 9110, section 13.1.1). Instances have no
+// entity tags, so any other If-Match never matches: it writes 412 and returns ok false.
+func (s *Server) heartbeatOnly(w http.ResponseWriter, r *http.Request) (heartbeat, ok bool) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	switch v {
+	case "":
+		return false, true
+	case "*":
+		return true, true
+	}
+	s.problem(w, r, http.StatusPreconditionFailed, "If-Match "+strconv.Quote(v)+" does not match: instances have no entity tags; send If-Match: * to heartbeat an existing instance", nil)
+	return false, false
+}
+
+// unknownInstance writes the 412 of a heartbeat whose instance does not exist.
+func (s *Server) unknownInstance(w http.ResponseWriter, r *http.Request, name, id string) {
+	s.problem(w, r, http.StatusPreconditionFailed, "instance "+strconv.Quote(name+"/"+id)+" is not registered (never registered, deregistered, expired or its component deleted): register it again with a PUT without If-Match", nil)
+}
+
 func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 	name, id := r.PathValue("name"), r.PathValue("id")
-	if !s.authorizeComponent(w, r, name) {
+	heartbeat, ok := s.heartbeatOnly(w, r)
+	if !ok {
+		return
+	}
+	if heartbeat {
+		// The component may be gone with its instances (a catalog restarted empty): that
+		// is an unknown instance too, which the caller answers by registering again.
+		who, ok := s.authenticate(w, r)
+		if !ok {
+			return
+		}
+		c, err := s.st.GetComponent(r.Context(), name)
+		if errors.Is(err, store.ErrNotFound) {
+			s.unknownInstance(w, r, name, id)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !who.mayChange(c.Owner) {
+			s.forbid(w, r, who, c.Owner)
+			return
+		}
+	} else if !s.authorizeComponent(w, r, name) {
 		return
 	}
 	var in catalog.Instance
@@ -185,7 +275,15 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, http.StatusBadRequest, "the body names another instance than the path", errs)
 		return
 	}
-	stored, err := s.st.PutInstance(r.Context(), in)
+	put := s.st.PutInstance
+	if heartbeat {
+		put = s.st.HeartbeatInstance
+	}
+	stored, err := put(r.Context(), in)
+	if heartbeat && errors.Is(err, store.ErrNotFound) {
+		s.unknownInstance(w, r, name, id)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -308,7 +406,7 @@ func (s *Server) putScorecard(w http.ResponseWriter, r *http.Request) {
 // TargetGroup is one entry of Prometheus HTTP service discovery.
 type TargetGroup struct {
 	Targets []string          `json:"targets"` // host:port to scrape: the admin address
-	Labels  map[string]string `json:"labels"`  // component, owner, tier, lifecycle, version, instance_id
+	Labels  map[string]string `json:"labels"`  // component, owner, tier, lifecycle, version, instance_id, environment (when registered)
 }
 
 // targets lists every healthy instance's admin address, labelled with its component.
@@ -333,17 +431,18 @@ func (s *Server) targets(w http.ResponseWriter, r *http.Request) {
 		if c == nil || !in.Healthy() || in.Addresses.Admin == "" {
 			continue
 		}
-		out = append(out, TargetGroup{
-			Targets: []string{in.Addresses.Admin},
-			Labels: map[string]string{
-				"component":   in.Component,
-				"owner":       c.Owner,
-				"tier":        strconv.Itoa(c.Tier),
-				"lifecycle":   string(c.Lifecycle),
-				"version":     in.Version,
-				"instance_id": in.ID,
-			},
-		})
+		labels := map[string]string{
+			"component":   in.Component,
+			"owner":       c.Owner,
+			"tier":        strconv.Itoa(c.Tier),
+			"lifecycle":   string(c.Lifecycle),
+			"version":     in.Version,
+			"instance_id": in.ID,
+		}
+		if env := in.Metadata[EnvironmentMetadata]; env != "" {
+			labels["environment"] = env
+		}
+		out = append(out, TargetGroup{Targets: []string{in.Addresses.Admin}, Labels: labels})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

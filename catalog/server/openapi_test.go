@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -43,5 +46,52 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	expect(t, r, 200)
 	if string(r.body) != string(server.OpenAPI()) || r.header.Get("Content-Type") != "application/json" {
 		t.Fatalf("got %s (%s), want the embedded document", r.header.Get("Content-Type"), r.body[:min(len(r.body), 80)])
+	}
+}
+
+// The document states the heartbeat's If-Match and 412, and the failing filter.
+func TestOpenAPIDocumentsHeartbeatAndFailing(t *testing.T) {
+	type param struct {
+		Name string `json:"name"`
+		In   string `json:"in"`
+	}
+	type op struct {
+		Parameters []param                    `json:"parameters"`
+		Responses  map[string]json.RawMessage `json:"responses"`
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(server.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path, method string) op {
+		var o op
+		if err := json.Unmarshal(doc.Paths[path][method], &o); err != nil {
+			t.Fatalf("%s %s: got %v, want an operation", method, path, err)
+		}
+		return o
+	}
+	has := func(o op, name, in string) bool {
+		return slices.Contains(o.Parameters, param{name, in})
+	}
+	put := get("/api/v1/components/{name}/instances/{id}", "put")
+	if !has(put, "If-Match", "header") || put.Responses["412"] == nil {
+		t.Errorf("PUT instance: got parameters %v and responses without 412 or If-Match, want both", put.Parameters)
+	}
+	if list := get("/api/v1/components", "get"); !has(list, "failing", "query") {
+		t.Errorf("GET components: got parameters %v, want failing", list.Parameters)
+	}
+}
+
+// docs/openapi.json is a copy of the served document; copy it again when this fails:
+// cp catalog/server/openapi.json docs/openapi.json
+func TestDocsOpenAPIIsCurrent(t *testing.T) {
+	docs, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.json"))
+	if err != nil {
+		t.Fatalf("got %v, want docs/openapi.json", err)
+	}
+	if !bytes.Equal(docs, server.OpenAPI()) {
+		t.Fatal("docs/openapi.json differs from catalog/server/openapi.json: run cp catalog/server/openapi.json docs/openapi.json")
 	}
 }

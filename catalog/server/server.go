@@ -15,6 +15,7 @@ import (
 
 	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/store"
+	"github.com/paved-road/paved/compliance"
 )
 
 // Options are a Server's settings. The zero value serves reads to anyone and refuses
@@ -38,6 +39,15 @@ type Options struct {
 	DefaultWait time.Duration
 	// MaxWait caps ?wait=. Zero means 5 minutes.
 	MaxWait time.Duration
+	// Scorecards is the platform team's scorecards file (compliance.LoadScorecards, the
+	// catalog's CATALOG_SCORECARDS_FILE): each component's scorecard is scored by the
+	// scorecards that apply to it, with their levels and weights. Nil means the cards as
+	// the instances reported them.
+	Scorecards *compliance.ScorecardFile
+	// RuleSet fills in the weights, levels and titles of the rules named in reported
+	// cards when scoring them by Scorecards; the file must have been parsed with it. The
+	// zero RuleSet means compliance.DefaultRuleSet().
+	RuleSet compliance.RuleSet
 }
 
 // Server is the catalog REST API. It implements http.Handler.
@@ -56,6 +66,11 @@ type Server struct {
 
 // New returns a Server over st.
 func New(st store.Store, opts Options) *Server {
+	set := opts.RuleSet
+	if set.Len() == 0 {
+		set = compliance.DefaultRuleSet()
+	}
+	st = &scoredStore{Store: st, file: opts.Scorecards, set: set}
 	s := &Server{st: st, opts: opts, log: opts.Logger, tokens: opts.Tokens, maxBody: opts.MaxBodyBytes,
 		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait}
 	if s.log == nil {
@@ -87,6 +102,11 @@ func New(st store.Store, opts Options) *Server {
 	s.routes()
 	return s
 }
+
+// Store returns the store as the API reads it: scorecards scored by Options.Scorecards,
+// with their failing rules. Give it to the UI (ui.New) so that its pages show the scores
+// the API computes. Closing it closes the store New was given.
+func (s *Server) Store() store.Store { return s.st }
 
 // OpenMode reports whether writes need no token (for the UI's banner).
 func (s *Server) OpenMode() bool { return s.opts.Open }

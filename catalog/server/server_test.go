@@ -69,6 +69,12 @@ type resp struct {
 
 func (e *env) do(method, path, token string, body any) resp {
 	e.t.Helper()
+	return e.doHeader(method, path, token, nil, body)
+}
+
+// doHeader is do with extra request headers.
+func (e *env) doHeader(method, path, token string, header http.Header, body any) resp {
+	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -84,6 +90,9 @@ func (e *env) do(method, path, token string, body any) resp {
 	req, err := http.NewRequestWithContext(e.t.Context(), method, e.url+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -460,6 +469,10 @@ func TestTargets(t *testing.T) {
 	noAdmin := storetest.Instance("billing", "b-1")
 	noAdmin.Addresses.Admin = ""
 	expect(t, e.do("PUT", "/api/v1/components/billing/instances/b-1", tokenB, noAdmin), 200)
+	prod := storetest.Instance("orders", "i-3")
+	prod.Addresses.Admin = "127.0.0.1:9093"
+	prod.Metadata = map[string]string{server.EnvironmentMetadata: "production"}
+	expect(t, e.do("PUT", "/api/v1/components/orders/instances/i-3", tokenA, prod), 200)
 
 	r := e.do("GET", "/api/v1/targets", "", nil)
 	expect(t, r, 200)
@@ -471,6 +484,10 @@ func TestTargets(t *testing.T) {
 		Targets: []string{"127.0.0.1:9090"},
 		Labels: map[string]string{"component": "orders", "owner": "team-a", "tier": "2", "lifecycle": "production",
 			"version": "1.0.0", "instance_id": "i-1"},
+	}, {
+		Targets: []string{"127.0.0.1:9093"},
+		Labels: map[string]string{"component": "orders", "owner": "team-a", "tier": "2", "lifecycle": "production",
+			"version": "1.0.0", "instance_id": "i-3", "environment": "production"},
 	}}
 	if b1, b2 := mustJSON(groups), mustJSON(want); b1 != b2 {
 		t.Fatalf("got %s, want %s", b1, b2)

@@ -5,6 +5,10 @@
 //   - Values are validated before anything is written; invalid input returns the
 //     [*catalog.ValidationError] of the value's Validate method.
 //   - A missing component or instance is reported with an error that wraps [ErrNotFound].
+//   - [Store.HeartbeatInstance] refreshes only an instance that exists, checking and
+//     writing in one atomic step, so a heartbeat racing a deregistration never
+//     re-creates the instance; [Store.GetInstance] reads one instance without listing
+//     its component.
 //   - The store keeps a change index that grows with every change. [Store.Instances]
 //     returns it with the instance set; [Store.Watch] with that index blocks until the set
 //     changes: an instance joins or leaves, or changes status, version, addresses, TTL or

@@ -42,6 +42,17 @@ type Store interface {
 	// LastHeartbeat to now and clears Expired. Its component must exist (else an error
 	// wrapping ErrNotFound). It returns the instance as stored.
 	PutInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error)
+	// HeartbeatInstance is PutInstance for an instance that must already exist: when it
+	// does not (never registered, deregistered, removed after expiry, or its component is
+	// gone) it returns an error wrapping ErrNotFound and stores nothing. The check and the
+	// write are one atomic step, so a heartbeat racing a deregistration never re-creates
+	// the instance. An expired instance still listed as critical exists: its heartbeat
+	// revives it.
+	HeartbeatInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error)
+	// GetInstance returns one instance (its effective status, as in Instances), or an
+	// error wrapping ErrNotFound. It reads that instance alone, whatever the size of its
+	// component.
+	GetInstance(ctx context.Context, component, id string) (catalog.Instance, error)
 	// DeleteInstance deregisters an instance and drops its scorecard, or returns an error
 	// wrapping ErrNotFound.
 	DeleteInstance(ctx context.Context, component, id string) error

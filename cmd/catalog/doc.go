@@ -15,6 +15,8 @@
 //	CATALOG_ADMIN_TOKEN  a token that may change any component (secret)
 //	CATALOG_READ_TOKEN   when set, reads need a token too (secret)
 //	CATALOG_OPEN         development only: writes need no token (a warning and a UI banner)
+//	CATALOG_SCORECARDS_FILE  the platform team's scorecards (JSON, docs/compliance.md);
+//	                     the API's and the UI's scores follow it
 //	ETCD_ENDPOINTS       etcd client URLs for CATALOG_STORE=etcd
 //
 // Without any token and not open, the catalog serves reads and refuses every write,

@@ -13,6 +13,7 @@ import (
 	"github.com/paved-road/paved/catalog/store/bbolt"
 	etcdstore "github.com/paved-road/paved/catalog/store/etcd"
 	"github.com/paved-road/paved/catalog/store/memory"
+	"github.com/paved-road/paved/compliance"
 	etcdsd "github.com/paved-road/paved/discovery/etcd"
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/service"
@@ -27,6 +28,7 @@ type Config struct {
 	AdminToken string `env:"CATALOG_ADMIN_TOKEN" secret:"true" desc:"Token that may change any component."`
 	ReadToken  string `env:"CATALOG_READ_TOKEN" secret:"true" desc:"When set, reads need a token too (this one, a team's or the admin's)."`
 	Open       bool   `env:"CATALOG_OPEN" envDefault:"false" desc:"Development only: writes need no token. Logs a warning and shows a banner in the UI."`
+	Scorecards string `env:"CATALOG_SCORECARDS_FILE" desc:"The platform team's scorecards file (JSON, docs/compliance.md): which rules are required, and their weights, by tier, lifecycle, environment and label. Scores shown by the API and the UI follow it."`
 }
 
 // Validate checks the catalog's own settings.
@@ -49,6 +51,11 @@ func (c *Config) Validate() error {
 	if c.TokensFile != "" {
 		if _, err := loadTokens(c.TokensFile); err != nil {
 			errs = append(errs, service.NewProblem("CATALOG_TOKENS_FILE", c.TokensFile, err.Error()))
+		}
+	}
+	if c.Scorecards != "" {
+		if _, err := compliance.LoadScorecards(c.Scorecards, compliance.DefaultRuleSet()); err != nil {
+			errs = append(errs, service.NewProblem("CATALOG_SCORECARDS_FILE", c.Scorecards, err.Error()))
 		}
 	}
 	return joinErrs(errs)
@@ -94,6 +101,14 @@ func setup(s *service.Service, cfg *Config) error {
 			return err
 		}
 	}
+	if cfg.Scorecards != "" {
+		file, err := compliance.LoadScorecards(cfg.Scorecards, compliance.DefaultRuleSet())
+		if err != nil {
+			return err
+		}
+		opts.Scorecards = &file
+		s.Logger().Info("scorecards file loaded", "path", cfg.Scorecards, "scorecards", len(file.Scorecards))
+	}
 	if !cfg.Open && cfg.AdminToken == "" && (opts.Tokens == nil || opts.Tokens.Len() == 0) {
 		s.Logger().Warn("no tokens configured: the catalog serves reads and refuses every write; set CATALOG_TOKENS_FILE or CATALOG_ADMIN_TOKEN (or CATALOG_OPEN=true in development)")
 	}
@@ -101,7 +116,7 @@ func setup(s *service.Service, cfg *Config) error {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	if cfg.ReadToken == "" { // the UI has no login: it is served only when reads are open
-		page, err := ui.New(st, ui.Options{Open: cfg.Open, Logger: s.Logger()})
+		page, err := ui.New(api.Store(), ui.Options{Open: cfg.Open, Logger: s.Logger()})
 		if err != nil {
 			return err
 		}

@@ -221,7 +221,12 @@ func TestWritesNeedTokens(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	p := start(t, false, "CATALOG_STORE=sqlite", "CATALOG_OPEN=true", "SERVICE_ENV=production", "CATALOG_TOKENS_FILE=/nonexistent/tokens")
+	bad := filepath.Join(t.TempDir(), "scorecards.json")
+	if err := os.WriteFile(bad, []byte(`{"version": 1, "scorecards": [{"name": "x", "rules": [{"id": "runbok-link"}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, false, "CATALOG_STORE=sqlite", "CATALOG_OPEN=true", "SERVICE_ENV=production", "CATALOG_TOKENS_FILE=/nonexistent/tokens",
+		"CATALOG_SCORECARDS_FILE="+bad)
 	select {
 	case <-p.exited:
 	case <-time.After(20 * time.Second):
@@ -230,7 +235,7 @@ func TestConfigErrors(t *testing.T) {
 	if p.exitCode != 2 {
 		t.Errorf("exit code: got %d, want 2", p.exitCode)
 	}
-	for _, v := range []string{"CATALOG_STORE", "CATALOG_OPEN", "CATALOG_TOKENS_FILE"} {
+	for _, v := range []string{"CATALOG_STORE", "CATALOG_OPEN", "CATALOG_TOKENS_FILE", "CATALOG_SCORECARDS_FILE", `did you mean "runbook-link"`} {
 		if !strings.Contains(p.output(), v) {
 			t.Errorf("output does not name %s:\n%s", v, p.output())
 		}
@@ -248,5 +253,42 @@ func TestUIServed(t *testing.T) {
 	}
 	if !strings.Contains(p.output(), "open mode") {
 		t.Errorf("open mode not warned about in the log")
+	}
+}
+
+// TestScorecardsFile: with CATALOG_SCORECARDS_FILE the API scores a tier 1 component's
+// card by the platform team's weights and levels.
+func TestScorecardsFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "scorecards.json")
+	if err := os.WriteFile(file, []byte(`{"version": 1, "scorecards": [{"name": "critical-services", "appliesTo": {"tiers": [2]},
+		"rules": [{"id": "runbook-link", "level": "required", "weight": 10}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, true, "CATALOG_STORE=memory", "CATALOG_OPEN=true", "CATALOG_SCORECARDS_FILE="+file)
+	if code, body := do(t, "PUT", p.api+"/api/v1/components/orders", "", component("orders", "team-a")); code != 201 {
+		t.Fatalf("PUT component: got %d %s, want 201", code, body)
+	}
+	if code, body := do(t, "PUT", p.api+"/api/v1/components/orders/instances/i-1", "", instance("orders", "i-1")); code != 200 {
+		t.Fatalf("PUT instance: got %d %s, want 200", code, body)
+	}
+	card := `{"instance":"i-1","ruleSetVersion":"2026.11","score":90,"passed":["owner-set"],"failed":[{"id":"runbook-link","level":"warning"}]}`
+	if code, body := do(t, "PUT", p.api+"/api/v1/components/orders/scorecard", "", card); code != 204 {
+		t.Fatalf("PUT scorecard: got %d %s, want 204", code, body)
+	}
+	code, body := do(t, "GET", p.api+"/api/v1/components/orders/scorecard", "", "")
+	var sc struct {
+		Score      int      `json:"score"`
+		Scorecards []string `json:"scorecards"`
+		Failing    []struct {
+			ID    string `json:"id"`
+			Level string `json:"level"`
+		} `json:"failing"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &sc) != nil {
+		t.Fatalf("GET scorecard: got %d %s", code, body)
+	}
+	// owner-set (weight 3) passes, runbook-link (weight 10 here) fails: 3*100/13.
+	if sc.Score != 23 || len(sc.Scorecards) != 1 || len(sc.Failing) != 1 || sc.Failing[0].Level != "error" {
+		t.Fatalf("got %+v, want score 23 under critical-services with runbook-link failing as an error", sc)
 	}
 }

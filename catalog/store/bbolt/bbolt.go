@@ -420,6 +420,49 @@ func (s *Store) DeleteComponent(ctx context.Context, name string) error {
 // PutInstance implements [store.Store]. Concurrent calls share one transaction and one
 // fsync; each returns after the commit.
 func (s *Store) PutInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error) {
+	return s.putInstance(ctx, in, false)
+}
+
+// HeartbeatInstance implements [store.Store]. A heartbeat that changes nothing but the
+// time is kept in memory and written by the next sweep (or Close); one that changes
+// the instance goes through a transaction like PutInstance.
+//
+// A heartbeat that arrives in the same instant as the sweep removes the expired
+// instance may still succeed; the instance is gone all the same, and the next heartbeat
+// fails, so the agent registers again one heartbeat interval later.
+func (s *Store) HeartbeatInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error) {
+	return s.putInstance(ctx, in, true)
+}
+
+// GetInstance implements [store.Store].
+func (s *Store) GetInstance(ctx context.Context, component, id string) (catalog.Instance, error) {
+	if err := s.check(ctx); err != nil {
+		return catalog.Instance{}, err
+	}
+	var r core.Record
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var v []byte
+		if b := tx.Bucket([]byte(bInstances)).Bucket([]byte(component)); b != nil {
+			v = b.Get([]byte(id))
+		}
+		if v == nil {
+			return core.NotFound("instance", component+"/"+id)
+		}
+		return json.Unmarshal(v, &r)
+	})
+	if err != nil {
+		return catalog.Instance{}, s.wrap(err)
+	}
+	s.liveMu.RLock()
+	if e := s.live[liveKey(component, id)]; e != nil && e.hb.After(r.Instance.LastHeartbeat) {
+		r.Instance.LastHeartbeat = e.hb
+	}
+	s.liveMu.RUnlock()
+	return r.View(), nil
+}
+
+// putInstance registers or heartbeats in; mustExist makes it a heartbeat only.
+func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist bool) (catalog.Instance, error) {
 	if err := in.Validate(); err != nil {
 		return catalog.Instance{}, err
 	}
@@ -454,6 +497,8 @@ func (s *Store) PutInstance(ctx context.Context, in catalog.Instance) (catalog.I
 			if err := json.Unmarshal(ov, old); err != nil {
 				old = nil
 			}
+		} else if mustExist {
+			return core.NotFound("instance", in.Component+"/"+in.ID)
 		}
 		if err := b.Put([]byte(in.ID), v); err != nil {
 			return err

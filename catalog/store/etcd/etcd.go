@@ -207,6 +207,38 @@ func (s *Store) renew(ctx context.Context, id clientv3.LeaseID) (bool, error) {
 
 // PutInstance implements [store.Store].
 func (s *Store) PutInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error) {
+	return s.putInstance(ctx, in, false)
+}
+
+// HeartbeatInstance implements [store.Store]. The write is a transaction conditional on
+// the record's revision as read, so an instance deleted in between is not re-created.
+func (s *Store) HeartbeatInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error) {
+	return s.putInstance(ctx, in, true)
+}
+
+// GetInstance implements [store.Store].
+func (s *Store) GetInstance(ctx context.Context, component, id string) (catalog.Instance, error) {
+	if err := s.check(ctx); err != nil {
+		return catalog.Instance{}, err
+	}
+	resp, err := s.cli.Get(ctx, s.instPrefix(component)+id+"/", clientv3.WithPrefix())
+	if err != nil {
+		return catalog.Instance{}, fmt.Errorf("store/etcd: get instance: %w", err)
+	}
+	set, err := s.build(uint64(resp.Header.Revision), resp.Kvs)
+	if err != nil {
+		return catalog.Instance{}, err
+	}
+	for _, in := range set.Instances {
+		if in.Component == component && in.ID == id {
+			return in, nil
+		}
+	}
+	return catalog.Instance{}, core.NotFound("instance", component+"/"+id)
+}
+
+// putInstance registers or heartbeats in; mustExist makes it a heartbeat only.
+func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist bool) (catalog.Instance, error) {
 	if err := in.Validate(); err != nil {
 		return catalog.Instance{}, err
 	}
@@ -227,6 +259,9 @@ func (s *Store) PutInstance(ctx context.Context, in catalog.Instance) (catalog.I
 		scoreKVs := resp.Responses[3].GetResponseRange().Kvs
 		if len(compKVs) == 0 {
 			return catalog.Instance{}, core.NotFound("component", in.Component)
+		}
+		if mustExist && len(recKVs) == 0 {
+			return catalog.Instance{}, core.NotFound("instance", in.Component+"/"+in.ID)
 		}
 		var old *core.Record
 		var l1, l2 clientv3.LeaseID

@@ -192,6 +192,30 @@ func (s *Store) DeleteComponent(ctx context.Context, name string) error {
 
 // PutInstance implements [store.Store].
 func (s *Store) PutInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error) {
+	return s.putInstance(ctx, in, false)
+}
+
+// HeartbeatInstance implements [store.Store].
+func (s *Store) HeartbeatInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error) {
+	return s.putInstance(ctx, in, true)
+}
+
+// GetInstance implements [store.Store].
+func (s *Store) GetInstance(ctx context.Context, component, id string) (catalog.Instance, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(ctx); err != nil {
+		return catalog.Instance{}, err
+	}
+	r, ok := s.instances[component][id]
+	if !ok {
+		return catalog.Instance{}, core.NotFound("instance", component+"/"+id)
+	}
+	return r.View(), nil
+}
+
+// putInstance registers or heartbeats in; mustExist makes it a heartbeat only.
+func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist bool) (catalog.Instance, error) {
 	if err := in.Validate(); err != nil {
 		return catalog.Instance{}, err
 	}
@@ -203,12 +227,15 @@ func (s *Store) PutInstance(ctx context.Context, in catalog.Instance) (catalog.I
 	if _, ok := s.components[in.Component]; !ok {
 		return catalog.Instance{}, core.NotFound("component", in.Component)
 	}
+	old := s.instances[in.Component][in.ID]
+	if mustExist && old == nil {
+		return catalog.Instance{}, core.NotFound("instance", in.Component+"/"+in.ID)
+	}
 	byID := s.instances[in.Component]
 	if byID == nil {
 		byID = make(map[string]*core.Record)
 		s.instances[in.Component] = byID
 	}
-	old := byID[in.ID]
 	in.Expired = false
 	in.LastHeartbeat = core.Now()
 	in.Metadata = maps.Clone(in.Metadata)

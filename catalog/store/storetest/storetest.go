@@ -43,6 +43,9 @@ func Run(t *testing.T, h Harness) {
 		{"InstanceNeedsComponent", testInstanceNeedsComponent},
 		{"RegisterHeartbeatDeregister", testRegisterHeartbeatDeregister},
 		{"InstanceInvalidWritesNothing", testInstanceInvalid},
+		{"GetInstance", testGetInstance},
+		{"HeartbeatNeedsInstance", testHeartbeatNeedsInstance},
+		{"HeartbeatRacingDeregisterNeverRecreates", testHeartbeatRace},
 		{"WatchOldIndexReturnsAtOnce", testWatchOldIndex},
 		{"WatchFutureIndexReturnsAtOnce", testWatchFutureIndex},
 		{"WatchBlocksUntilChange", testWatchBlocks},
@@ -282,6 +285,107 @@ func testInstanceInvalid(t *testing.T, s store.Store) {
 	}
 }
 
+func testGetInstance(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	setup(t, s, "orders")
+	_, err := s.GetInstance(ctx, "orders", "i-1")
+	mustNotFound(t, err)
+	_, err = s.GetInstance(ctx, "nope", "i-1")
+	mustNotFound(t, err)
+	put := must(s.PutInstance(ctx, Instance("orders", "i-1")))(t)
+	must(s.PutInstance(ctx, Instance("orders", "i-10")))(t)
+	got := must(s.GetInstance(ctx, "orders", "i-1"))(t)
+	if got.ID != "i-1" || got.Component != "orders" || got.Version != "1.0.0" || got.Status != catalog.StatusPassing ||
+		!got.LastHeartbeat.Equal(put.LastHeartbeat) || got.Metadata["zone"] != "a" {
+		t.Fatalf("got %+v, want %+v", got, put)
+	}
+	time.Sleep(20 * time.Millisecond)
+	hb := must(s.HeartbeatInstance(ctx, Instance("orders", "i-1")))(t)
+	if got := must(s.GetInstance(ctx, "orders", "i-1"))(t); !got.LastHeartbeat.Equal(hb.LastHeartbeat) {
+		t.Fatalf("got lastHeartbeat %v after a heartbeat, want %v", got.LastHeartbeat, hb.LastHeartbeat)
+	}
+	if err := s.DeleteInstance(ctx, "orders", "i-1"); err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	_, err = s.GetInstance(ctx, "orders", "i-1")
+	mustNotFound(t, err)
+	if got := must(s.GetInstance(ctx, "orders", "i-10"))(t); got.ID != "i-10" {
+		t.Fatalf("got %q, want i-10", got.ID)
+	}
+}
+
+func testHeartbeatNeedsInstance(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	setup(t, s, "orders")
+	// Never registered, and a component that does not exist: nothing is written.
+	_, err := s.HeartbeatInstance(ctx, Instance("orders", "i-1"))
+	mustNotFound(t, err)
+	_, err = s.HeartbeatInstance(ctx, Instance("nope", "i-1"))
+	mustNotFound(t, err)
+	if set := must(s.Instances(ctx, "orders"))(t); len(set.Instances) != 0 {
+		t.Fatalf("got %v after a heartbeat of an unknown instance, want none", ids(set))
+	}
+	// Registered: a heartbeat updates it, including a status change.
+	reg := must(s.PutInstance(ctx, Instance("orders", "i-1")))(t)
+	time.Sleep(20 * time.Millisecond)
+	in := Instance("orders", "i-1")
+	in.Status = catalog.StatusCritical
+	hb := must(s.HeartbeatInstance(ctx, in))(t)
+	if !hb.LastHeartbeat.After(reg.LastHeartbeat) || hb.Status != catalog.StatusCritical {
+		t.Fatalf("got lastHeartbeat %v status %s, want after %v and critical", hb.LastHeartbeat, hb.Status, reg.LastHeartbeat)
+	}
+	// Deregistered: the heartbeat fails and does not re-create it.
+	if err := s.DeleteInstance(ctx, "orders", "i-1"); err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	_, err = s.HeartbeatInstance(ctx, Instance("orders", "i-1"))
+	mustNotFound(t, err)
+	_, err = s.GetInstance(ctx, "orders", "i-1")
+	mustNotFound(t, err)
+	// Invalid input is rejected as by PutInstance.
+	bad := Instance("orders", "i-2")
+	bad.TTLSeconds = 0
+	var ve *catalog.ValidationError
+	if _, err := s.HeartbeatInstance(ctx, bad); !errors.As(err, &ve) {
+		t.Fatalf("got %v, want a ValidationError", err)
+	}
+}
+
+// testHeartbeatRace heartbeats an instance from several goroutines while it is
+// deregistered: once DeleteInstance has returned and the heartbeats in flight have
+// finished, the instance must be gone (a check-then-put would re-create it).
+func testHeartbeatRace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	setup(t, s, "orders")
+	for round := range 5 {
+		must(s.PutInstance(ctx, Instance("orders", "i-1")))(t)
+		var wg sync.WaitGroup
+		var once sync.Once
+		beating := make(chan struct{}) // closed once heartbeats are under way
+		for range 4 {
+			wg.Go(func() {
+				for range 500 {
+					if _, err := s.HeartbeatInstance(ctx, Instance("orders", "i-1")); errors.Is(err, store.ErrNotFound) {
+						return
+					} else if err != nil {
+						t.Errorf("round %d: heartbeat: got %v, want nil or ErrNotFound", round, err)
+						return
+					}
+					once.Do(func() { close(beating) })
+				}
+			})
+		}
+		<-beating
+		if err := s.DeleteInstance(ctx, "orders", "i-1"); err != nil {
+			t.Fatalf("round %d: got %v, want nil", round, err)
+		}
+		wg.Wait()
+		if in, err := s.GetInstance(ctx, "orders", "i-1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("round %d: after deregistration and concurrent heartbeats: got %+v, %v, want ErrNotFound", round, in, err)
+		}
+	}
+}
+
 // watch runs Watch in a goroutine and returns a function that waits for its result.
 func watch(ctx context.Context, s store.Store, comp string, after uint64) func() (store.InstanceSet, error) {
 	type result struct {
@@ -482,7 +586,8 @@ func testRevive(t *testing.T, s store.Store) {
 		return len(set.Instances) == 1 && set.Instances[0].Expired
 	})
 	wait := watch(ctx, s, "orders", expired.Index)
-	in := must(s.PutInstance(ctx, Instance("orders", "i-1")))(t)
+	// An agent's heartbeat (not a new registration) revives it: it still exists.
+	in := must(s.HeartbeatInstance(ctx, Instance("orders", "i-1")))(t)
 	if in.Expired || in.Status != catalog.StatusPassing {
 		t.Fatalf("got expired %v status %s, want false passing", in.Expired, in.Status)
 	}

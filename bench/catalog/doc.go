@@ -1,0 +1,21 @@
+// Command catalog is the catalog's load tool: for each instance count it starts the
+// catalog program (cmd/catalog, bbolt store, in a fresh data directory) as a separate
+// process on loopback, registers N simulated instances over N/10 components through
+// catalog/client, and heartbeats each every TTL/3 (If-Match: * heartbeats, as agents
+// send them), spread evenly over the interval. Watchers long-poll one component while
+// one of its instances changes version twice a second. After a warm-up of one
+// heartbeat interval it measures, for a fixed window:
+//
+//   - heartbeat latency (p50, p99, max), from sending to the answer;
+//   - watch delivery latency (p50, p99), from sending the change to a watcher holding
+//     the new set;
+//   - the catalog's CPU (utime+stime from /proc/<pid>/stat over the window, as a share
+//     of one core) and its RSS (VmRSS and VmHWM from /proc/<pid>/status) at the end.
+//
+// Run it from the module root:
+//
+//	go run ./bench/catalog -n 1000,10000 -ttl 30s -duration 30s
+//
+// Every loop is bounded by the window and by a count; everything stays on 127.0.0.1.
+// bench/catalog/README.md has the figures.
+package main

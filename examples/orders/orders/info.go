@@ -1,0 +1,26 @@
+package orders
+
+import "github.com/paved-road/paved/service"
+
+// Info returns orders' identity and catalog metadata. SERVICE_NAME and SERVICE_VERSION
+// override Name and Version.
+func Info() service.Info {
+	return service.Info{
+		Name:        "orders",
+		Version:     "1.0.0",
+		Namespace:   "shop",
+		Owner:       "team-checkout",
+		Description: "Takes orders and reserves their stock in inventory.",
+		Tier:        1,
+		Lifecycle:   "production",
+		Links: service.Links{
+			Repository: "https://github.com/paved-road/paved/tree/main/examples/orders",
+			Docs:       "https://github.com/paved-road/paved/blob/main/docs/examples.md",
+			Runbook:    "https://github.com/paved-road/paved/blob/main/docs/operations.md",
+			OnCall:     "https://oncall.example.com/team-checkout",
+		},
+		DependsOn:    []string{"inventory"},
+		ProvidesAPIs: []string{"orders-http-v1"},
+		Labels:       map[string]string{"domain": "checkout"},
+	}
+}

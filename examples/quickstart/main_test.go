@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// freeBase finds a port base with its 4 public and 4 admin ports free on loopback.
+func freeBase(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		base := 20000 + rand.IntN(20000)
+		ok := true
+		for _, off := range []int{0, 1, 2, 3, 1000, 1001, 1002, 1003} {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+off))
+			if err != nil {
+				ok = false
+				break
+			}
+			l.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free port base")
+	return 0
+}
+
+// TestQuickstart runs the quickstart as a user would: it gets ready, the catalog lists
+// the three services with 100 % scores, an order through orders succeeds, and SIGINT
+// stops everything with exit 0 and no process left behind.
+func TestQuickstart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds four programs")
+	}
+	bin := filepath.Join(t.TempDir(), "quickstart")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	base := freeBase(t)
+	cmd := exec.Command(bin, "-port-base", strconv.Itoa(base))
+	cmd.Dir = "."
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 256)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var out strings.Builder
+	var pids []int
+	deadline := time.After(5 * time.Minute) // the first build of four programs is slow
+wait:
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("quickstart ended before ready:\n%s", out.String())
+			}
+			out.WriteString(l + "\n")
+			if rest, ok := strings.CutPrefix(l, "quickstart: pids "); ok {
+				for _, kv := range strings.Fields(rest) {
+					_, v, _ := strings.Cut(kv, "=")
+					pid, _ := strconv.Atoi(v)
+					pids = append(pids, pid)
+				}
+				break wait
+			}
+		case <-deadline:
+			t.Fatalf("quickstart not ready:\n%s", out.String())
+		}
+	}
+	if len(pids) != 4 {
+		t.Fatalf("got pids %v, want 4", pids)
+	}
+	catalog := fmt.Sprintf("http://127.0.0.1:%d", base)
+	for _, name := range []string{"hello", "inventory", "orders"} {
+		var sc struct{ Score int }
+		getJSON(t, catalog+"/api/v1/components/"+name+"/scorecard", &sc)
+		if sc.Score != 100 {
+			t.Errorf("%s: score %d in the catalog, want 100", name, sc.Score)
+		}
+	}
+	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/orders", base+3), "application/json", strings.NewReader(`{"sku":"sku-1","quantity":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(body), `"status":"confirmed"`) {
+		t.Errorf("POST /orders: got %d %s, want 201 confirmed", resp.StatusCode, body)
+	}
+	http.DefaultClient.CloseIdleConnections()
+
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	go func() {
+		for l := range lines {
+			out.WriteString(l + "\n")
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("quickstart exit: %v, want 0\n%s", err, out.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("quickstart did not stop within 60s of SIGINT")
+	}
+	for _, pid := range pids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Errorf("process %d still running after the quickstart stopped", pid)
+		}
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}

@@ -1,0 +1,55 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// TestGRPCServerInLifecycle: GRPC_ADDR gives the service a gRPC server with the health
+// service fed by the health registry: SERVING once ready; the server stops with the
+// service.
+func TestGRPCServerInLifecycle(t *testing.T) {
+	s := newTestService(t, map[string]string{"GRPC_ADDR": "127.0.0.1:0"})
+	if _, err := s.GRPC(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-s.Ready()
+	addr := s.Instance().Addresses.GRPC
+	if addr == "" {
+		t.Fatal("the instance advertises no gRPC address")
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer ccancel()
+	resp, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{})
+	if err != nil || resp.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("health Check: got %v, %v; want SERVING", resp, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if _, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{}); err == nil {
+		t.Error("the gRPC server still answers after Run returned")
+	}
+}
+
+func TestGRPCWithoutAddr(t *testing.T) {
+	s := newTestService(t, nil)
+	defer s.Close(context.Background())
+	if _, err := s.GRPC(); err == nil {
+		t.Error("GRPC without GRPC_ADDR: got nil error")
+	}
+}
