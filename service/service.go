@@ -51,12 +51,14 @@ type Service struct {
 	tracer     trace.TracerProvider
 	ownsTracer bool
 	tracing    *telemetry.Tracing
-	propagator propagation.TextMapPropagator
-	mux        *http.ServeMux
-	handler    http.Handler
-	adminMux   *http.ServeMux
-	logOutput  io.Writer
-	startTime  time.Time
+	// rootNeverSampled: the service's own tracer never samples a root span.
+	rootNeverSampled bool
+	propagator       propagation.TextMapPropagator
+	mux              *http.ServeMux
+	handler          http.Handler
+	adminMux         *http.ServeMux
+	logOutput        io.Writer
+	startTime        time.Time
 
 	hooks   []Hook
 	members []member
@@ -244,6 +246,9 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		s.tracer = tr.TracerProvider()
 		s.propagator = tr.Propagator()
 		s.ownsTracer = true
+		// With a sampler that never samples a root span, requests without a sampled
+		// caller get no span at all (the caller's context still passes through).
+		s.rootNeverSampled = telemetry.NeverSamplesRoot(cfg.Tracing)
 	}
 	if s.propagator == nil {
 		s.propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})

@@ -80,6 +80,7 @@ func TestHTTPServerMiddleware(t *testing.T) {
 		wantError    bool
 	}{
 		{"GET", "/items/42", 200, "GET /items/{id}", "/items/{id}", "GET", false},
+		{"HEAD", "/items/42", 200, "HEAD /items/{id}", "/items/{id}", "HEAD", false},
 		{"POST", "/items", 201, "POST /items", "/items", "POST", false},
 		{"GET", "/fail", 500, "GET /fail", "/fail", "GET", true},
 		{"GET", "/stream", 200, "GET /stream", "/stream", "GET", false},
@@ -330,4 +331,141 @@ func TestHTTPServerCardinalityBounded(t *testing.T) {
 		t.Errorf("got %d series and status codes %v, want at most %d", series, values["status_code"], bound)
 	}
 	t.Logf("%d requests -> %d series (methods %d, routes %d, status codes %v)", n, series, len(values["method"]), len(values["route"]), values["status_code"])
+}
+
+// TestHTTPServerRootNeverSampled proves that with RootNeverSampled a request that
+// cannot be sampled starts no span yet keeps the caller's trace context, that a sampled
+// caller still gets its server span (parent-based sampling), and that metrics are
+// recorded either way.
+func TestHTTPServerRootNeverSampled(t *testing.T) {
+	const unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+	tests := []struct {
+		name, traceparent string
+		wantSpan          bool
+		wantTrace         string // trace id the handler sees; "" means none
+		wantSpanID        string // span id the handler sees when no span was started
+	}{
+		{"no trace context", "", false, "", ""},
+		{"unsampled caller", unsampled, false, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"},
+		{"sampled caller", remoteTraceparent, true, "4bf92f3577b34da6a3ce929d0e0e4736", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := tracetest.NewSpanRecorder()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())), sdktrace.WithSpanProcessor(rec))
+			defer func() { _ = tp.Shutdown(context.Background()) }()
+			reg := prometheus.NewRegistry()
+			m, err := NewHTTPServerMetrics(reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen trace.SpanContext
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { seen = trace.SpanContextFromContext(r.Context()) })
+			h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tp, Metrics: m, RootNeverSampled: true})(mux)
+			req := httptest.NewRequest("GET", "/items/1", nil)
+			if tt.traceparent != "" {
+				req.Header.Set("Traceparent", tt.traceparent)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			spans := rec.Ended()
+			if got := len(spans) == 1; got != tt.wantSpan {
+				t.Fatalf("got %d spans, want span %v", len(spans), tt.wantSpan)
+			}
+			gotTrace := ""
+			if seen.TraceID().IsValid() {
+				gotTrace = seen.TraceID().String()
+			}
+			if gotTrace != tt.wantTrace {
+				t.Errorf("got trace id %q in the handler, want %q", gotTrace, tt.wantTrace)
+			}
+			if tt.wantSpan {
+				if got := spans[0].Parent().SpanID().String(); got != "00f067aa0ba902b7" || spans[0].Name() != "GET /items/{id}" {
+					t.Errorf("got span %q with parent %s, want GET /items/{id} child of the caller's 00f067aa0ba902b7", spans[0].Name(), got)
+				}
+				if seen.SpanID() != spans[0].SpanContext().SpanID() {
+					t.Errorf("got span id %s in the handler, want the server span's %s", seen.SpanID(), spans[0].SpanContext().SpanID())
+				}
+			} else if tt.wantSpanID != "" && (seen.SpanID().String() != tt.wantSpanID || !seen.IsRemote()) {
+				t.Errorf("got span id %s (remote %v) in the handler, want the caller's %s", seen.SpanID(), seen.IsRemote(), tt.wantSpanID)
+			}
+			if got := histCount(t, reg, MetricHTTPServerDuration, map[string]string{"method": "GET", "route": "/items/{id}", "status_code": "200"}); got != 1 {
+				t.Errorf("got %d observations, want 1", got)
+			}
+		})
+	}
+}
+
+// TestHTTPServerRequestContext proves the hook's context reaches the handler along with
+// the server span, may set response headers, and does not hide the route pattern.
+func TestHTTPServerRequestContext(t *testing.T) {
+	f := newServerFixture(t)
+	type key struct{}
+	var seenValue any
+	var seenSpan trace.SpanContext
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		seenValue, seenSpan = r.Context().Value(key{}), trace.SpanContextFromContext(r.Context())
+	})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(f.rec))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tp, Metrics: f.metrics,
+		RequestContext: func(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
+			w.Header().Set("X-Hook", r.URL.Path)
+			return context.WithValue(ctx, key{}, "v")
+		}})(mux)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/items/3", nil))
+	if seenValue != "v" {
+		t.Errorf("got value %v in the handler, want v", seenValue)
+	}
+	if got := w.Header().Get("X-Hook"); got != "/items/3" {
+		t.Errorf("got X-Hook %q, want /items/3", got)
+	}
+	spans := f.rec.Ended()
+	if len(spans) != 1 || spans[0].Name() != "GET /items/{id}" || spans[0].SpanContext().SpanID() != seenSpan.SpanID() {
+		t.Fatalf("got spans %v and span %v in the handler, want one span GET /items/{id} seen by the handler", spans, seenSpan.SpanID())
+	}
+	if got := histCount(t, f.reg, MetricHTTPServerDuration, map[string]string{"method": "GET", "route": "/items/{id}", "status_code": "200"}); got != 1 {
+		t.Errorf("got %d observations, want 1", got)
+	}
+}
+
+func TestNeverSamplesRoot(t *testing.T) {
+	tests := []struct {
+		cfg  TracingConfig
+		want bool
+	}{
+		{TracingConfig{}, false}, // parentbased_always_on
+		{TracingConfig{Sampler: SamplerAlwaysOn}, false},
+		{TracingConfig{Sampler: SamplerParentBasedAlwaysOn}, false},
+		{TracingConfig{Sampler: SamplerAlwaysOff}, true},
+		{TracingConfig{Sampler: SamplerParentBasedAlwaysOff}, true},
+		{TracingConfig{Sampler: SamplerTraceIDRatio, SamplerArg: 0}, true},
+		{TracingConfig{Sampler: SamplerParentBasedTraceIDRatio, SamplerArg: 0}, true},
+		{TracingConfig{Sampler: SamplerTraceIDRatio, SamplerArg: 0.01}, false},
+		{TracingConfig{Sampler: SamplerParentBasedTraceIDRatio, SamplerArg: 1}, false},
+		{TracingConfig{Disabled: true}, true},
+	}
+	for _, tt := range tests {
+		if got := NeverSamplesRoot(tt.cfg); got != tt.want {
+			t.Errorf("NeverSamplesRoot(%s %v disabled %v): got %v, want %v", tt.cfg.Sampler, tt.cfg.SamplerArg, tt.cfg.Disabled, got, tt.want)
+		}
+	}
+}
+
+func TestSpanName(t *testing.T) {
+	tests := []struct{ method, pattern, want string }{
+		{"GET", "GET /items/{id}", "GET /items/{id}"},
+		{"HEAD", "GET /items/{id}", "HEAD /items/{id}"},
+		{"POST", "/items", "POST /items"},
+		{"GET", "GET  /spaced", "GET /spaced"},
+		{"GET", "GET example.com/x", "GET example.com/x"},
+		{MethodOther, "/any", "HTTP /any"},
+	}
+	for _, tt := range tests {
+		if got := spanName(tt.method, tt.pattern, RouteFromPattern(tt.pattern)); got != tt.want {
+			t.Errorf("spanName(%q, %q): got %q, want %q", tt.method, tt.pattern, got, tt.want)
+		}
+	}
 }

@@ -88,9 +88,8 @@ func (s *statusCodes) label(code int) string {
 // Build it with [NewHTTPServerMetrics]; a nil *HTTPServerMetrics records nothing. It is
 // safe for concurrent use.
 type HTTPServerMetrics struct {
-	duration  *prometheus.HistogramVec
-	codes     *statusCodes
-	exemplars *exemplarLimiter
+	series *seriesCache
+	codes  *statusCodes
 }
 
 // NewHTTPServerMetrics registers the histogram on reg; a nil reg gives a recorder that
@@ -105,7 +104,7 @@ func NewHTTPServerMetrics(reg prometheus.Registerer) (*HTTPServerMetrics, error)
 	if err != nil {
 		return nil, err
 	}
-	return &HTTPServerMetrics{duration: vec, codes: newStatusCodes(), exemplars: newExemplarLimiter()}, nil
+	return &HTTPServerMetrics{series: newSeriesCache(vec, 3), codes: newStatusCodes()}, nil
 }
 
 // Observe records one request. method is normalized with [NormalizeMethod]; route must be
@@ -113,20 +112,18 @@ func NewHTTPServerMetrics(reg prometheus.Registerer) (*HTTPServerMetrics, error)
 // observation carries its trace id as an exemplar (at most one per bucket and series
 // per [ExemplarInterval]).
 func (m *HTTPServerMetrics) Observe(ctx context.Context, method, route string, status int, d time.Duration) {
-	if m == nil || m.duration == nil {
+	if m == nil || m.series == nil {
 		return
 	}
-	method, code := NormalizeMethod(method), m.codes.label(status)
-	m.exemplars.observe(ctx, m.duration.WithLabelValues(method, route, code), [4]string{method, route, code}, d)
+	m.series.observe(ctx, [4]string{NormalizeMethod(method), route, m.codes.label(status)}, d)
 }
 
 // HTTPClientMetrics records http_client_request_duration_seconds{method,server_address,status_code}.
 // Build it with [NewHTTPClientMetrics]; a nil *HTTPClientMetrics records nothing. It is
 // safe for concurrent use.
 type HTTPClientMetrics struct {
-	duration  *prometheus.HistogramVec
-	codes     *statusCodes
-	exemplars *exemplarLimiter
+	series *seriesCache
+	codes  *statusCodes
 }
 
 // NewHTTPClientMetrics registers the histogram on reg; a nil reg records nothing.
@@ -139,30 +136,28 @@ func NewHTTPClientMetrics(reg prometheus.Registerer) (*HTTPClientMetrics, error)
 	if err != nil {
 		return nil, err
 	}
-	return &HTTPClientMetrics{duration: vec, codes: newStatusCodes(), exemplars: newExemplarLimiter()}, nil
+	return &HTTPClientMetrics{series: newSeriesCache(vec, 3), codes: newStatusCodes()}, nil
 }
 
 // Observe records one outgoing request. serverAddress is the host (and port) called; it
 // must come from the service's own configuration or discovery, never from a client's
 // input. status 0 means no response (recorded as [StatusError]).
 func (m *HTTPClientMetrics) Observe(ctx context.Context, method, serverAddress string, status int, d time.Duration) {
-	if m == nil || m.duration == nil {
+	if m == nil || m.series == nil {
 		return
 	}
 	code := StatusError
 	if status != 0 {
 		code = m.codes.label(status)
 	}
-	method = NormalizeMethod(method)
-	m.exemplars.observe(ctx, m.duration.WithLabelValues(method, serverAddress, code), [4]string{method, serverAddress, code}, d)
+	m.series.observe(ctx, [4]string{NormalizeMethod(method), serverAddress, code}, d)
 }
 
 // RPCServerMetrics records rpc_server_duration_seconds{system,service,method,code}.
 // Build it with [NewRPCServerMetrics]; a nil *RPCServerMetrics records nothing. It is
 // safe for concurrent use.
 type RPCServerMetrics struct {
-	duration  *prometheus.HistogramVec
-	exemplars *exemplarLimiter
+	series *seriesCache
 }
 
 // NewRPCServerMetrics registers the histogram on reg; a nil reg records nothing.
@@ -175,17 +170,17 @@ func NewRPCServerMetrics(reg prometheus.Registerer) (*RPCServerMetrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RPCServerMetrics{duration: vec, exemplars: newExemplarLimiter()}, nil
+	return &RPCServerMetrics{series: newSeriesCache(vec, 4)}, nil
 }
 
 // Observe records one RPC. service and method must be registered ones (a gRPC
 // interceptor only sees those, unless the server has an unknown-service handler, whose
 // calls should be recorded as service "_OTHER").
 func (m *RPCServerMetrics) Observe(ctx context.Context, system, service, method, code string, d time.Duration) {
-	if m == nil || m.duration == nil {
+	if m == nil || m.series == nil {
 		return
 	}
-	m.exemplars.observe(ctx, m.duration.WithLabelValues(system, service, method, code), [4]string{system, service, method, code}, d)
+	m.series.observe(ctx, [4]string{system, service, method, code}, d)
 }
 
 // ExemplarInterval is the shortest time between two exemplars replacing each other in
@@ -194,48 +189,93 @@ func (m *RPCServerMetrics) Observe(ctx context.Context, system, service, method,
 // exemplar allocates) without showing more.
 const ExemplarInterval = time.Second
 
-// exemplarLimiter decides which sampled observations carry an exemplar: the first in each
-// bucket of each series, then at most one per ExemplarInterval. Safe for concurrent use.
-type exemplarLimiter struct {
+// maxFastSeries is how many series a seriesCache keeps in its lock-free map; series
+// past it (a histogram with that many is already a cardinality problem) go to a map
+// under a mutex, so that copying the lock-free map stays cheap.
+const maxFastSeries = 1024
+
+// seriesCache holds, per series (its label values, unused trailing ones empty), the
+// histogram's observer and the exemplar times of its buckets, so that observing hashes
+// the label values once with Go's map hash instead of with client_golang's
+// WithLabelValues (which validates and hashes them on every call), and never allocates
+// once the series exists. The label values are bounded by the callers' contracts
+// (normalized methods, route patterns, status codes), so the maps are too. Safe for
+// concurrent use.
+type seriesCache struct {
+	vec     *prometheus.HistogramVec
+	labels  int // how many of a key's values are labels
 	buckets []float64
 	now     func() time.Time // time.Now; tests inject a clock
 
-	mu sync.RWMutex
-	// last holds, per series (its label values), the unix nanoseconds of the last
-	// exemplar of each bucket (the extra slot is +Inf). The label values are bounded,
-	// so the map is too.
-	last map[[4]string][]atomic.Int64
+	// fast is read without a lock and replaced (copied with one more entry) under mu.
+	fast atomic.Pointer[map[[4]string]*series]
+
+	// mu guards slow and the replacement of fast.
+	mu   sync.Mutex
+	slow map[[4]string]*series
 }
 
-func newExemplarLimiter() *exemplarLimiter {
-	return &exemplarLimiter{buckets: DurationBuckets(), now: time.Now, last: map[[4]string][]atomic.Int64{}}
+// series is one label combination: its observer and, per bucket (the extra slot is
+// +Inf), the unix nanoseconds of its last exemplar.
+type series struct {
+	obs  prometheus.Observer
+	last []atomic.Int64
 }
 
-func (l *exemplarLimiter) observe(ctx context.Context, o prometheus.Observer, key [4]string, d time.Duration) {
+func newSeriesCache(vec *prometheus.HistogramVec, labels int) *seriesCache {
+	if vec == nil {
+		return nil
+	}
+	c := &seriesCache{vec: vec, labels: labels, buckets: DurationBuckets(), now: time.Now, slow: map[[4]string]*series{}}
+	c.fast.Store(&map[[4]string]*series{})
+	return c
+}
+
+// get returns the series of key, creating it on first use.
+func (c *seriesCache) get(key [4]string) *series {
+	if s, ok := (*c.fast.Load())[key]; ok {
+		return s
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fast := *c.fast.Load()
+	if s, ok := fast[key]; ok {
+		return s
+	}
+	if s, ok := c.slow[key]; ok {
+		return s
+	}
+	s := &series{obs: c.vec.WithLabelValues(key[:c.labels]...), last: make([]atomic.Int64, len(c.buckets)+1)}
+	if len(fast) >= maxFastSeries {
+		c.slow[key] = s
+		return s
+	}
+	next := make(map[[4]string]*series, len(fast)+1)
+	for k, v := range fast {
+		next[k] = v
+	}
+	next[key] = s
+	c.fast.Store(&next)
+	return s
+}
+
+func (c *seriesCache) observe(ctx context.Context, key [4]string, d time.Duration) {
+	s := c.get(key)
 	v := d.Seconds()
-	if sc := trace.SpanContextFromContext(ctx); sc.IsSampled() && l.allow(key, v) {
-		if eo, ok := o.(prometheus.ExemplarObserver); ok {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsSampled() && c.allow(s, v) {
+		if eo, ok := s.obs.(prometheus.ExemplarObserver); ok {
 			eo.ObserveWithExemplar(v, prometheus.Labels{"trace_id": sc.TraceID().String()})
 			return
 		}
 	}
-	o.Observe(v)
+	s.obs.Observe(v)
 }
 
-func (l *exemplarLimiter) allow(key [4]string, v float64) bool {
-	l.mu.RLock()
-	slots, ok := l.last[key]
-	l.mu.RUnlock()
-	if !ok {
-		l.mu.Lock()
-		if slots, ok = l.last[key]; !ok {
-			slots = make([]atomic.Int64, len(l.buckets)+1)
-			l.last[key] = slots
-		}
-		l.mu.Unlock()
-	}
-	slot := &slots[sort.SearchFloat64s(l.buckets, v)]
-	now := l.now().UnixNano()
+// allow reports whether an observation of v in s may carry an exemplar: the first in
+// its bucket, then one per ExemplarInterval.
+func (c *seriesCache) allow(s *series, v float64) bool {
+	slot := &s.last[sort.SearchFloat64s(c.buckets, v)]
+	now := c.now().UnixNano()
 	prev := slot.Load()
 	if prev != 0 && now-prev < int64(ExemplarInterval) {
 		return false

@@ -2,11 +2,13 @@ package telemetry
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,7 +172,7 @@ func TestExemplarInterval(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m, _ := NewHTTPServerMetrics(reg)
 	now := time.Unix(1_700_000_000, 0)
-	m.exemplars.now = func() time.Time { return now }
+	m.series.now = func() time.Time { return now }
 	tp, _ := newTP(t)
 	sampled := func() (context.Context, string) {
 		ctx, span := tp.Tracer("t").Start(context.Background(), "op")
@@ -215,4 +217,70 @@ func TestExemplarInterval(t *testing.T) {
 	if got := exemplar("/a", 0.005); got != id3 {
 		t.Errorf("got exemplar %s after the interval, want the newest %s", got, id3)
 	}
+}
+
+// TestSeriesCacheManySeries proves that observations land in the right series past the
+// lock-free cache's size, and from many goroutines at once.
+func TestSeriesCacheManySeries(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := NewHTTPServerMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const routes = maxFastSeries + 200
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range routes {
+				m.Observe(context.Background(), "GET", fmt.Sprintf("/r%d", (i+g*300)%routes), 200, time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	for _, i := range []int{0, maxFastSeries - 1, maxFastSeries, routes - 1} {
+		labels := map[string]string{"method": "GET", "route": fmt.Sprintf("/r%d", i), "status_code": "200"}
+		if got := histCount(t, reg, MetricHTTPServerDuration, labels); got != 4 {
+			t.Errorf("got %d observations for %v, want 4", got, labels)
+		}
+	}
+	if got := testutil.CollectAndCount(reg, MetricHTTPServerDuration); got != routes {
+		t.Errorf("got %d series, want %d", got, routes)
+	}
+	if got := len(*m.series.fast.Load()); got != maxFastSeries {
+		t.Errorf("got %d series in the lock-free map, want %d", got, maxFastSeries)
+	}
+}
+
+// TestClientMetricsEmptyAddress proves an empty label value in the middle of the key
+// is kept as a label, not taken for the end of the labels.
+func TestClientMetricsEmptyAddress(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := NewHTTPClientMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Observe(context.Background(), "GET", "", 204, time.Millisecond)
+	if got := histCount(t, reg, MetricHTTPClientDuration, map[string]string{"method": "GET", "server_address": "", "status_code": "204"}); got != 1 {
+		t.Errorf("got %d observations, want 1", got)
+	}
+}
+
+// BenchmarkHTTPServerMetricsObserve compares Observe (series cached by label values)
+// with client_golang's WithLabelValues(...).Observe on every call, as Observe did before.
+func BenchmarkHTTPServerMetricsObserve(b *testing.B) {
+	ctx := context.Background()
+	b.Run("cached", func(b *testing.B) {
+		m, _ := NewHTTPServerMetrics(prometheus.NewRegistry())
+		b.ReportAllocs()
+		for b.Loop() {
+			m.Observe(ctx, "GET", "/items/{id}", 200, time.Millisecond)
+		}
+	})
+	b.Run("WithLabelValues", func(b *testing.B) {
+		m, _ := NewHTTPServerMetrics(prometheus.NewRegistry())
+		b.ReportAllocs()
+		for b.Loop() {
+			m.series.vec.WithLabelValues("GET", "/items/{id}", "200").Observe(time.Millisecond.Seconds())
+		}
+	})
 }

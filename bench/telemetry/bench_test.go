@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"syscall"
 	"testing"
 
 	"github.com/paved-road/paved/telemetry"
@@ -45,9 +46,23 @@ func run(b *testing.B, h http.Handler) {
 	w := &discardWriter{h: http.Header{}}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU(b)
 	for b.Loop() {
 		h.ServeHTTP(w, req)
 	}
+	// ns/op is wall-clock time, which on a shared machine counts the time the benchmark
+	// waited for a CPU; the process's CPU time (the batch processor's goroutine and the
+	// garbage collector included) does not.
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU returns the process's user and system CPU time in nanoseconds.
+func processCPU(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // BenchmarkHTTPServer compares, in one run, the per-request cost of a routed handler
@@ -78,6 +93,14 @@ func BenchmarkHTTPServer(b *testing.B) {
 			m, _ := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
 			run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: provider(b, s.s), Metrics: m})(newMux()))
 		})
+		if s.name == "off" {
+			// What a service with OTEL_TRACES_SAMPLER=always_off or parentbased_always_off
+			// configures (telemetry.NeverSamplesRoot): no span for unsampled requests.
+			b.Run("paved/tracing+metrics/off-rootneversampled", func(b *testing.B) {
+				m, _ := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
+				run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: provider(b, sdktrace.ParentBased(s.s)), Metrics: m, RootNeverSampled: true})(newMux()))
+			})
+		}
 		b.Run("otelhttp/"+s.name, func(b *testing.B) {
 			run(b, otelhttp.NewHandler(newMux(), "server",
 				otelhttp.WithTracerProvider(provider(b, s.s)),

@@ -42,7 +42,8 @@ func tinyJSON(w http.ResponseWriter, r *http.Request) {
 //
 //   - bare: the handler on an http.ServeMux;
 //   - paved: httptransport.Stack, every default on (recover, request id, tracing with
-//     the sampler off and a batch processor, RED metrics on a fresh registry, access
+//     the sampler off (parentbased_always_off, declared with RootNeverSampled) and a
+//     batch processor, RED metrics on a fresh registry, access
 //     log of errors to a JSON logger, body limit), around the same mux;
 //   - paved-sampled: the same with every request sampled and exported through a batch
 //     processor to a discarding exporter;
@@ -73,6 +74,8 @@ func Handler(variant string) (http.Handler, func(), error) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 		h, err := httptransport.Stack(mux, httptransport.StackOptions{
 			Logger: logger, TracerProvider: tp, Registerer: prometheus.NewRegistry(),
+			// What a service sets from OTEL_TRACES_SAMPLER (telemetry.NeverSamplesRoot).
+			RootNeverSampled: variant == "paved",
 		})
 		if err != nil {
 			return nil, nil, err
@@ -88,7 +91,7 @@ func Handler(variant string) (http.Handler, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: tp, Metrics: m})(mux),
+		return telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: tp, Metrics: m, RootNeverSampled: true})(mux),
 			func() { _ = tp.Shutdown(context.Background()) }, nil
 	case "accesslog":
 		return httptransport.AccessLog(logger, httptransport.AccessLogOptions{})(mux), nothing, nil

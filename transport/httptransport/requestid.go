@@ -18,51 +18,69 @@ const requestIDCanon = "X-Request-Id"
 
 type requestIDKey struct{}
 
-// requestIDValue is what the context holds: the id, and the one-element slice the
-// response header uses, in one allocation (a string in an interface would be one more).
-type requestIDValue struct {
+// requestIDCtx is the context that carries a request id: the parent, the id and the
+// one-element slice the response header uses, in one allocation (context.WithValue
+// plus a value would be two or three).
+type requestIDCtx struct {
+	context.Context
 	id     string
 	header [1]string
 }
 
-func newRequestIDValue(id string) *requestIDValue {
-	v := &requestIDValue{id: id}
-	v.header[0] = id
-	return v
+// Value returns the requestIDCtx itself for requestIDKey, and asks the parent
+// otherwise.
+func (c *requestIDCtx) Value(key any) any {
+	if _, ok := key.(requestIDKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func withRequestID(ctx context.Context, id string) *requestIDCtx {
+	c := &requestIDCtx{Context: ctx, id: id}
+	c.header[0] = id
+	return c
 }
 
 // RequestIDFrom returns the request id in ctx, or "".
 func RequestIDFrom(ctx context.Context) string {
-	if v, _ := ctx.Value(requestIDKey{}).(*requestIDValue); v != nil {
-		return v.id
+	if c, _ := ctx.Value(requestIDKey{}).(*requestIDCtx); c != nil {
+		return c.id
 	}
 	return ""
 }
 
 // WithRequestID returns a copy of ctx carrying id, for clients that propagate it.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, newRequestIDValue(id))
+	return withRequestID(ctx, id)
 }
 
 // RequestID returns middleware that gives every request an id: the caller's
 // X-Request-ID when it is well-formed (1 to 128 characters of letters, digits and
 // "-_.:"), else a new random one. The id is echoed in the response header, put in the
-// request's context ([RequestIDFrom]) and in problem answers and access logs.
+// request's context ([RequestIDFrom]) and in problem answers and access logs. [Stack]
+// does the same work inside its telemetry middleware, to copy the request once.
 func RequestID() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var id string
-			if v := r.Header[requestIDCanon]; len(v) > 0 {
-				id = v[0]
-			}
-			if !validRequestID(id) {
-				id = newRequestID()
-			}
-			v := newRequestIDValue(id)
-			w.Header()[requestIDCanon] = v.header[:]
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, v)))
+			next.ServeHTTP(w, r.WithContext(requestIDContext(r.Context(), w, r)))
 		})
 	}
+}
+
+// requestIDContext takes or makes r's id, sets the response header, and returns ctx
+// with the id; it fits telemetry.HTTPServerOptions.RequestContext.
+func requestIDContext(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
+	var id string
+	if v := r.Header[requestIDCanon]; len(v) > 0 {
+		id = v[0]
+	}
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	c := withRequestID(ctx, id)
+	w.Header()[requestIDCanon] = c.header[:]
+	return c
 }
 
 func validRequestID(id string) bool {
