@@ -3,6 +3,8 @@ package service_test
 import (
 	"context"
 	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -138,4 +140,68 @@ func TestWiringChangesScoreInCatalog(t *testing.T) {
 	if good != 100 || bad >= good {
 		t.Errorf("scores: well wired %d, badly wired %d; want 100 and less", good, bad)
 	}
+}
+
+// TestCatalogDownAtStartup: the catalog is not there when the service starts; the
+// service becomes ready and serves anyway, and once the catalog comes up on its address
+// the instance appears within two heartbeat intervals.
+func TestCatalogDownAtStartup(t *testing.T) {
+	const token = "team-a-token-0123456789"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there until the catalog starts
+
+	cfg, err := service.Load[service.Config](service.WithEnviron(map[string]string{
+		"HTTP_ADDR": "127.0.0.1:0", "ADMIN_ADDR": "127.0.0.1:0", "DRAIN_DELAY": "0s",
+		"CATALOG_URL": "http://" + addr, "CATALOG_TOKEN": token, "REGISTRY_TTL": "3s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := compliantInfo
+	info.Name, info.Owner = "late", "team-a"
+	s, err := service.New(info, &cfg, service.WithLogOutput(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.HandleFunc("GET /x", func(w http.ResponseWriter, r *http.Request) {})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-s.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service did not become ready while the catalog was down")
+	}
+	probe(t, "http://"+s.HTTPAddr().String()+"/x")
+	time.Sleep(1500 * time.Millisecond) // a few failed attempts
+
+	tokens, _ := server.ParseTokens(strings.NewReader("team-a:" + token))
+	st := memory.New(memory.Options{})
+	defer st.Close()
+	cl, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := httptest.NewUnstartedServer(server.New(st, server.Options{Tokens: tokens}))
+	cat.Listener = cl
+	cat.Start()
+	defer cat.Close()
+	up := time.Now()
+	interval := time.Second // REGISTRY_TTL / 3
+	for {
+		set, err := st.Instances(context.Background(), "late")
+		if err == nil && len(set.Instances) == 1 {
+			break
+		}
+		if time.Since(up) > 2*interval+500*time.Millisecond {
+			t.Fatalf("instance not registered within two heartbeat intervals of the catalog coming up: %+v %v", set, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("registered %s after the catalog came up", time.Since(up).Round(time.Millisecond))
 }

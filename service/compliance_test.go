@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/paved-road/paved/compliance"
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/static"
+	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/service"
 )
 
@@ -29,33 +31,36 @@ func TestFactsFromRealServices(t *testing.T) {
 		env    map[string]string
 		info   func(*service.Info)
 		status compliance.Status
+		check  bool // register a readiness check
 	}{
-		{"owner-set", nil, nil, compliance.StatusPass},
-		{"owner-set", nil, func(i *service.Info) { i.Owner = "" }, compliance.StatusFail},
-		{"tier-set", nil, func(i *service.Info) { i.Tier = 0 }, compliance.StatusFail},
-		{"lifecycle-set", nil, func(i *service.Info) { i.Lifecycle = "" }, compliance.StatusFail},
-		{"description-set", nil, func(i *service.Info) { i.Description = "" }, compliance.StatusFail},
-		{"version-set", map[string]string{"SERVICE_ENV": "production"}, nil, compliance.StatusPass},
-		{"version-set", map[string]string{"SERVICE_ENV": "production"}, func(i *service.Info) { i.Version = "" }, compliance.StatusFail},
-		{"metrics-served", nil, nil, compliance.StatusPass},
-		{"admin-separate", nil, nil, compliance.StatusPass},
-		{"pprof-off", map[string]string{"SERVICE_ENV": "production"}, nil, compliance.StatusPass},
-		{"pprof-off", map[string]string{"SERVICE_ENV": "production", "PPROF_ENABLED": "true"}, nil, compliance.StatusFail},
-		{"shutdown-after-drain", nil, nil, compliance.StatusPass},
-		{"shutdown-after-drain", map[string]string{"DRAIN_DELAY": "20s", "SHUTDOWN_TIMEOUT": "10s"}, nil, compliance.StatusFail},
-		{"server-timeouts", nil, nil, compliance.StatusPass},
-		{"server-timeouts", map[string]string{"HTTP_WRITE_TIMEOUT": "0s"}, nil, compliance.StatusFail},
-		{"registration-configured", map[string]string{"SERVICE_ENV": "production", "REGISTRY": "catalog", "CATALOG_URL": "http://catalog:8080"}, nil, compliance.StatusPass},
-		{"registration-configured", map[string]string{"SERVICE_ENV": "production"}, nil, compliance.StatusFail},
-		{"tracing-exporter", map[string]string{"SERVICE_ENV": "staging", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}, nil, compliance.StatusPass},
-		{"tracing-exporter", map[string]string{"SERVICE_ENV": "staging"}, nil, compliance.StatusFail},
-		{"runbook-link", nil, nil, compliance.StatusPass},
-		{"runbook-link", nil, func(i *service.Info) { i.Links.Runbook = "" }, compliance.StatusFail},
-		{"on-call-link", nil, func(i *service.Info) { i.Links.OnCall = "" }, compliance.StatusFail},
-		{"repository-link", nil, func(i *service.Info) { i.Links.Repository = "" }, compliance.StatusFail},
+		{"readiness-check", nil, nil, compliance.StatusPass, true},
+		{"readiness-check", nil, nil, compliance.StatusFail, false},
+		{"owner-set", nil, nil, compliance.StatusPass, true},
+		{"owner-set", nil, func(i *service.Info) { i.Owner = "" }, compliance.StatusFail, true},
+		{"tier-set", nil, func(i *service.Info) { i.Tier = 0 }, compliance.StatusFail, true},
+		{"lifecycle-set", nil, func(i *service.Info) { i.Lifecycle = "" }, compliance.StatusFail, true},
+		{"description-set", nil, func(i *service.Info) { i.Description = "" }, compliance.StatusFail, true},
+		{"version-set", map[string]string{"SERVICE_ENV": "production"}, nil, compliance.StatusPass, true},
+		{"version-set", map[string]string{"SERVICE_ENV": "production"}, func(i *service.Info) { i.Version = "" }, compliance.StatusFail, true},
+		{"metrics-served", nil, nil, compliance.StatusPass, true},
+		{"admin-separate", nil, nil, compliance.StatusPass, true},
+		{"pprof-off", map[string]string{"SERVICE_ENV": "production"}, nil, compliance.StatusPass, true},
+		{"pprof-off", map[string]string{"SERVICE_ENV": "production", "PPROF_ENABLED": "true"}, nil, compliance.StatusFail, true},
+		{"shutdown-after-drain", nil, nil, compliance.StatusPass, true},
+		{"shutdown-after-drain", map[string]string{"DRAIN_DELAY": "20s", "SHUTDOWN_TIMEOUT": "10s"}, nil, compliance.StatusFail, true},
+		{"server-timeouts", nil, nil, compliance.StatusPass, true},
+		{"server-timeouts", map[string]string{"HTTP_WRITE_TIMEOUT": "0s"}, nil, compliance.StatusFail, true},
+		{"registration-configured", map[string]string{"SERVICE_ENV": "production", "REGISTRY": "catalog", "CATALOG_URL": "http://catalog:8080"}, nil, compliance.StatusPass, true},
+		{"registration-configured", map[string]string{"SERVICE_ENV": "production"}, nil, compliance.StatusFail, true},
+		{"tracing-exporter", map[string]string{"SERVICE_ENV": "staging", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}, nil, compliance.StatusPass, true},
+		{"tracing-exporter", map[string]string{"SERVICE_ENV": "staging"}, nil, compliance.StatusFail, true},
+		{"runbook-link", nil, nil, compliance.StatusPass, true},
+		{"runbook-link", nil, func(i *service.Info) { i.Links.Runbook = "" }, compliance.StatusFail, true},
+		{"on-call-link", nil, func(i *service.Info) { i.Links.OnCall = "" }, compliance.StatusFail, true},
+		{"repository-link", nil, func(i *service.Info) { i.Links.Repository = "" }, compliance.StatusFail, true},
 	}
-	for _, tt := range tests {
-		name := tt.rule + "/" + string(tt.status)
+	for i, tt := range tests {
+		name := fmt.Sprintf("%s/%s/%d", tt.rule, tt.status, i)
 		t.Run(name, func(t *testing.T) {
 			env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "ADMIN_ADDR": "127.0.0.1:0"}
 			for k, v := range tt.env {
@@ -82,6 +87,11 @@ func TestFactsFromRealServices(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close(context.Background())
+			if tt.check {
+				if err := s.Health().Register(health.Check{Name: "db", Check: func(context.Context) error { return nil }}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			rep := compliance.Evaluate(s.Facts(), compliance.DefaultRuleSet())
 			res, ok := rep.Result(tt.rule)
 			if !ok {
