@@ -1,100 +1,37 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paved-road/paved/internal/testenv"
 )
 
-var (
-	buildOnce sync.Once
-	bin       string
-	buildErr  error
-)
-
-func build(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "paved-catalog-test")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		bin = filepath.Join(dir, "catalog")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return bin
-}
-
+// proc is a running catalog.
 type proc struct {
-	cmd        *exec.Cmd
+	*testenv.Process
 	api, admin string
-	out        *bytes.Buffer
-	mu         *sync.Mutex
-	exited     chan struct{}
-	exitCode   int
 }
 
 // start runs the catalog binary with env; with wantReady it waits for the ready line.
 func start(t *testing.T, wantReady bool, env ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(build(t))
-	cmd.Env = append([]string{"HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s", "PATH=" + os.Getenv("PATH")}, env...)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	bin := testenv.Build(t, ".")
+	env = append([]string{"HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s"}, env...)
+	if !wantReady {
+		return &proc{Process: testenv.StartNoWait(t, bin, env...)}
 	}
-	p := &proc{cmd: cmd, out: &bytes.Buffer{}, mu: &sync.Mutex{}, exited: make(chan struct{})}
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.out.Write(append(sc.Bytes(), '\n'))
-			p.mu.Unlock()
-			var rec map[string]any
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "service ready" {
-				p.api, p.admin = "http://"+rec["http_addr"].(string), "http://"+rec["admin_addr"].(string)
-				close(ready)
-			}
-		}
-		_ = cmd.Wait()
-		p.exitCode = cmd.ProcessState.ExitCode()
-		close(p.exited)
-	}()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-p.exited })
-	if wantReady {
-		select {
-		case <-ready:
-		case <-p.exited:
-			t.Fatalf("catalog exited %d before ready:\n%s", p.exitCode, p.output())
-		case <-time.After(20 * time.Second):
-			t.Fatalf("catalog not ready:\n%s", p.output())
-		}
-	}
-	return p
-}
-
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
+	p := testenv.Start(t, bin, env...)
+	return &proc{Process: p, api: "http://" + p.HTTPAddr, admin: "http://" + p.AdminAddr}
 }
 
 func do(t *testing.T, method, url, token, body string) (int, string) {
@@ -170,8 +107,8 @@ func TestKill9DuringRegistrations(t *testing.T) {
 		}()
 	}
 	time.Sleep(700 * time.Millisecond)
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
+	_ = p.Cmd.Process.Signal(syscall.SIGKILL)
+	p.Wait(t, 10*time.Second)
 	close(stop)
 	wg.Wait()
 	if len(acked) < 10 {
@@ -215,7 +152,7 @@ func TestWritesNeedTokens(t *testing.T) {
 	if _, body := do(t, "GET", p.admin+"/config", "", ""); strings.Contains(body, "admin-canary-0123456789") {
 		t.Errorf("/config shows the admin token:\n%s", body)
 	}
-	if strings.Contains(p.output(), "admin-canary-0123456789") {
+	if strings.Contains(p.Output(), "admin-canary-0123456789") {
 		t.Error("the log shows the admin token")
 	}
 }
@@ -227,17 +164,12 @@ func TestConfigErrors(t *testing.T) {
 	}
 	p := start(t, false, "CATALOG_STORE=sqlite", "CATALOG_OPEN=true", "SERVICE_ENV=production", "CATALOG_TOKENS_FILE=/nonexistent/tokens",
 		"CATALOG_SCORECARDS_FILE="+bad)
-	select {
-	case <-p.exited:
-	case <-time.After(20 * time.Second):
-		t.Fatal("catalog did not exit")
-	}
-	if p.exitCode != 2 {
-		t.Errorf("exit code: got %d, want 2", p.exitCode)
+	if code := p.Wait(t, 20*time.Second); code != 2 {
+		t.Errorf("exit code: got %d, want 2", code)
 	}
 	for _, v := range []string{"CATALOG_STORE", "CATALOG_OPEN", "CATALOG_TOKENS_FILE", "CATALOG_SCORECARDS_FILE", `did you mean "runbook-link"`} {
-		if !strings.Contains(p.output(), v) {
-			t.Errorf("output does not name %s:\n%s", v, p.output())
+		if !strings.Contains(p.Output(), v) {
+			t.Errorf("output does not name %s:\n%s", v, p.Output())
 		}
 	}
 }
@@ -251,7 +183,7 @@ func TestUIServed(t *testing.T) {
 	if code, _ := do(t, "PUT", p.api+"/api/v1/components/orders", "", component("orders", "team-a")); code != 201 {
 		t.Errorf("open mode write: got %d, want 201", code)
 	}
-	if !strings.Contains(p.output(), "open mode") {
+	if !strings.Contains(p.Output(), "open mode") {
 		t.Errorf("open mode not warned about in the log")
 	}
 }

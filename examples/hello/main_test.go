@@ -1,71 +1,23 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/paved-road/paved/internal/testenv"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// build builds the example once per test run, as a user would.
-func build(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := exec.Command("mktemp", "-d").Output()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(strings.TrimSpace(string(dir)), "hello")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
 // start runs the built example on free loopback ports and returns its addresses.
-func start(t *testing.T, env ...string) (cmd *exec.Cmd, httpAddr, adminAddr string) {
+func start(t *testing.T, env ...string) (p *testenv.Process, httpAddr, adminAddr string) {
 	t.Helper()
-	cmd = exec.Command(build(t))
-	cmd.Env = append([]string{"HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s"}, env...)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		var rec map[string]any
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "service ready" {
-			httpAddr, adminAddr = rec["http_addr"].(string), rec["admin_addr"].(string)
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
-	if httpAddr == "" {
-		t.Fatal("no ready log line")
-	}
-	return cmd, httpAddr, adminAddr
+	p = testenv.Start(t, testenv.Build(t, "."), append([]string{"HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s"}, env...)...)
+	return p, p.HTTPAddr, p.AdminAddr
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -105,17 +57,7 @@ func TestBuiltBinary(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &rep); err != nil || !rep.Compliant || rep.Score != 100 {
 		t.Errorf("/compliance: got %+v (%v), want compliant with score 100:\n%s", rep, err, body)
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit: %v, want 0", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Error("hello did not stop within 20s of SIGTERM")
-	}
+	cmd.Stop(t)
 }
 
 // TestPrometheusScrapesHello points a real Prometheus at the running example's admin

@@ -1,102 +1,39 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/paved-road/paved/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { _ = os.RemoveAll(binDir) }))
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	invPath   string
-	buildErr  error
-)
+// binPath and invPath are the built orders and inventory programs, set by build.
+var binPath, invPath string
 
 // build builds this example and inventory as a user would, once per test run.
 func build(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "paved-orders-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "orders")
-		invPath = filepath.Join(binDir, "inventory")
-		for bin, dir := range map[string]string{binPath: ".", invPath: "../inventory"} {
-			if out, err := exec.Command("go", "build", "-o", bin, dir).CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", dir, err, out)
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
+	binPath, invPath = testenv.Build(t, "."), testenv.Build(t, "../inventory")
 	return binPath
 }
 
-// run starts bin with env on top of the process environment and returns its bound
-// addresses from the "service ready" log line; the process is killed when the test ends.
-func run(t *testing.T, bin string, env ...string) (cmd *exec.Cmd, httpAddr, adminAddr string) {
+// run starts bin with exactly env and returns its bound addresses; the process is
+// killed when the test ends.
+func run(t *testing.T, bin string, env ...string) (p *testenv.Process, httpAddr, adminAddr string) {
 	t.Helper()
-	cmd = exec.Command(bin)
-	cmd.Env = env // only what the test gives: hermetic
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		var rec map[string]any
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "service ready" {
-			httpAddr, _ = rec["http_addr"].(string)
-			adminAddr, _ = rec["admin_addr"].(string)
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
-	if httpAddr == "" {
-		t.Fatal("no \"service ready\" log line")
-	}
-	return cmd, httpAddr, adminAddr
+	p = testenv.Start(t, bin, env...)
+	return p, p.HTTPAddr, p.AdminAddr
 }
 
 // stop sends SIGTERM and wants exit code 0.
-func stop(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: got %v, want 0", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Error("no exit within 20s of SIGTERM")
-	}
-}
+func stop(t *testing.T, p *testenv.Process) { t.Helper(); p.Stop(t) }
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
