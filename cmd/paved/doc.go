@@ -25,12 +25,15 @@
 //
 // # paved new
 //
-//	paved new <module-path> --owner TEAM [--template hello] [--dir D] [--name NAME] [--description S] [--paved-replace DIR]
+//	paved new <module-path> --owner TEAM [--template hello|orders] [--dir D] [--name NAME] [--description S] [--paved-replace DIR]
 //
 // Writes a new service from an embedded template (templates/<name>/, *.tmpl files
-// rendered with text/template; adding a template is adding a directory): go.mod, main.go,
-// main_test.go (builds the service, runs it on loopback and checks /hello, /readyz,
-// /info and /compliance), doc.go, README.md and a Backstage catalog-info.yaml, with the
+// rendered with text/template; adding a template is adding a directory). Template hello
+// (the default) writes main.go and main_test.go (builds the service, runs it on loopback
+// and checks /hello, /readyz, /info and /compliance); template orders writes a service
+// that calls inventory through s.Client with a breaker, retries and timeouts (package
+// orders/, modelled on examples/orders, tested against a fake inventory on loopback).
+// Both write doc.go, README.md and a Backstage catalog-info.yaml, with the
 // module path, the component name (the module path's last element made a DNS label, or
 // --name), the owner and catalog metadata filled in. The directory (default ./<name>)
 // must be empty or missing: paved new refuses anything else and writes nothing.

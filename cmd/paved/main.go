@@ -38,7 +38,7 @@ const usage = `paved: the Paved command-line tool.
 
 Usage:
   paved check <admin-url> [--public-url URL] [--format text|json] [--min-score N] [--timeout D] [--wait D]
-  paved new <module-path> [--template hello] [--dir D] [--name NAME] [--owner TEAM] [--description S] [--paved-replace DIR]
+  paved new <module-path> [--template hello|orders] [--dir D] [--name NAME] [--owner TEAM] [--description S] [--paved-replace DIR]
   paved export [--format backstage|compass|both] [--out DIR] <admin-url>
 
 Exit codes: 0 success, 1 check failed, 2 usage error or service unreachable.
