@@ -14,8 +14,8 @@
 //	DELETE /api/v1/components/{name}/instances/{id}   deregister (204)
 //	GET    /api/v1/components/{name}/scorecard        scorecards, the component's score and failing rules
 //	PUT    /api/v1/components/{name}/scorecard        report an instance's scorecard (204)
-//	GET    /api/v1/components/{name}/catalog-info.yaml  the component as a Backstage entity ([BackstageYAML])
-//	GET    /api/v1/components/{name}/compass.yml      the component as an Atlassian Compass compass.yml ([CompassYAML])
+//	GET    /api/v1/components/{name}/catalog-info.yaml  the component as a Backstage entity ([catalog.BackstageYAML])
+//	GET    /api/v1/components/{name}/compass.yml      the component as an Atlassian Compass compass.yml ([catalog.CompassYAML])
 //	GET    /api/v1/export/catalog-info.yaml           every component (list filters apply), one YAML document each
 //	GET    /api/v1/export/compass.yml                 the same in Compass form
 //	GET    /api/v1/targets                            Prometheus HTTP service discovery

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/paved-road/paved/catalog"
-	"github.com/paved-road/paved/catalog/server"
 	"github.com/paved-road/paved/catalog/store/storetest"
 )
 
@@ -20,7 +19,7 @@ func exportComponent() catalog.Component {
 }
 
 func TestBackstageYAML(t *testing.T) {
-	got := string(server.BackstageYAML(exportComponent()))
+	got := string(catalog.BackstageYAML(exportComponent()))
 	want := `apiVersion: backstage.io/v1alpha1
 kind: Component
 metadata:
@@ -54,7 +53,7 @@ spec:
 }
 
 func TestCompassYAML(t *testing.T) {
-	got := string(server.CompassYAML(exportComponent()))
+	got := string(catalog.CompassYAML(exportComponent()))
 	want := `configVersion: 1
 name: "orders"
 description: "The orders service."
@@ -87,8 +86,8 @@ func TestExportQuotesValues(t *testing.T) {
 	c := exportComponent()
 	c.Description = "x\"\nspec:\n  owner: evil # \u2028"
 	for name, out := range map[string]string{
-		"backstage": string(server.BackstageYAML(c)),
-		"compass":   string(server.CompassYAML(c)),
+		"backstage": string(catalog.BackstageYAML(c)),
+		"compass":   string(catalog.CompassYAML(c)),
 	} {
 		for _, line := range strings.Split(out, "\n") {
 			if strings.HasPrefix(strings.TrimSpace(line), "owner: evil") {

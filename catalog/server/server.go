@@ -158,10 +158,10 @@ func (s *Server) routes() {
 		{"DELETE", "/api/v1/components/{name}/instances/{id}"}: s.deleteInstance,
 		{"GET", "/api/v1/components/{name}/scorecard"}:         s.readable(s.getScorecard),
 		{"PUT", "/api/v1/components/{name}/scorecard"}:         s.putScorecard,
-		{"GET", "/api/v1/components/{name}/catalog-info.yaml"}: s.readable(s.exportOne(BackstageYAML)),
-		{"GET", "/api/v1/components/{name}/compass.yml"}:       s.readable(s.exportOne(CompassYAML)),
-		{"GET", "/api/v1/export/catalog-info.yaml"}:            s.readable(s.exportAll(BackstageYAML)),
-		{"GET", "/api/v1/export/compass.yml"}:                  s.readable(s.exportAll(CompassYAML)),
+		{"GET", "/api/v1/components/{name}/catalog-info.yaml"}: s.readable(s.exportOne(catalog.BackstageYAML)),
+		{"GET", "/api/v1/components/{name}/compass.yml"}:       s.readable(s.exportOne(catalog.CompassYAML)),
+		{"GET", "/api/v1/export/catalog-info.yaml"}:            s.readable(s.exportAll(catalog.BackstageYAML)),
+		{"GET", "/api/v1/export/compass.yml"}:                  s.readable(s.exportAll(catalog.CompassYAML)),
 		{"GET", "/api/v1/targets"}:                             s.readable(s.targets),
 		{"GET", "/api/v1/openapi.json"}: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")

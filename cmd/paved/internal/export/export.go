@@ -13,7 +13,6 @@ import (
 	"slices"
 
 	"github.com/paved-road/paved/catalog"
-	"github.com/paved-road/paved/catalog/server"
 	"github.com/paved-road/paved/service"
 )
 
@@ -108,12 +107,12 @@ func Files(c catalog.Component, format string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	switch format {
 	case FormatBackstage:
-		out[BackstageFile] = server.BackstageYAML(c)
+		out[BackstageFile] = catalog.BackstageYAML(c)
 	case FormatCompass:
-		out[CompassFile] = server.CompassYAML(c)
+		out[CompassFile] = catalog.CompassYAML(c)
 	case FormatBoth:
-		out[BackstageFile] = server.BackstageYAML(c)
-		out[CompassFile] = server.CompassYAML(c)
+		out[BackstageFile] = catalog.BackstageYAML(c)
+		out[CompassFile] = catalog.CompassYAML(c)
 	default:
 		return nil, CheckFormat(format)
 	}

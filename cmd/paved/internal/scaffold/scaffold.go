@@ -20,7 +20,6 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/paved-road/paved/catalog"
-	"github.com/paved-road/paved/catalog/server"
 )
 
 // PavedModule is the module path of Paved, which every generated service requires.
@@ -246,7 +245,7 @@ func Render(fsys fs.FS, name string, p Params) (map[string][]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	files["catalog-info.yaml"] = server.BackstageYAML(c)
+	files["catalog-info.yaml"] = catalog.BackstageYAML(c)
 	return files, nil
 }
 

@@ -1,4 +1,4 @@
-package server
+package catalog
 
 import (
 	"bytes"
@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/paved-road/paved/catalog"
 )
 
 // yamlString writes s as a YAML double-quoted scalar. A JSON string is one, so no value,
@@ -19,7 +17,7 @@ func yamlString(s string) string {
 
 type link struct{ title, backstageType, compassType, url string }
 
-func links(c *catalog.Component) []link {
+func links(c *Component) []link {
 	all := []link{
 		{"Repository", "repository", "REPOSITORY", c.Links.Repository},
 		{"Documentation", "docs", "DOCUMENT", c.Links.Docs},
@@ -44,7 +42,7 @@ func sortedLabelKeys(m map[string]string) []string {
 // Component, apiVersion backstage.io/v1alpha1). The owner becomes group:<owner>, the
 // namespace spec.system, the tier the annotation paved.dev/tier; labels with an empty
 // value, which Backstage does not allow, are left out.
-func BackstageYAML(c catalog.Component) []byte {
+func BackstageYAML(c Component) []byte {
 	var b bytes.Buffer
 	b.WriteString("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n")
 	b.WriteString("  name: " + yamlString(c.Name) + "\n")
@@ -98,11 +96,11 @@ func BackstageYAML(c catalog.Component) []byte {
 // compassType maps a component type to a Compass typeId.
 func compassType(t string) string {
 	switch t {
-	case catalog.TypeService, catalog.TypeWorker:
+	case TypeService, TypeWorker:
 		return "SERVICE"
-	case catalog.TypeWebsite:
+	case TypeWebsite:
 		return "WEBSITE"
-	case catalog.TypeLibrary:
+	case TypeLibrary:
 		return "LIBRARY"
 	case "application":
 		return "APPLICATION"
@@ -111,13 +109,13 @@ func compassType(t string) string {
 }
 
 // compassLifecycle maps a lifecycle to Compass's lifecycle field.
-func compassLifecycle(l catalog.Lifecycle) (string, bool) {
+func compassLifecycle(l Lifecycle) (string, bool) {
 	switch l {
-	case catalog.LifecycleExperimental:
+	case LifecycleExperimental:
 		return "Pre-release", true
-	case catalog.LifecycleProduction:
+	case LifecycleProduction:
 		return "Active", true
-	case catalog.LifecycleDeprecated:
+	case LifecycleDeprecated:
 		return "Deprecated", true
 	}
 	return "", false
@@ -129,7 +127,7 @@ func compassLifecycle(l catalog.Lifecycle) (string, bool) {
 // the label owner:<team>, and dependencies are the labels depends-on:<name> instead of
 // relationships. Labels are "key:value" (or "key"), lower-cased; Compass allows 40
 // characters, longer ones are left out.
-func CompassYAML(c catalog.Component) []byte {
+func CompassYAML(c Component) []byte {
 	var b bytes.Buffer
 	b.WriteString("configVersion: 1\n")
 	b.WriteString("name: " + yamlString(c.Name) + "\n")
