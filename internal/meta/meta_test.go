@@ -310,3 +310,32 @@ func listDeps(t *testing.T, root, pkg string) []string {
 	}
 	return deps
 }
+
+// TestCatalogServerOnlyInItsProgram fails when a package other than cmd/catalog (and the
+// catalog server's own packages) imports catalog/server or catalog/store: DESIGN.md keeps
+// them beside the catalog, out of every service's binary.
+func TestCatalogServerOnlyInItsProgram(t *testing.T) {
+	root := moduleRoot(t)
+	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		pkg := fields[0]
+		if pkg == module+"/cmd/catalog" || strings.HasPrefix(pkg, module+"/catalog/server") ||
+			strings.HasPrefix(pkg, module+"/catalog/store") || strings.HasPrefix(pkg, module+"/bench/") {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if strings.HasPrefix(imp, module+"/catalog/server") || strings.HasPrefix(imp, module+"/catalog/store") {
+				t.Errorf("%s imports %s: only cmd/catalog may", pkg, imp)
+			}
+		}
+	}
+}
