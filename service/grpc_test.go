@@ -53,3 +53,51 @@ func TestGRPCWithoutAddr(t *testing.T) {
 		t.Error("GRPC without GRPC_ADDR: got nil error")
 	}
 }
+
+// TestGRPCWatchDoesNotHoldStop: a client watching gRPC health sees NOT_SERVING at the
+// stop, and its open stream does not hold the graceful stop until SHUTDOWN_TIMEOUT.
+func TestGRPCWatchDoesNotHoldStop(t *testing.T) {
+	s := newTestService(t, map[string]string{"GRPC_ADDR": "127.0.0.1:0", "SHUTDOWN_TIMEOUT": "10s"})
+	if _, err := s.GRPC(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-s.Ready()
+	conn, err := grpc.NewClient(s.Instance().Addresses.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	stream, err := healthpb.NewHealthClient(conn).Watch(wctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, err := stream.Recv(); err != nil || first.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("first Watch answer: got %v, %v; want SERVING", first, err)
+	}
+	start := time.Now()
+	cancel()
+	sawNotServing := false
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			break
+		}
+		if msg.Status == healthpb.HealthCheckResponse_NOT_SERVING {
+			sawNotServing = true
+		}
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("stop took %s with a watcher open, want it not held until SHUTDOWN_TIMEOUT (10s)", took)
+	}
+	if !sawNotServing {
+		t.Error("the watcher never saw NOT_SERVING")
+	}
+}

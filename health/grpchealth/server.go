@@ -3,6 +3,7 @@ package grpchealth
 import (
 	"context"
 	"sort"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -18,6 +19,9 @@ type Server struct {
 	healthpb.UnimplementedHealthServer
 	reg      *health.Registry
 	services map[string]bool
+	// closing is closed by Close: Watch streams end, so a graceful stop is not held.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 var _ healthpb.HealthServer = (*Server)(nil)
@@ -25,7 +29,7 @@ var _ healthpb.HealthServer = (*Server)(nil)
 // New returns a Server answering from reg. Each name in services (such as
 // "orders.v1.Orders") answers as the readiness set.
 func New(reg *health.Registry, services ...string) *Server {
-	s := &Server{reg: reg, services: map[string]bool{}}
+	s := &Server{reg: reg, services: map[string]bool{}, closing: make(chan struct{})}
 	for _, n := range services {
 		s.services[n] = true
 	}
@@ -161,8 +165,24 @@ func (s *Server) Watch(in *healthpb.HealthCheckRequest, stream healthpb.Health_W
 			}
 		case <-tick.C:
 			s.evaluate(ctx, t) // a change arrives on ch
+		case <-s.closing:
+			// Tell the watcher where things stand, then end the stream: a server's
+			// graceful stop waits for every stream, and a watcher would otherwise hold it
+			// until its timeout.
+			if next := s.evaluate(ctx, t); next != last {
+				_ = stream.Send(&healthpb.HealthCheckResponse{Status: next})
+			}
+			return status.Error(codes.Unavailable, "health: server shutting down")
 		}
 	}
+}
+
+// Close ends every Watch stream (after sending the latest status) and makes later
+// Watch calls end at once, so that the gRPC server's GracefulStop is not held by
+// watchers. Call it when the server stops; grpctransport.Server.Shutdown does. Check
+// keeps answering.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
 }
 
 // WatchRefresh is how often Watch evaluates its target, so that on-demand checks (which

@@ -53,6 +53,9 @@ type ServerOptions struct {
 type Server struct {
 	srv    *grpc.Server
 	health *staticHealth // nil when the options gave one
+	// closeHealth ends a given health server's Watch streams (health/grpchealth's
+	// Close), so they do not hold GracefulStop.
+	closeHealth func()
 }
 
 var _ grpc.ServiceRegistrar = (*Server)(nil)
@@ -78,6 +81,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	}, opts.GRPCOptions...)
 	s := &Server{srv: grpc.NewServer(gopts...)}
 	hs := opts.Health
+	if c, ok := hs.(interface{ Close() }); ok {
+		s.closeHealth = c.Close
+	}
 	if hs == nil {
 		s.health = newStaticHealth()
 		hs = s.health
@@ -110,6 +116,9 @@ func (s *Server) Serve(l net.Listener) error { return s.srv.Serve(l) }
 func (s *Server) Shutdown(ctx context.Context) error {
 	if s.health != nil {
 		s.health.shutdown()
+	}
+	if s.closeHealth != nil {
+		s.closeHealth()
 	}
 	done := make(chan struct{})
 	go func() {
