@@ -263,6 +263,16 @@ func isInstanceID(s string) bool {
 	return true
 }
 
+// ValidateServiceName returns nil when name is a valid service name (a DNS label: 1-63
+// lower-case letters, digits and '-', starting with a letter, not ending with '-'), and
+// otherwise an error saying what would be valid. Backends check the names they watch.
+func ValidateServiceName(name string) error {
+	if !isDNSLabel(name) {
+		return fmt.Errorf("discovery: service must be a DNS label, 1-63 lower-case letters, digits and '-', starting with a letter and not ending with '-', got %q", clip(name))
+	}
+	return nil
+}
+
 func isDNSLabel(s string) bool {
 	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
 		return false

@@ -38,8 +38,7 @@ func NewInstancer(client *clientv3.Client, service string, opts ...Option) (*Ins
 	if err != nil {
 		return nil, err
 	}
-	probe := discovery.Instance{ID: "x", Service: service, Version: "x", Addresses: discovery.Addresses{HTTP: "x:1"}, Status: discovery.StatusPassing}
-	if err := probe.Validate(); err != nil {
+	if err := discovery.ValidateServiceName(service); err != nil {
 		return nil, fmt.Errorf("etcd: NewInstancer: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
