@@ -30,6 +30,11 @@ func fuzzDecode[T any](f *testing.F, seeds ...string) {
 		if !json.Valid(body) {
 			t.Fatalf("accepted invalid JSON %q", body)
 		}
+		// The accepted body means what encoding/json reads in it.
+		var std T
+		if err := json.Unmarshal(body, &std); err != nil || !reflect.DeepEqual(std, v) {
+			t.Fatalf("encoding/json reads %+v (%v) in %q, want %+v as decoded", std, err, body, v)
+		}
 		if vv, ok := any(&v).(interface{ Validate() error }); ok {
 			_ = vv.Validate() // must not panic on any decoded value
 		}

@@ -1,11 +1,14 @@
 package bbolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +42,7 @@ const (
 	bInstances  = "instances"  // component -> bucket: id -> core.Record JSON
 	bScorecards = "scorecards" // component -> bucket: id -> Scorecard JSON
 	bSetIndex   = "setindex"   // component -> uint64: index of its last set change
+	bHeartbeats = "heartbeats" // "component/id" -> uint64: unix ns of its latest heartbeat
 	bMeta       = "meta"       // kRev, kInstRev
 	kRev        = "rev"
 	kInstRev    = "instrev"
@@ -55,18 +59,35 @@ type Store struct {
 	mu     sync.Mutex
 	closed bool // guarded by mu
 
+	compMu sync.Mutex
+	// comps caches decoded components for GetComponent, which every heartbeat calls to
+	// check the owner; compGen counts the writes that invalidate it. Both guarded by
+	// compMu.
+	comps   map[string]catalog.Component
+	compGen uint64
+
 	liveMu sync.RWMutex
 	// live holds what the sweep needs of every instance, by "component/id", so that it
 	// never scans the file; guarded by liveMu.
 	live map[string]*liveEntry
 }
 
-// liveEntry is the in-memory state of an instance's TTL.
+// liveEntry is the in-memory state of an instance: its TTL, and what its record holds, so
+// that a heartbeat which changes nothing but the time needs neither a read of the file
+// nor a transaction of its own.
 type liveEntry struct {
-	hb      time.Time // the latest heartbeat, written or not
-	ttl     time.Duration
+	inst    catalog.Instance // as its record holds it, but for the time
+	hb      time.Time        // the latest heartbeat, written or not
 	expired bool
 	dirty   bool // hb is not written yet
+	// busy is set while the sweep decides whether the instance expires: heartbeats then
+	// go through a transaction, which waits for the sweep's and sees its outcome.
+	busy bool
+}
+
+func newLiveEntry(in catalog.Instance, expired bool) *liveEntry {
+	in.Metadata = maps.Clone(in.Metadata)
+	return &liveEntry{inst: in, hb: in.LastHeartbeat, expired: expired}
 }
 
 func liveKey(comp, id string) string { return comp + "/" + id }
@@ -91,7 +112,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	db.MaxBatchDelay = opts.BatchDelay
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range []string{bComponents, bInstances, bScorecards, bSetIndex, bMeta} {
+		for _, b := range []string{bComponents, bInstances, bScorecards, bSetIndex, bMeta, bHeartbeats} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}
@@ -102,17 +123,28 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("store/bbolt: init %s: %w", path, err)
 	}
-	s := &Store{db: db, grace: opts.Grace, stop: make(chan struct{}), done: make(chan struct{}), live: make(map[string]*liveEntry)}
+	s := &Store{db: db, grace: opts.Grace, stop: make(chan struct{}), done: make(chan struct{}), live: make(map[string]*liveEntry), comps: make(map[string]catalog.Component)}
 	err = db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(bInstances)).ForEachBucket(func(comp []byte) error {
+		err := tx.Bucket([]byte(bInstances)).ForEachBucket(func(comp []byte) error {
 			return tx.Bucket([]byte(bInstances)).Bucket(comp).ForEach(func(k, v []byte) error {
 				var r core.Record
 				if err := json.Unmarshal(v, &r); err != nil {
 					return fmt.Errorf("instance %s/%s: %w", comp, k, err)
 				}
-				s.live[liveKey(string(comp), string(k))] = &liveEntry{hb: r.Instance.LastHeartbeat, ttl: r.Instance.TTL(), expired: r.Expired}
+				s.live[liveKey(string(comp), string(k))] = newLiveEntry(r.Instance, r.Expired)
 				return nil
 			})
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket([]byte(bHeartbeats)).ForEach(func(k, v []byte) error {
+			if e := s.live[string(k)]; e != nil {
+				if t := time.Unix(0, int64(u64(v))).UTC(); t.After(e.hb) {
+					e.hb = t
+				}
+			}
+			return nil
 		})
 	})
 	if err != nil {
@@ -185,20 +217,22 @@ func (s *Store) sweepLoop(every time.Duration) {
 // now. It finds both in memory; when there are none it does no I/O.
 func (s *Store) sweep(now time.Time) error {
 	pending := map[string]time.Time{}
-	var due []string
+	due := map[string]*liveEntry{}
 	s.liveMu.Lock()
 	for k, e := range s.live {
 		if e.dirty {
 			pending[k] = e.hb
 			e.dirty = false
 		}
-		deadline := e.hb.Add(e.ttl)
+		ttl := e.inst.TTL()
+		deadline := e.hb.Add(ttl)
 		grace := s.grace
 		if grace <= 0 {
-			grace = e.ttl
+			grace = ttl
 		}
 		if !now.Before(deadline.Add(grace)) || (!e.expired && !now.Before(deadline)) {
-			due = append(due, k)
+			due[k] = e
+			e.busy = true
 		}
 	}
 	s.liveMu.Unlock()
@@ -230,21 +264,20 @@ func (s *Store) sweep(now time.Time) error {
 			}
 			return b.Put(id, v)
 		}
+		// Heartbeat times go to their own bucket, 8 bytes each, so the records are not
+		// rewritten. A pending heartbeat was taken in memory only while its record was
+		// neither expired nor being expired (see heartbeat), so it cannot revive one.
+		hbs := tx.Bucket([]byte(bHeartbeats))
 		for key, t := range pending {
-			b, id, r := get(key)
-			if r == nil || !t.After(r.Instance.LastHeartbeat) {
+			comp, id, _ := strings.Cut(key, "/")
+			if b := tx.Bucket([]byte(bInstances)).Bucket([]byte(comp)); b == nil || b.Get([]byte(id)) == nil {
 				continue
 			}
-			r.Instance.LastHeartbeat = t
-			if r.Expired { // heartbeated just as it expired: it lives again
-				r.Expired = false
-				touched[r.Instance.Component] = true
-			}
-			if err := put(b, id, r); err != nil {
+			if err := putU64(hbs, []byte(key), uint64(t.UnixNano())); err != nil {
 				return err
 			}
 		}
-		for _, key := range due {
+		for key := range due {
 			b, id, r := get(key)
 			if r == nil {
 				continue
@@ -266,6 +299,9 @@ func (s *Store) sweep(now time.Time) error {
 						return err
 					}
 				}
+				if err := hbs.Delete([]byte(key)); err != nil {
+					return err
+				}
 				removed = append(removed, key)
 			case expire:
 				r.Expired = true
@@ -286,6 +322,9 @@ func (s *Store) sweep(now time.Time) error {
 		return nil
 	})
 	s.liveMu.Lock()
+	for _, e := range due {
+		e.busy = false
+	}
 	if err != nil {
 		// Keep the heartbeats for the next sweep.
 		for k := range pending {
@@ -296,13 +335,17 @@ func (s *Store) sweep(now time.Time) error {
 		s.liveMu.Unlock()
 		return err
 	}
+	// A registration that replaced an entry since the scan wrote a newer record: only
+	// the entries the sweep looked at change.
 	for _, k := range expired {
-		if e := s.live[k]; e != nil {
+		if e := s.live[k]; e != nil && e == due[k] {
 			e.expired = true
 		}
 	}
 	for _, k := range removed {
-		delete(s.live, k)
+		if e := s.live[k]; e != nil && e == due[k] {
+			delete(s.live, k)
+		}
 	}
 	s.liveMu.Unlock()
 	if len(touched) > 0 {
@@ -324,6 +367,7 @@ func (s *Store) PutComponent(ctx context.Context, c catalog.Component) (bool, er
 		return false, err
 	}
 	created := false
+	defer s.componentWritten(c.Name)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bComponents))
 		created = b.Get([]byte(c.Name)) == nil
@@ -342,12 +386,19 @@ func (s *Store) wrap(err error) error {
 	return err
 }
 
-// GetComponent implements [store.Store].
+// GetComponent implements [store.Store]. Components read once are kept decoded in
+// memory until they change.
 func (s *Store) GetComponent(ctx context.Context, name string) (catalog.Component, error) {
 	if err := s.check(ctx); err != nil {
 		return catalog.Component{}, err
 	}
-	var c catalog.Component
+	s.compMu.Lock()
+	c, ok := s.comps[name]
+	gen := s.compGen
+	s.compMu.Unlock()
+	if ok {
+		return cloneComponent(c), nil
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(bComponents)).Get([]byte(name))
 		if v == nil {
@@ -355,7 +406,30 @@ func (s *Store) GetComponent(ctx context.Context, name string) (catalog.Componen
 		}
 		return json.Unmarshal(v, &c)
 	})
-	return c, s.wrap(err)
+	if err != nil {
+		return catalog.Component{}, s.wrap(err)
+	}
+	s.compMu.Lock()
+	if s.compGen == gen { // no write since the read began: c is current
+		s.comps[name] = cloneComponent(c)
+	}
+	s.compMu.Unlock()
+	return c, nil
+}
+
+// componentWritten drops name from the component cache after a write.
+func (s *Store) componentWritten(name string) {
+	s.compMu.Lock()
+	s.compGen++
+	delete(s.comps, name)
+	s.compMu.Unlock()
+}
+
+func cloneComponent(c catalog.Component) catalog.Component {
+	c.DependsOn = slices.Clone(c.DependsOn)
+	c.ProvidesAPIs = slices.Clone(c.ProvidesAPIs)
+	c.Labels = maps.Clone(c.Labels)
+	return c
 }
 
 // ListComponents implements [store.Store].
@@ -384,6 +458,7 @@ func (s *Store) DeleteComponent(ctx context.Context, name string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	defer s.componentWritten(name)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		k := []byte(name)
 		if tx.Bucket([]byte(bComponents)).Get(k) == nil {
@@ -401,6 +476,13 @@ func (s *Store) DeleteComponent(ctx context.Context, name string) error {
 		}
 		if err := touch(tx, name); err != nil {
 			return err
+		}
+		prefix := []byte(name + "/")
+		c := tx.Bucket([]byte(bHeartbeats)).Cursor()
+		for hk, _ := c.Seek(prefix); hk != nil && bytes.HasPrefix(hk, prefix); hk, _ = c.Seek(prefix) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket([]byte(bSetIndex)).Delete(k)
 	})
@@ -513,7 +595,7 @@ func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist 
 		return catalog.Instance{}, s.wrap(err)
 	}
 	s.liveMu.Lock()
-	s.live[liveKey(in.Component, in.ID)] = &liveEntry{hb: in.LastHeartbeat, ttl: in.TTL()}
+	s.live[liveKey(in.Component, in.ID)] = newLiveEntry(in, false)
 	s.liveMu.Unlock()
 	if changed {
 		s.hub.Notify()
@@ -522,26 +604,15 @@ func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist 
 }
 
 // heartbeat records in memory a heartbeat that changes nothing but the time, for the
-// next sweep to write, and reports whether it did. Anything else goes through a
+// next sweep to write, and reports whether it did. It compares with the instance's
+// entry, which holds what its record holds: no read of the file. Anything else (a new
+// instance, a change, an expired instance or one the sweep is expiring) goes through a
 // transaction.
 func (s *Store) heartbeat(in catalog.Instance) bool {
-	var old core.Record
-	found := false
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket([]byte(bInstances)).Bucket([]byte(in.Component)); b != nil {
-			if v := b.Get([]byte(in.ID)); v != nil && json.Unmarshal(v, &old) == nil {
-				found = true
-			}
-		}
-		return nil
-	})
-	if !found || old.Expired || core.SetChanged(&old, in) {
-		return false
-	}
 	s.liveMu.Lock()
 	defer s.liveMu.Unlock()
 	e := s.live[liveKey(in.Component, in.ID)]
-	if e == nil || e.expired {
+	if e == nil || e.expired || e.busy || core.SetChanged(&core.Record{Instance: e.inst}, in) {
 		return false
 	}
 	if in.LastHeartbeat.After(e.hb) {
@@ -568,6 +639,9 @@ func (s *Store) DeleteInstance(ctx context.Context, component, id string) error 
 			if err := sb.Delete([]byte(id)); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket([]byte(bHeartbeats)).Delete([]byte(liveKey(component, id))); err != nil {
+			return err
 		}
 		return touch(tx, component)
 	})

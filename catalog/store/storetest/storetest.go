@@ -143,6 +143,12 @@ func testComponentCRUD(t *testing.T, s store.Store) {
 	if fmt.Sprint(got) != fmt.Sprint(c) {
 		t.Fatalf("got %+v, want %+v", got, c)
 	}
+	// What a caller does to a value it got does not reach the store.
+	got.Labels["mutated"] = "yes"
+	got.DependsOn = append(got.DependsOn[:0], "mutated")
+	if again := must(s.GetComponent(ctx, "orders"))(t); fmt.Sprint(again) != fmt.Sprint(c) {
+		t.Fatalf("got %+v after changing a returned value, want %+v", again, c)
+	}
 	c.Tier = 1
 	c.Owner = "team-b"
 	if created := must(s.PutComponent(ctx, c))(t); created {
