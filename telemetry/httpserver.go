@@ -130,14 +130,21 @@ func (s *httpServer) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		start = time.Now()
 	}
 	method := NormalizeMethod(r.Method)
-	ctx := s.prop.Extract(r.Context(), headerCarrier(r.Header))
-	var span trace.Span
-	if s.noop || (s.rootNeverSampled && !trace.SpanContextFromContext(ctx).IsSampled()) {
-		// No span will be recorded: the caller's span context (if any) is all logs and
-		// outgoing calls need.
-		span = trace.SpanFromContext(ctx)
+	ctx := r.Context()
+	if mayExtract(s.prop, r.Header) {
+		ctx = s.prop.Extract(ctx, headerCarrier(r.Header))
+	}
+	var span trace.Span      // nil when the request records none
+	var sc trace.SpanContext // the request's, for the exemplar
+	if s.noop || s.rootNeverSampled {
+		sc = trace.SpanContextFromContext(ctx)
+	}
+	if s.noop || (s.rootNeverSampled && !sc.IsSampled()) {
+		// No span will be recorded: the caller's span context (if any), which ctx
+		// holds, is all logs and outgoing calls need.
 	} else {
 		ctx, span = s.tracer.Start(ctx, spanMethod(method), s.startOpts...)
+		sc = span.SpanContext()
 	}
 	if s.requestContext != nil {
 		ctx = s.requestContext(ctx, w, r)
@@ -158,7 +165,7 @@ func (s *httpServer) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 			status = http.StatusOK
 		}
 		route := RouteFromPattern(r2.Pattern)
-		if span.IsRecording() {
+		if span != nil && span.IsRecording() {
 			// The attributes go through the pooled writer's array: a slice passed to
 			// an interface method escapes, and SetAttributes copies them.
 			kv := append(sw.kv[:0],
@@ -182,9 +189,11 @@ func (s *httpServer) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 				span.SetStatus(codes.Error, "")
 			}
 		}
-		span.End()
+		if span != nil {
+			span.End()
+		}
 		if s.metrics != nil {
-			s.metrics.Observe(ctx, method, route, status, time.Since(start))
+			s.metrics.observe(sc, method, route, status, time.Since(start))
 		}
 		// Handlers must not use the ResponseWriter after ServeHTTP returns
 		// (net/http's rule), so the wrapper can be reused.

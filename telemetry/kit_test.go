@@ -14,6 +14,7 @@ import (
 	kitgrpc "github.com/go-kit/kit/transport/grpc"
 	kithttp "github.com/go-kit/kit/transport/http"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -255,5 +256,29 @@ func TestKitGRPCPropagation(t *testing.T) {
 					rpcServer.Parent().SpanID(), rpcServer.SpanContext().SpanID(), serverEP.Parent().SpanID())
 			}
 		})
+	}
+}
+
+// The server middleware skips extraction only when the W3C propagators would find
+// nothing: no traceparent and no baggage header. Any other propagator is always asked.
+func TestMayExtract(t *testing.T) {
+	w3c := newPropagator(nil)
+	tests := []struct {
+		name   string
+		prop   propagation.TextMapPropagator
+		header http.Header
+		want   bool
+	}{
+		{"no headers", w3c, http.Header{}, false},
+		{"tracestate alone", w3c, http.Header{"Tracestate": {"a=b"}}, false},
+		{"traceparent", w3c, http.Header{"Traceparent": {"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}, true},
+		{"baggage", w3c, http.Header{"Baggage": {"k=v"}}, true},
+		{"baggage only propagator, traceparent sent", newPropagator([]string{PropagatorBaggage}), http.Header{"Traceparent": {"x"}}, false},
+		{"other propagator", propagation.TraceContext{}, http.Header{}, true},
+	}
+	for _, tt := range tests {
+		if got := mayExtract(tt.prop, tt.header); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -115,7 +115,16 @@ func (m *HTTPServerMetrics) Observe(ctx context.Context, method, route string, s
 	if m == nil || m.series == nil {
 		return
 	}
-	m.series.observe(ctx, [4]string{NormalizeMethod(method), route, m.codes.label(status)}, d)
+	m.series.observe(trace.SpanContextFromContext(ctx), [4]string{NormalizeMethod(method), route, m.codes.label(status)}, d)
+}
+
+// observe is Observe for a caller that holds the request's span context (the
+// middleware): it spares a walk up the context chain.
+func (m *HTTPServerMetrics) observe(sc trace.SpanContext, method, route string, status int, d time.Duration) {
+	if m == nil || m.series == nil {
+		return
+	}
+	m.series.observe(sc, [4]string{method, route, m.codes.label(status)}, d)
 }
 
 // HTTPClientMetrics records http_client_request_duration_seconds{method,server_address,status_code}.
@@ -150,7 +159,7 @@ func (m *HTTPClientMetrics) Observe(ctx context.Context, method, serverAddress s
 	if status != 0 {
 		code = m.codes.label(status)
 	}
-	m.series.observe(ctx, [4]string{NormalizeMethod(method), serverAddress, code}, d)
+	m.series.observe(trace.SpanContextFromContext(ctx), [4]string{NormalizeMethod(method), serverAddress, code}, d)
 }
 
 // RPCServerMetrics records rpc_server_duration_seconds{system,service,method,code}.
@@ -180,7 +189,7 @@ func (m *RPCServerMetrics) Observe(ctx context.Context, system, service, method,
 	if m == nil || m.series == nil {
 		return
 	}
-	m.series.observe(ctx, [4]string{system, service, method, code}, d)
+	m.series.observe(trace.SpanContextFromContext(ctx), [4]string{system, service, method, code}, d)
 }
 
 // ExemplarInterval is the shortest time between two exemplars replacing each other in
@@ -259,10 +268,12 @@ func (c *seriesCache) get(key [4]string) *series {
 	return s
 }
 
-func (c *seriesCache) observe(ctx context.Context, key [4]string, d time.Duration) {
+// observe records d in key's series, with sc's trace id as an exemplar when sc is sampled
+// and the series' bucket allows one.
+func (c *seriesCache) observe(sc trace.SpanContext, key [4]string, d time.Duration) {
 	s := c.get(key)
 	v := d.Seconds()
-	if sc := trace.SpanContextFromContext(ctx); sc.IsSampled() && c.allow(s, v) {
+	if sc.IsSampled() && c.allow(s, v) {
 		if eo, ok := s.obs.(prometheus.ExemplarObserver); ok {
 			eo.ObserveWithExemplar(v, prometheus.Labels{"trace_id": sc.TraceID().String()})
 			return

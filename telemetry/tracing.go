@@ -244,15 +244,43 @@ func newPropagator(names []string) propagation.TextMapPropagator {
 		names = []string{PropagatorTraceContext, PropagatorBaggage}
 	}
 	var ps []propagation.TextMapPropagator
+	p := w3cPropagator{}
 	for _, n := range names {
 		switch n {
 		case PropagatorTraceContext:
 			ps = append(ps, propagation.TraceContext{})
+			p.headers = append(p.headers, "Traceparent")
 		case PropagatorBaggage:
 			ps = append(ps, propagation.Baggage{})
+			p.headers = append(p.headers, "Baggage")
 		}
 	}
-	return propagation.NewCompositeTextMapPropagator(ps...)
+	p.TextMapPropagator = propagation.NewCompositeTextMapPropagator(ps...)
+	return p
+}
+
+// w3cPropagator is the composite of the W3C propagators newPropagator builds. It knows
+// the headers that make them extract anything (tracestate counts only with a
+// traceparent), so the server middleware can skip extraction for a request that
+// carries none of them.
+type w3cPropagator struct {
+	propagation.TextMapPropagator
+	headers []string // canonical keys
+}
+
+// mayExtract reports whether prop might take something from h: false only when prop is
+// a w3cPropagator and h has none of its headers.
+func mayExtract(prop propagation.TextMapPropagator, h http.Header) bool {
+	w, ok := prop.(w3cPropagator)
+	if !ok {
+		return true
+	}
+	for _, k := range w.headers {
+		if len(h[k]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // newExporter builds one exporter with every setting given explicitly, so the exporter

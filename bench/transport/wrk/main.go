@@ -18,19 +18,27 @@ import (
 	transportbench "github.com/paved-road/paved/bench/transport"
 )
 
+// serverCmd and wrkCmd prefix the server's and wrk's command lines (taskset with -pin).
+var serverCmd, wrkCmd []string
+
 type result struct {
 	rps, p99Ms, cpuUsPerReq, rssMiB float64
 }
 
 func main() {
-	rounds := flag.Int("rounds", 3, "rounds; each runs every variant once, interleaved")
+	rounds := flag.Int("rounds", 4, "rounds; each runs every variant once, interleaved, starting with the next variant each round")
 	duration := flag.Duration("duration", 10*time.Second, "measured wrk run per variant and round")
 	warmup := flag.Duration("warmup", 2*time.Second, "wrk warm-up before each measured run")
 	conns := flag.Int("connections", 32, "wrk connections")
 	threads := flag.Int("threads", 1, "wrk threads")
 	addr := flag.String("addr", "127.0.0.1:23180", "loopback address of the server")
 	wrk := flag.String("wrk", "/usr/bin/wrk", "wrk binary")
+	pin := flag.Bool("pin", false, "run the server on CPU 0 and wrk on CPU 1 (taskset), so they do not take turns on one core")
 	flag.Parse()
+	if *pin {
+		serverCmd = []string{"taskset", "-c", "0"}
+		wrkCmd = []string{"taskset", "-c", "1"}
+	}
 	if err := run(*rounds, *duration, *warmup, *conns, *threads, *addr, *wrk); err != nil {
 		fmt.Fprintln(os.Stderr, "wrk:", err)
 		os.Exit(1)
@@ -51,7 +59,11 @@ func run(rounds int, duration, warmup time.Duration, conns, threads int, addr, w
 	}
 	results := map[string][]result{}
 	for r := range rounds {
-		for _, v := range transportbench.Variants {
+		// Each round starts with the next variant, so that over len(Variants) rounds
+		// every variant runs in every position: drift within a round favours none.
+		n := len(transportbench.Variants)
+		order := append(slices.Clone(transportbench.Variants[r%n:]), transportbench.Variants[:r%n]...)
+		for _, v := range order {
 			res, err := measure(bin, v, addr, wrk, duration, warmup, conns, threads)
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", r+1, v, err)
@@ -61,6 +73,9 @@ func run(rounds int, duration, warmup time.Duration, conns, threads int, addr, w
 		}
 	}
 	fmt.Printf("wrk -t%d -c%d -d%s, %d rounds interleaved, medians; ratio to bare in brackets\n", threads, conns, duration, rounds)
+	if len(serverCmd) > 0 {
+		fmt.Printf("pinned: server %v, wrk %v\n", serverCmd, wrkCmd)
+	}
 	fmt.Println("| variant | requests/s | p99 | server CPU/request | RSS |")
 	fmt.Println("| --- | --- | --- | --- | --- |")
 	base := median(results["bare"])
@@ -69,11 +84,26 @@ func run(rounds int, duration, warmup time.Duration, conns, threads int, addr, w
 		fmt.Printf("| %s | %.0f (%.2f×) | %.2f ms (%.2f×) | %.2f µs (%.2f×) | %.1f MiB (%.2f×) |\n", v,
 			m.rps, m.rps/base.rps, m.p99Ms, m.p99Ms/base.p99Ms, m.cpuUsPerReq, m.cpuUsPerReq/base.cpuUsPerReq, m.rssMiB, m.rssMiB/base.rssMiB)
 	}
+	// Each round's CPU/request against bare of the same round: the machine's load moves
+	// between rounds more than within one.
+	fmt.Println()
+	fmt.Println("| variant | CPU/request ÷ bare, per round | median |")
+	fmt.Println("| --- | --- | --- |")
+	for _, v := range transportbench.Variants {
+		ratios := make([]float64, rounds)
+		cells := make([]string, rounds)
+		for r := range rounds {
+			ratios[r] = results[v][r].cpuUsPerReq / results["bare"][r].cpuUsPerReq
+			cells[r] = fmt.Sprintf("%.2f", ratios[r])
+		}
+		sorted := slices.Sorted(slices.Values(ratios))
+		fmt.Printf("| %s | %s | %.2f× |\n", v, strings.Join(cells, ", "), sorted[len(sorted)/2])
+	}
 	return nil
 }
 
 func measure(bin, variant, addr, wrk string, duration, warmup time.Duration, conns, threads int) (result, error) {
-	srv := exec.Command(bin, "-variant", variant, "-addr", addr)
+	srv := command(serverCmd, bin, "-variant", variant, "-addr", addr)
 	stdout, err := srv.StdoutPipe()
 	if err != nil {
 		return result{}, err
@@ -120,7 +150,7 @@ func measure(bin, variant, addr, wrk string, duration, warmup time.Duration, con
 }
 
 func runWrk(wrk, url string, d time.Duration, conns, threads int) (string, error) {
-	out, err := exec.Command(wrk, "-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(conns),
+	out, err := command(wrkCmd, wrk, "-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(conns),
 		"-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", url).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("wrk: %w: %s", err, out)
@@ -199,4 +229,13 @@ func median(rs []result) result {
 		cpuUsPerReq: pick(func(r result) float64 { return r.cpuUsPerReq }),
 		rssMiB:      pick(func(r result) float64 { return r.rssMiB }),
 	}
+}
+
+// command runs name with args under the prefix (taskset), if any. taskset execs the
+// program, so the process id is the program's.
+func command(prefix []string, name string, args ...string) *exec.Cmd {
+	if len(prefix) == 0 {
+		return exec.Command(name, args...)
+	}
+	return exec.Command(prefix[0], append(append(prefix[1:len(prefix):len(prefix)], name), args...)...)
 }
