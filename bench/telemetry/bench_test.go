@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	transportbench "github.com/paved-road/paved/bench/transport"
 	"github.com/paved-road/paved/telemetry"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -101,6 +102,14 @@ func BenchmarkHTTPServer(b *testing.B) {
 				run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: provider(b, sdktrace.ParentBased(s.s)), Metrics: m, RootNeverSampled: true})(newMux()))
 			})
 		}
+		// The floor under any server tracing on the OpenTelemetry SDK: start a server
+		// span, hand the handler a request with it, set the attributes the semantic
+		// conventions require (method, status, path, scheme, route), end it. No
+		// propagation, no metrics, no route naming: what is left of paved's cost above
+		// this line is paved's own.
+		b.Run("sdk-floor/"+s.name, func(b *testing.B) {
+			run(b, transportbench.SDKFloor(provider(b, s.s), newMux()))
+		})
 		b.Run("otelhttp/"+s.name, func(b *testing.B) {
 			run(b, otelhttp.NewHandler(newMux(), "server",
 				otelhttp.WithTracerProvider(provider(b, s.s)),

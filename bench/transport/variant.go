@@ -14,13 +14,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/httptransport"
 )
 
 // Variants lists the variants [Handler] builds, the baseline first.
-var Variants = []string{"bare", "paved", "paved-sampled", "gokit"}
+var Variants = []string{"bare", "paved", "paved-sampled", "sdk-floor-sampled", "gokit"}
 
 // Route is the one route every variant serves; requests go to /items/42.
 const Route = "GET /items/{id}"
@@ -47,6 +49,9 @@ func tinyJSON(w http.ResponseWriter, r *http.Request) {
 //     log of errors to a JSON logger, body limit), around the same mux;
 //   - paved-sampled: the same with every request sampled and exported through a batch
 //     processor to a discarding exporter;
+//   - sdk-floor-sampled: the mux behind [SDKFloor] with every request sampled and the
+//     same batch processor: what any server tracing on the OpenTelemetry SDK costs at
+//     least, with nothing else of the stack;
 //   - gokit: a go-kit transport/http server for the same endpoint on the mux;
 //   - recover, requestid, telemetry-off, accesslog, bodylimit, concurrency: one
 //     middleware of the stack alone, to see what each costs.
@@ -81,6 +86,9 @@ func Handler(variant string) (http.Handler, func(), error) {
 			return nil, nil, err
 		}
 		return h, func() { _ = tp.Shutdown(context.Background()) }, nil
+	case "sdk-floor-sampled":
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		return SDKFloor(tp, mux), func() { _ = tp.Shutdown(context.Background()) }, nil
 	case "recover":
 		return httptransport.Recover(logger)(mux), nothing, nil
 	case "requestid":
@@ -102,4 +110,27 @@ func Handler(variant string) (http.Handler, func(), error) {
 	}
 	return nil, nil, fmt.Errorf("transportbench: unknown variant %q: want one of %s, or recover, requestid, telemetry-off, accesslog, bodylimit, concurrency",
 		variant, strings.Join(Variants, ", "))
+}
+
+// SDKFloor wraps next in the least a server middleware on the OpenTelemetry SDK does per
+// request: start a server span, hand next a request carrying it, set the attributes the
+// semantic conventions require of a server span (method, status, path, scheme, route),
+// end it. No propagation, metrics, request id or route naming: it is the floor under
+// any tracing middleware on the SDK, against which Paved's own cost is measured.
+func SDKFloor(tp trace.TracerProvider, next http.Handler) http.Handler {
+	tracer := tp.Tracer("sdk-floor")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, span := tracer.Start(r.Context(), Route, trace.WithSpanKind(trace.SpanKindServer))
+		next.ServeHTTP(w, r.WithContext(ctx))
+		if span.IsRecording() {
+			span.SetAttributes(
+				semconv.HTTPRequestMethodKey.String(r.Method),
+				semconv.HTTPResponseStatusCode(http.StatusOK),
+				semconv.URLPath(r.URL.Path),
+				semconv.URLScheme("http"),
+				semconv.HTTPRoute("/items/{id}"),
+			)
+		}
+		span.End()
+	})
 }
