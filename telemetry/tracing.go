@@ -96,8 +96,9 @@ type Tracing struct {
 // OpenTelemetry no-op provider: spans cost a context lookup, are never recorded, and
 // incoming trace context still passes through to logs and outgoing calls.
 //
-// Exports run in a batch span processor off the request path: a slow or unreachable
-// collector never blocks a request (spans are dropped when the queue is full).
+// Exports run in a batch span processor off the request path ([NewBatchSpanProcessor]):
+// a slow or unreachable collector never blocks a request (spans are dropped when the
+// queue is full).
 // NewTracing does not connect to the collector. It never sets the global provider;
 // call [Tracing.SetGlobal] for that.
 func NewTracing(ctx context.Context, cfg TracingConfig, res ResourceInfo, opts ...TracingOption) (*Tracing, error) {
@@ -130,7 +131,7 @@ func NewTracing(ctx context.Context, cfg TracingConfig, res ResourceInfo, opts .
 			return nil, err
 		}
 		names = append(names, label)
-		popts = append(popts, sdktrace.WithBatcher(&guardedExporter{next: exp, closeIdle: closeIdle, name: label, logger: logger, abort: abortCtx}))
+		popts = append(popts, sdktrace.WithSpanProcessor(NewBatchSpanProcessor(&guardedExporter{next: exp, closeIdle: closeIdle, name: label, logger: logger, abort: abortCtx})))
 	}
 	for _, p := range o.processors {
 		popts = append(popts, sdktrace.WithSpanProcessor(p))

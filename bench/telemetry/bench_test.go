@@ -42,6 +42,14 @@ func provider(b *testing.B, s sdktrace.Sampler) trace.TracerProvider {
 	return tp
 }
 
+// pavedProvider is provider with the batch processor a service gets from
+// telemetry.NewTracing (telemetry.NewBatchSpanProcessor).
+func pavedProvider(b *testing.B, s sdktrace.Sampler) trace.TracerProvider {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(s), sdktrace.WithSpanProcessor(telemetry.NewBatchSpanProcessor(tracetest.NewNoopExporter())))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp
+}
+
 func run(b *testing.B, h http.Handler) {
 	req := httptest.NewRequest("GET", "/items/42", nil)
 	w := &discardWriter{h: http.Header{}}
@@ -88,18 +96,18 @@ func BenchmarkHTTPServer(b *testing.B) {
 	})
 	for _, s := range samplers {
 		b.Run("paved/tracing/"+s.name, func(b *testing.B) {
-			run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: provider(b, s.s)})(newMux()))
+			run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: pavedProvider(b, s.s)})(newMux()))
 		})
 		b.Run("paved/tracing+metrics/"+s.name, func(b *testing.B) {
 			m, _ := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
-			run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: provider(b, s.s), Metrics: m})(newMux()))
+			run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: pavedProvider(b, s.s), Metrics: m})(newMux()))
 		})
 		if s.name == "off" {
 			// What a service with OTEL_TRACES_SAMPLER=always_off or parentbased_always_off
 			// configures (telemetry.NeverSamplesRoot): no span for unsampled requests.
 			b.Run("paved/tracing+metrics/off-rootneversampled", func(b *testing.B) {
 				m, _ := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
-				run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: provider(b, sdktrace.ParentBased(s.s)), Metrics: m, RootNeverSampled: true})(newMux()))
+				run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: pavedProvider(b, sdktrace.ParentBased(s.s)), Metrics: m, RootNeverSampled: true})(newMux()))
 			})
 		}
 		// The floor under any server tracing on the OpenTelemetry SDK: start a server

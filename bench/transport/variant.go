@@ -76,7 +76,8 @@ func Handler(variant string) (http.Handler, func(), error) {
 		if variant == "paved-sampled" {
 			sampler = sdktrace.AlwaysSample()
 		}
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		// The batch processor a service gets from telemetry.NewTracing.
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(telemetry.NewBatchSpanProcessor(tracetest.NewNoopExporter())))
 		h, err := httptransport.Stack(mux, httptransport.StackOptions{
 			Logger: logger, TracerProvider: tp, Registerer: prometheus.NewRegistry(),
 			// What a service sets from OTEL_TRACES_SAMPLER (telemetry.NeverSamplesRoot).
