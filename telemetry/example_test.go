@@ -102,3 +102,19 @@ func ExampleEndpointMiddleware() {
 	// Output:
 	// inventory.reserve Error out of stock out of stock
 }
+
+// Build a provider of your own with the batch processor Paved's services use: ended spans
+// reach the exporter in groups (or at ForceFlush and Shutdown), not one wakeup per span.
+func ExampleNewBatchSpanProcessor() {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(telemetry.NewBatchSpanProcessor(exp)))
+	defer tp.Shutdown(context.Background())
+
+	_, span := tp.Tracer("example").Start(context.Background(), "GET /items/{id}")
+	span.End()
+	_ = tp.ForceFlush(context.Background())
+	for _, s := range exp.GetSpans() {
+		fmt.Println(s.Name)
+	}
+	// Output: GET /items/{id}
+}
