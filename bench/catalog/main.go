@@ -29,6 +29,7 @@ type settings struct {
 	workers        int
 	watchers       int
 	changeInterval time.Duration
+	etcd           string // etcd client URLs: CATALOG_STORE=etcd; empty: bbolt
 }
 
 type result struct {
@@ -54,8 +55,9 @@ func main() {
 	watchers := flag.Int("watchers", 50, "long-polling watchers of the watched component")
 	change := flag.Duration("change-every", 500*time.Millisecond, "how often the watched component changes")
 	bin := flag.String("catalog", "", "catalog binary; empty builds ./cmd/catalog")
+	etcd := flag.String("etcd", "", "etcd client URLs: run the catalog on CATALOG_STORE=etcd instead of bbolt (use an empty etcd and one -n per run: the store's data stays in etcd)")
 	flag.Parse()
-	s := settings{ttl: *ttl, duration: *duration, workers: *workers, watchers: *watchers, changeInterval: *change}
+	s := settings{ttl: *ttl, duration: *duration, workers: *workers, watchers: *watchers, changeInterval: *change, etcd: *etcd}
 	if err := run(*counts, *bin, s); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/catalog:", err)
 		os.Exit(1)
@@ -118,11 +120,15 @@ type proc struct {
 	exited chan struct{}
 }
 
-// start runs the catalog on loopback and waits (at most 30 s) for its ready line.
-func start(bin, dataDir string) (*proc, error) {
+// start runs the catalog on loopback (on bbolt in dataDir, or on etcd when etcd is set)
+// and waits (at most 30 s) for its ready line.
+func start(bin, dataDir, etcd string) (*proc, error) {
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s",
 		"CATALOG_STORE=bbolt", "CATALOG_DATA_DIR=" + dataDir, "CATALOG_ADMIN_TOKEN=" + adminToken, "REGISTRY=none"}
+	if etcd != "" {
+		cmd.Env = append(cmd.Env, "CATALOG_STORE=etcd", "ETCD_ENDPOINTS="+etcd)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -241,7 +247,7 @@ func component(name string) catalog.Component {
 }
 
 func measure(bin, dataDir string, n int, s settings) (result, error) {
-	p, err := start(bin, dataDir)
+	p, err := start(bin, dataDir, s.etcd)
 	if err != nil {
 		return result{}, err
 	}
