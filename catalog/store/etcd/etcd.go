@@ -37,15 +37,37 @@ type Options struct {
 	Grace time.Duration
 }
 
+// FlushInterval is how often a Store writes the heartbeat times it took: a heartbeat
+// that changes nothing but the time renews the instance's leases at once (that is what
+// keeps it alive) and writes its time in a batch at most this much later.
+const FlushInterval = time.Second
+
+// flushBatch is how many heartbeat times one flush transaction writes (etcd's default
+// --max-txn-ops is 128).
+const flushBatch = 64
+
 // Store is a [store.Store] in etcd.
 type Store struct {
 	cli    *clientv3.Client
 	prefix string
 	grace  time.Duration
 	stop   chan struct{}
+	done   chan struct{} // closed when the flush loop has ended
 
 	mu     sync.Mutex
 	closed bool // guarded by mu
+
+	hbMu sync.Mutex
+	// pending holds the heartbeat times this store took and has not written yet, by
+	// "component/id": reads through this store see them at once, other stores after the
+	// next flush. Guarded by hbMu.
+	pending map[string]pendingBeat
+}
+
+// pendingBeat is a heartbeat time to write, with the lease of the instance's record.
+type pendingBeat struct {
+	at    time.Time
+	lease clientv3.LeaseID
 }
 
 var _ store.Store = (*Store)(nil)
@@ -61,7 +83,10 @@ func New(cli *clientv3.Client, opts Options) (*Store, error) {
 	if !strings.HasSuffix(opts.Prefix, "/") {
 		return nil, fmt.Errorf("store/etcd: prefix %q must end with \"/\"", opts.Prefix)
 	}
-	return &Store{cli: cli, prefix: opts.Prefix, grace: opts.Grace, stop: make(chan struct{})}, nil
+	s := &Store{cli: cli, prefix: opts.Prefix, grace: opts.Grace, stop: make(chan struct{}), done: make(chan struct{}),
+		pending: make(map[string]pendingBeat)}
+	go s.flushLoop()
+	return s, nil
 }
 
 func (s *Store) compKey(name string) string    { return s.prefix + "c/" + name }
@@ -289,6 +314,16 @@ func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist 
 		} else if !ok {
 			l2 = 0
 		}
+		if l1 != 0 && l2 != 0 && !core.SetChanged(old, in) {
+			// Nothing but the time changed and both leases are renewed: the instance
+			// lives on; its time is written with others by the next flush.
+			in.LastHeartbeat = core.Now()
+			s.hbMu.Lock()
+			s.pending[in.Component+"/"+in.ID] = pendingBeat{at: in.LastHeartbeat, lease: l1}
+			s.hbMu.Unlock()
+			r := core.Record{Instance: in}
+			return r.View(), nil
+		}
 		var granted []clientv3.LeaseID
 		if l1 == 0 {
 			if l1, err = s.grant(ctx, int64(in.TTLSeconds)+seconds(core.Grace(s.grace, &in))); err != nil {
@@ -406,6 +441,7 @@ func (s *Store) build(rev uint64, kvs []*mvccpb.KeyValue) (store.InstanceSet, er
 	type entry struct {
 		rec   *core.Record
 		alive bool
+		beat  time.Time // from the hb key
 	}
 	byKey := map[[2]string]*entry{}
 	for _, kv := range kvs {
@@ -426,8 +462,25 @@ func (s *Store) build(rev uint64, kvs []*mvccpb.KeyValue) (store.InstanceSet, er
 			}
 		case "alive":
 			e.alive = true
+		case "hb":
+			if t, err := time.Parse(time.RFC3339Nano, string(kv.Value)); err == nil {
+				e.beat = t
+			}
 		}
 	}
+	s.hbMu.Lock()
+	for k, e := range byKey {
+		if e.rec == nil {
+			continue
+		}
+		if p, ok := s.pending[k[0]+"/"+k[1]]; ok && p.at.After(e.beat) {
+			e.beat = p.at
+		}
+		if e.beat.After(e.rec.Instance.LastHeartbeat) {
+			e.rec.Instance.LastHeartbeat = e.beat
+		}
+	}
+	s.hbMu.Unlock()
 	set := store.InstanceSet{Index: rev, Instances: []catalog.Instance{}}
 	for _, e := range byKey {
 		if e.rec == nil {
@@ -598,13 +651,88 @@ func (s *Store) Scorecard(ctx context.Context, component string) (catalog.Compon
 }
 
 // Close marks the store closed: later calls return store.ErrClosed and blocked watches
-// return it. It does not close the etcd client. It is safe to call twice.
+// return it. It writes the heartbeat times it holds (waiting at most 2 s for etcd), so
+// close the etcd client after the store. It is safe to call twice.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.closed {
 		s.closed = true
 		close(s.stop)
 	}
+	s.mu.Unlock()
+	<-s.done
 	return nil
+}
+
+// flushLoop writes the pending heartbeat times every FlushInterval, and once more when
+// the store closes.
+func (s *Store) flushLoop() {
+	defer close(s.done)
+	t := time.NewTicker(FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.flush(5 * time.Second)
+		case <-s.stop:
+			s.flush(2 * time.Second)
+			return
+		}
+	}
+}
+
+// flush writes the pending heartbeat times, flushBatch to a transaction, each on its
+// record's lease so that it goes with the record. A batch that fails (a record deleted
+// since, its lease revoked) is written key by key, each only while its record exists.
+// What cannot be written in time stays pending for the next flush.
+func (s *Store) flush(timeout time.Duration) {
+	s.hbMu.Lock()
+	if len(s.pending) == 0 {
+		s.hbMu.Unlock()
+		return
+	}
+	keys := make([]string, 0, len(s.pending))
+	beats := make([]pendingBeat, 0, len(s.pending))
+	for k, p := range s.pending {
+		keys = append(keys, k)
+		beats = append(beats, p)
+	}
+	s.hbMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	put := func(i int) clientv3.Op {
+		comp, id, _ := strings.Cut(keys[i], "/")
+		return clientv3.OpPut(s.instKey(comp, id, "hb"), beats[i].at.Format(time.RFC3339Nano), clientv3.WithLease(beats[i].lease))
+	}
+	var done []int
+	for start := 0; start < len(keys); start += flushBatch {
+		end := min(start+flushBatch, len(keys))
+		ops := make([]clientv3.Op, 0, end-start)
+		for i := start; i < end; i++ {
+			ops = append(ops, put(i))
+		}
+		if _, err := s.cli.Txn(ctx).Then(ops...).Commit(); err == nil {
+			for i := start; i < end; i++ {
+				done = append(done, i)
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		for i := start; i < end; i++ {
+			comp, id, _ := strings.Cut(keys[i], "/")
+			_, err := s.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(s.instKey(comp, id, "rec")), ">", 0)).Then(put(i)).Commit()
+			if err == nil || errors.Is(err, rpctypes.ErrLeaseNotFound) {
+				done = append(done, i) // written, or its record (or its lease) is gone
+			}
+		}
+	}
+	s.hbMu.Lock()
+	for _, i := range done {
+		if p, ok := s.pending[keys[i]]; ok && p.at.Equal(beats[i].at) {
+			delete(s.pending, keys[i])
+		}
+	}
+	s.hbMu.Unlock()
 }

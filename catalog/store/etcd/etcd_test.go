@@ -164,3 +164,76 @@ func BenchmarkHeartbeat(b *testing.B) {
 	defer s.Close()
 	storetest.BenchmarkHeartbeat(b, s, 200)
 }
+
+// A plain heartbeat through one catalog renews the leases at once and writes its time
+// within a flush interval: the other catalog then lists that time.
+func TestHeartbeatTimeReachesOtherCatalogs(t *testing.T) {
+	cliA, cliB := client(t), client(t)
+	defer cliA.Close()
+	defer cliB.Close()
+	p := prefix(t, cliA)
+	a, err := etcd.New(cliA, etcd.Options{Prefix: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := etcd.New(cliB, etcd.Options{Prefix: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	if _, err := a.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := a.PutInstance(ctx, storetest.Instance("orders", "i-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	hb, err := b.HeartbeatInstance(ctx, storetest.Instance("orders", "i-1"))
+	if err != nil || !hb.LastHeartbeat.After(reg.LastHeartbeat) {
+		t.Fatalf("got %v, %v, want a heartbeat after %v", hb.LastHeartbeat, err, reg.LastHeartbeat)
+	}
+	if got, err := b.GetInstance(ctx, "orders", "i-1"); err != nil || !got.LastHeartbeat.Equal(hb.LastHeartbeat) {
+		t.Fatalf("b: got %v, %v, want its own heartbeat %v at once", got.LastHeartbeat, err, hb.LastHeartbeat)
+	}
+	deadline := time.Now().Add(etcd.FlushInterval + 3*time.Second)
+	for {
+		got, err := a.GetInstance(ctx, "orders", "i-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.LastHeartbeat.Equal(hb.LastHeartbeat) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a: got %v, want b's heartbeat %v within the flush interval", got.LastHeartbeat, hb.LastHeartbeat)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Deregistered with its time pending: the flush neither fails nor brings it back.
+	if _, err := b.HeartbeatInstance(ctx, storetest.Instance("orders", "i-1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteInstance(ctx, "orders", "i-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	set, err := a.Instances(ctx, "orders")
+	if err != nil || len(set.Instances) != 0 {
+		t.Fatalf("got %+v, %v after the flush, want no instance", set.Instances, err)
+	}
+	resp, err := cliA.Get(ctx, p, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range resp.Kvs {
+		if strings.Contains(string(kv.Key), "/i/") {
+			t.Fatalf("got key %s left after deregistration and flush, want none", kv.Key)
+		}
+	}
+}

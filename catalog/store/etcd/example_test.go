@@ -23,6 +23,8 @@ func ExampleNew() {
 	}
 	s, err := etcd.New(cli, etcd.Options{Prefix: "/prod/catalog/"})
 	fmt.Println(s != nil, err)
+	// Close the store before the client: it writes the heartbeat times it holds.
+	_ = s.Close()
 	// Output:
 	// store/etcd: prefix "/catalog" must end with "/"
 	// true <nil>
