@@ -93,3 +93,47 @@ func TestOpenLockedFileFails(t *testing.T) {
 		t.Fatalf("got %v, want an error naming %s", err, path)
 	}
 }
+
+// After a reopen the store compares heartbeats with what the file holds: a plain one
+// changes only the time, one with a new version is written and seen by watchers.
+func TestHeartbeatAfterReopenComparesWithFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	s, err := bbolt.Open(path, bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := s.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+		t.Fatal(err)
+	}
+	in := storetest.Instance("orders", "i-1")
+	if _, err := s.PutInstance(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = bbolt.Open(path, bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before, _ := s.Instances(ctx, "orders")
+	if _, err := s.HeartbeatInstance(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if set, _ := s.Instances(ctx, "orders"); set.Index != before.Index {
+		t.Fatalf("got index %d after a plain heartbeat, want %d unchanged", set.Index, before.Index)
+	}
+	in.Version = "2.0.0"
+	if _, err := s.HeartbeatInstance(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetInstance(ctx, "orders", "i-1")
+	if err != nil || got.Version != "2.0.0" {
+		t.Fatalf("got version %q, %v, want 2.0.0 written", got.Version, err)
+	}
+	if set, _ := s.Instances(ctx, "orders"); set.Index <= before.Index {
+		t.Fatalf("got index %d after a changed heartbeat, want more than %d", set.Index, before.Index)
+	}
+}

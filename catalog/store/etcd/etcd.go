@@ -235,8 +235,11 @@ func (s *Store) PutInstance(ctx context.Context, in catalog.Instance) (catalog.I
 	return s.putInstance(ctx, in, false)
 }
 
-// HeartbeatInstance implements [store.Store]. The write is a transaction conditional on
-// the record's revision as read, so an instance deleted in between is not re-created.
+// HeartbeatInstance implements [store.Store]. A heartbeat that changes nothing but the
+// time renews the instance's leases and leaves its time for the next flush (see
+// [FlushInterval]); a lease already gone sends it down the registration path. Any other
+// heartbeat is a transaction conditional on the record's revision as read, so an
+// instance deleted in between is not re-created.
 func (s *Store) HeartbeatInstance(ctx context.Context, in catalog.Instance) (catalog.Instance, error) {
 	return s.putInstance(ctx, in, true)
 }

@@ -77,22 +77,28 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// twoCatalogs returns two stores, each with its own client, over one key prefix: two
+// catalog processes sharing one etcd. They are closed before their clients when the test
+// ends; a's client and the prefix are returned for direct reads.
+func twoCatalogs(t *testing.T) (a, b *etcd.Store, cliA *clientv3.Client, p string) {
+	t.Helper()
+	cliA, cliB := client(t), client(t)
+	t.Cleanup(func() { _ = cliA.Close(); _ = cliB.Close() })
+	p = prefix(t, cliA)
+	var err error
+	if a, err = etcd.New(cliA, etcd.Options{Prefix: p}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = etcd.New(cliB, etcd.Options{Prefix: p}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	return a, b, cliA, p
+}
+
 // Two catalog processes over one etcd: what one writes, the other lists and watches.
 func TestTwoCatalogsShareOneEtcd(t *testing.T) {
-	cliA, cliB := client(t), client(t)
-	defer cliA.Close()
-	defer cliB.Close()
-	p := prefix(t, cliA)
-	a, err := etcd.New(cliA, etcd.Options{Prefix: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := etcd.New(cliB, etcd.Options{Prefix: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	defer b.Close()
+	a, b, _, _ := twoCatalogs(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if _, err := a.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
@@ -168,20 +174,7 @@ func BenchmarkHeartbeat(b *testing.B) {
 // A plain heartbeat through one catalog renews the leases at once and writes its time
 // within a flush interval: the other catalog then lists that time.
 func TestHeartbeatTimeReachesOtherCatalogs(t *testing.T) {
-	cliA, cliB := client(t), client(t)
-	defer cliA.Close()
-	defer cliB.Close()
-	p := prefix(t, cliA)
-	a, err := etcd.New(cliA, etcd.Options{Prefix: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := etcd.New(cliB, etcd.Options{Prefix: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	defer b.Close()
+	a, b, cliA, p := twoCatalogs(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
 	if _, err := a.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
