@@ -106,7 +106,7 @@ func (c *Component) Validate() error {
 		p.add("tier", "must be between %d (most critical) and %d, got %d", MinTier, MaxTier, c.Tier)
 	}
 	if !c.Lifecycle.Valid() {
-		p.add("lifecycle", "must be one of experimental, production, deprecated, got %q", clip(string(c.Lifecycle)))
+		p.add("lifecycle", "must be one of experimental, production, deprecated, got %q", Clip(string(c.Lifecycle)))
 	}
 	checkHTTPURL(&p, "links.repository", c.Links.Repository)
 	checkHTTPURL(&p, "links.docs", c.Links.Docs)
@@ -122,7 +122,7 @@ func (c *Component) Validate() error {
 	})
 	checkList(&p, "providesApis", c.ProvidesAPIs, func(p *problems, f, s string) {
 		if !isLabelName(s) {
-			p.add(f, "must be 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, got %q", clip(s))
+			p.add(f, "must be 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, got %q", Clip(s))
 		}
 	})
 	checkLabels(&p, "labels", c.Labels, labelValueRule)

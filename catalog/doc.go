@@ -14,9 +14,9 @@
 //
 //	links.runbook: must be an http or https URL, got "ftp://example.com"
 //
-// [DecodeStrict] decodes a write body strictly: unknown fields (matched case-sensitively),
-// duplicate keys, trailing data, too deep nesting and bodies over the limit are rejected
-// with a [*DecodeError] naming the field.
+// The catalog server (package catalog/server, its own module) decodes write bodies
+// strictly before it calls Validate: unknown fields, duplicate keys, trailing data, too
+// deep nesting and bodies over the limit are refused with the field named.
 //
 // # Concurrency and zero values
 //

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -54,26 +53,3 @@ func (p *problems) err() error {
 	}
 	return &ValidationError{Errors: p.errs}
 }
-
-// ErrBodyTooLarge is wrapped by the [*DecodeError] returned for a body over the limit, so
-// a server can answer 413 instead of 400.
-var ErrBodyTooLarge = errors.New("catalog: body too large")
-
-// DecodeError is a request body that could not be decoded: not JSON, an unknown or
-// duplicate field, a value of the wrong type, trailing data, or too large.
-type DecodeError struct {
-	// Field is the JSON path of the offending field; empty for the body as a whole.
-	Field string
-	// Message says what is wrong, for the client.
-	Message string
-	// Err is the underlying cause, if any.
-	Err error
-}
-
-// Error returns "catalog: bad body: field: message".
-func (e *DecodeError) Error() string {
-	return "catalog: bad body: " + FieldError{Field: e.Field, Message: e.Message}.String()
-}
-
-// Unwrap returns the cause.
-func (e *DecodeError) Unwrap() error { return e.Err }

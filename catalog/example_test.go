@@ -3,7 +3,6 @@ package catalog_test
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/paved-road/paved/catalog"
 )
@@ -24,15 +23,6 @@ func ExampleComponent_Validate() {
 	// Output:
 	// tier: must be between 1 (most critical) and 4, got 7
 	// links.runbook: must be an http or https URL, got "ftp://wiki.example.com/orders"
-}
-
-func ExampleDecodeStrict() {
-	body := `{"name":"orders","owner":"team-a","owner":"team-b"}`
-	var c catalog.Component
-	err := catalog.DecodeStrict(strings.NewReader(body), 64<<10, &c)
-	fmt.Println(err)
-	// Output:
-	// catalog: bad body: owner: appears more than once
 }
 
 func ExampleCheckAddress() {

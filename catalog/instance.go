@@ -92,14 +92,14 @@ func (in *Instance) Validate() error {
 	case in.ID == "":
 		p.add("id", "is required: 1-128 letters, digits, '.', '_' and '-'")
 	case !IsInstanceID(in.ID):
-		p.add("id", "must be 1-128 letters, digits, '.', '_' and '-', starting and ending with a letter or digit, got %q", clip(in.ID))
+		p.add("id", "must be 1-128 letters, digits, '.', '_' and '-', starting and ending with a letter or digit, got %q", Clip(in.ID))
 	}
 	checkDNSLabel(&p, "component", in.Component)
 	switch {
 	case in.Version == "":
 		p.add("version", "is required: 1-128 printable ASCII characters without spaces")
 	case !isToken(in.Version):
-		p.add("version", "must be 1-128 printable ASCII characters without spaces, got %q", clip(in.Version))
+		p.add("version", "must be 1-128 printable ASCII characters without spaces, got %q", Clip(in.Version))
 	}
 	if in.Addresses == (Addresses{}) {
 		p.add("addresses", "at least one of http, admin and grpc is required")
@@ -114,7 +114,7 @@ func (in *Instance) Validate() error {
 		p.add("ttlSeconds", "must be between %d and %d, got %d", MinTTLSeconds, MaxTTLSeconds, in.TTLSeconds)
 	}
 	if !in.Status.Valid() {
-		p.add("status", "must be one of passing, warning, critical, got %q", clip(string(in.Status)))
+		p.add("status", "must be one of passing, warning, critical, got %q", Clip(string(in.Status)))
 	}
 	checkLabels(&p, "metadata", in.Metadata, metadataValueRule)
 	return p.err()
@@ -147,35 +147,35 @@ func checkAddress(p *problems, field, addr string) {
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" {
-		p.add(field, "must be host:port, such as 10.0.0.7:8080 or orders.internal:8080, got %q", clip(addr))
+		p.add(field, "must be host:port, such as 10.0.0.7:8080 or orders.internal:8080, got %q", Clip(addr))
 		return
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
-		p.add(field, "port must be a number from 1 to 65535, got %q", clip(port))
+		p.add(field, "port must be a number from 1 to 65535, got %q", Clip(port))
 		return
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if why := badIP(ip); why != "" {
-			p.add(field, "%s, got %q", why, clip(host))
+			p.add(field, "%s, got %q", why, Clip(host))
 		}
 		return
 	}
 	if strings.Contains(host, ":") || strings.Contains(host, "%") {
-		p.add(field, "host must be an IP address or a DNS name, got %q", clip(host))
+		p.add(field, "host must be an IP address or a DNS name, got %q", Clip(host))
 		return
 	}
 	name := strings.TrimSuffix(host, ".")
 	if !isDNSSubdomain(strings.ToLower(name)) {
-		p.add(field, "host must be an IP address or a DNS name, got %q", clip(host))
+		p.add(field, "host must be an IP address or a DNS name, got %q", Clip(host))
 		return
 	}
 	labels := strings.Split(name, ".")
 	if last := labels[len(labels)-1]; last[0] >= '0' && last[0] <= '9' {
-		p.add(field, "host must be a dotted IP address or a DNS name whose last label starts with a letter, got %q", clip(host))
+		p.add(field, "host must be a dotted IP address or a DNS name whose last label starts with a letter, got %q", Clip(host))
 		return
 	}
 	if isMetadataHost(name) {
-		p.add(field, "must not be a cloud metadata endpoint, got %q", clip(host))
+		p.add(field, "must not be a cloud metadata endpoint, got %q", Clip(host))
 	}
 }
 

@@ -44,7 +44,7 @@ func checkDNSLabel(p *problems, field, s string) {
 		return
 	}
 	if !IsDNSLabel(s) {
-		p.add(field, "must be a DNS label (1-63 lower-case letters, digits and '-', starting and ending with a letter or digit), got %q", clip(s))
+		p.add(field, "must be a DNS label (1-63 lower-case letters, digits and '-', starting and ending with a letter or digit), got %q", Clip(s))
 	}
 }
 
@@ -90,12 +90,12 @@ func checkLabelKey(p *problems, field, k string) {
 		prefix := k[:i]
 		name = k[i+1:]
 		if !isDNSSubdomain(prefix) {
-			p.add(field, "key prefix must be a DNS subdomain (lower-case, at most 253 characters), got %q", clip(prefix))
+			p.add(field, "key prefix must be a DNS subdomain (lower-case, at most 253 characters), got %q", Clip(prefix))
 			return
 		}
 	}
 	if !isLabelName(name) {
-		p.add(field, "key must be 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, optionally after a DNS subdomain prefix and '/', got %q", clip(k))
+		p.add(field, "key must be 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, optionally after a DNS subdomain prefix and '/', got %q", Clip(k))
 	}
 }
 
@@ -105,7 +105,7 @@ func checkLabels(p *problems, field string, m map[string]string, valueRule func(
 		return
 	}
 	for _, k := range sortedKeys(m) {
-		f := field + "[" + clip(k) + "]"
+		f := field + "[" + Clip(k) + "]"
 		checkLabelKey(p, f, k)
 		valueRule(p, f, m[k])
 	}
@@ -113,7 +113,7 @@ func checkLabels(p *problems, field string, m map[string]string, valueRule func(
 
 func labelValueRule(p *problems, field, v string) {
 	if v != "" && !isLabelName(v) {
-		p.add(field, "value must be empty or 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, got %q", clip(v))
+		p.add(field, "value must be empty or 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, got %q", Clip(v))
 	}
 }
 
@@ -167,7 +167,7 @@ func checkHTTPURL(p *problems, field, s string) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		p.add(field, "must be an http or https URL, got %q", clip(s))
+		p.add(field, "must be an http or https URL, got %q", Clip(s))
 		return
 	}
 	if u.User != nil {
@@ -185,8 +185,9 @@ func checkText(p *problems, field, s string, max int) {
 	}
 }
 
-// clip shortens a value quoted in an error message.
-func clip(s string) string {
+// Clip shortens a value to quote in an error message (64 bytes and "..."), so a
+// hostile body cannot make an error message as large as itself.
+func Clip(s string) string {
 	const n = 64
 	if len(s) <= n {
 		return s

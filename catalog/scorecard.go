@@ -55,17 +55,17 @@ func (s *Scorecard) Validate() error {
 	var p problems
 	checkDNSLabel(&p, "component", s.Component)
 	if !IsInstanceID(s.Instance) {
-		p.add("instance", "must be an instance id: 1-128 letters, digits, '.', '_' and '-', got %q", clip(s.Instance))
+		p.add("instance", "must be an instance id: 1-128 letters, digits, '.', '_' and '-', got %q", Clip(s.Instance))
 	}
 	if !isToken(s.RuleSetVersion) {
-		p.add("ruleSetVersion", "is required: 1-128 printable ASCII characters without spaces, got %q", clip(s.RuleSetVersion))
+		p.add("ruleSetVersion", "is required: 1-128 printable ASCII characters without spaces, got %q", Clip(s.RuleSetVersion))
 	}
 	if s.Score < 0 || s.Score > 100 {
 		p.add("score", "must be between 0 and 100, got %d", s.Score)
 	}
 	ruleID := func(p *problems, f, id string) {
 		if !isToken(id) {
-			p.add(f, "must be a rule id: 1-128 printable ASCII characters without spaces, got %q", clip(id))
+			p.add(f, "must be a rule id: 1-128 printable ASCII characters without spaces, got %q", Clip(id))
 		}
 	}
 	checkList(&p, "passed", s.Passed, ruleID)
@@ -85,11 +85,11 @@ func (s *Scorecard) Validate() error {
 				seen[r.ID] = i
 				ruleID(&p, f+".id", r.ID)
 				if passed[r.ID] {
-					p.add(f+".id", "rule %q is also listed as passed", clip(r.ID))
+					p.add(f+".id", "rule %q is also listed as passed", Clip(r.ID))
 				}
 			}
 			if !r.Level.Valid() {
-				p.add(f+".level", "must be one of error, warning, info, got %q", clip(string(r.Level)))
+				p.add(f+".level", "must be one of error, warning, info, got %q", Clip(string(r.Level)))
 			}
 			checkText(&p, f+".message", r.Message, MaxMetadataValue)
 		}

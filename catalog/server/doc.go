@@ -35,7 +35,7 @@
 //
 // # Bad input
 //
-// Bodies are decoded with [catalog.DecodeStrict] and checked with Validate: every
+// Bodies are decoded with [DecodeStrict] and checked with Validate: every
 // problem is a 4xx problem+json document naming the field; nothing is written unless the
 // whole call succeeds.
 //

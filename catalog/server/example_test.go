@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/server"
 	"github.com/paved-road/paved/catalog/store/memory"
 )
@@ -81,4 +82,13 @@ func Example_heartbeat() {
 	// 412 Precondition Failed
 	// 200 OK
 	// 200 OK
+}
+
+func ExampleDecodeStrict() {
+	body := `{"name":"orders","owner":"team-a","owner":"team-b"}`
+	var c catalog.Component
+	err := server.DecodeStrict(strings.NewReader(body), 64<<10, &c)
+	fmt.Println(err)
+	// Output:
+	// catalog: bad body: owner: appears more than once
 }

@@ -32,7 +32,7 @@ type Options struct {
 	Open bool
 	// Logger receives errors and the open-mode warning. Nil means discard.
 	Logger *slog.Logger
-	// MaxBodyBytes limits request bodies. Zero means catalog.DefaultMaxBodyBytes (64 KiB).
+	// MaxBodyBytes limits request bodies. Zero means DefaultMaxBodyBytes (64 KiB).
 	MaxBodyBytes int64
 	// DefaultWait is how long a long poll (?index=) waits when it gives no ?wait=. Zero
 	// means 30 s.
@@ -88,7 +88,7 @@ func New(st store.Store, opts Options) *Server {
 		s.read = &h
 	}
 	if s.maxBody <= 0 {
-		s.maxBody = catalog.DefaultMaxBodyBytes
+		s.maxBody = DefaultMaxBodyBytes
 	}
 	if s.waitDef <= 0 {
 		s.waitDef = 30 * time.Second
@@ -203,11 +203,11 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, det
 // fail maps an error of decoding, validation or the store to a problem.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *catalog.ValidationError
-	var de *catalog.DecodeError
+	var de *DecodeError
 	switch {
 	case errors.As(err, &ve):
 		s.problem(w, r, http.StatusBadRequest, "the body has invalid fields", ve.Errors)
-	case errors.Is(err, catalog.ErrBodyTooLarge):
+	case errors.Is(err, ErrBodyTooLarge):
 		s.problem(w, r, http.StatusRequestEntityTooLarge, bodyDetail(err).Error(), nil)
 	case errors.As(err, &de):
 		s.problem(w, r, http.StatusBadRequest, "the body could not be decoded", []catalog.FieldError{{Field: de.Field, Message: de.Message}})
@@ -222,7 +222,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func bodyDetail(err error) error {
-	var de *catalog.DecodeError
+	var de *DecodeError
 	if errors.As(err, &de) {
 		return errors.New("body " + de.Message)
 	}

@@ -1,4 +1,4 @@
-package catalog
+package server
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/paved-road/paved/catalog"
 )
 
 // DefaultMaxBodyBytes is the body limit [DecodeStrict] applies when given 0.
@@ -105,11 +107,11 @@ func (w *walker) path() string {
 	for _, s := range w.segs {
 		switch s.kind {
 		case '.':
-			p = join(p, clip(s.key))
+			p = join(p, catalog.Clip(s.key))
 		case '[':
-			p += "[" + clip(s.key) + "]"
+			p += "[" + catalog.Clip(s.key) + "]"
 		default:
-			p = index(p, s.index)
+			p = fmt.Sprintf("%s[%d]", p, s.index)
 		}
 	}
 	return p
@@ -185,7 +187,7 @@ func (w *walker) value(t reflect.Type) error {
 			return nil
 		case t == timeType:
 			if v := tok.String(); !validTime(v) {
-				return w.fail(fmt.Sprintf("must be an RFC 3339 time such as 2026-01-02T15:04:05Z, got %q", clip(v)))
+				return w.fail(fmt.Sprintf("must be an RFC 3339 time such as 2026-01-02T15:04:05Z, got %q", catalog.Clip(v)))
 			}
 			return nil
 		}
@@ -198,17 +200,17 @@ func (w *walker) value(t reflect.Type) error {
 		switch t.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 			if _, err := strconv.ParseInt(num, 10, t.Bits()); err != nil {
-				return w.fail(fmt.Sprintf("must be an integer that fits in %d bits, got %s", t.Bits(), clip(num)))
+				return w.fail(fmt.Sprintf("must be an integer that fits in %d bits, got %s", t.Bits(), catalog.Clip(num)))
 			}
 			return nil
 		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 			if _, err := strconv.ParseUint(num, 10, t.Bits()); err != nil {
-				return w.fail(fmt.Sprintf("must be a non-negative integer that fits in %d bits, got %s", t.Bits(), clip(num)))
+				return w.fail(fmt.Sprintf("must be a non-negative integer that fits in %d bits, got %s", t.Bits(), catalog.Clip(num)))
 			}
 			return nil
 		case reflect.Float32, reflect.Float64:
 			if _, err := strconv.ParseFloat(num, t.Bits()); err != nil {
-				return w.fail("must be a number in range, got " + clip(num))
+				return w.fail("must be a number in range, got " + catalog.Clip(num))
 			}
 			return nil
 		}
@@ -385,7 +387,30 @@ func describeKind(k jsontext.Kind) string {
 func pointerPath(p jsontext.Pointer) string {
 	var path string
 	for tok := range p.Tokens() {
-		path = join(path, clip(tok))
+		path = join(path, catalog.Clip(tok))
 	}
 	return path
 }
+
+// ErrBodyTooLarge is wrapped by the [*DecodeError] returned for a body over the limit, so
+// a server can answer 413 instead of 400.
+var ErrBodyTooLarge = errors.New("catalog: body too large")
+
+// DecodeError is a request body that could not be decoded: not JSON, an unknown or
+// duplicate field, a value of the wrong type, trailing data, or too large.
+type DecodeError struct {
+	// Field is the JSON path of the offending field; empty for the body as a whole.
+	Field string
+	// Message says what is wrong, for the client.
+	Message string
+	// Err is the underlying cause, if any.
+	Err error
+}
+
+// Error returns "catalog: bad body: field: message".
+func (e *DecodeError) Error() string {
+	return "catalog: bad body: " + catalog.FieldError{Field: e.Field, Message: e.Message}.String()
+}
+
+// Unwrap returns the cause.
+func (e *DecodeError) Unwrap() error { return e.Err }

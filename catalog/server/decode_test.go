@@ -1,4 +1,4 @@
-package catalog_test
+package server_test
 
 import (
 	"bytes"
@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/paved-road/paved/catalog"
+	"github.com/paved-road/paved/catalog/server"
 )
 
 func TestDecodeStrictAcceptsValid(t *testing.T) {
 	body := `{"name":"orders","owner":"team-a","type":"service","tier":2,"lifecycle":"production",
 		"links":{"runbook":"https://wiki.example.com/rb"},"dependsOn":["inventory"],"labels":{"a":"b"}}`
 	var c catalog.Component
-	if err := catalog.DecodeStrict(strings.NewReader(body), 0, &c); err != nil {
+	if err := server.DecodeStrict(strings.NewReader(body), 0, &c); err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
 	want := catalog.Component{Name: "orders", Owner: "team-a", Type: "service", Tier: 2, Lifecycle: "production",
@@ -27,7 +28,7 @@ func TestDecodeStrictAcceptsValid(t *testing.T) {
 	var in catalog.Instance
 	ib := `{"id":"i-1","component":"orders","version":"1.0","addresses":{"http":"127.0.0.1:8080"},
 		"startedAt":"2026-01-02T03:04:05Z","ttlSeconds":30,"status":"passing","metadata":{"zone":"a"}}`
-	if err := catalog.DecodeStrict(strings.NewReader(ib), 0, &in); err != nil {
+	if err := server.DecodeStrict(strings.NewReader(ib), 0, &in); err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
 	if !in.StartedAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) || in.TTLSeconds != 30 {
@@ -62,10 +63,10 @@ func TestDecodeStrictRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := catalog.Component{Name: "untouched"}
-			err := catalog.DecodeStrict(strings.NewReader(tt.body), 0, &c)
-			var de *catalog.DecodeError
+			err := server.DecodeStrict(strings.NewReader(tt.body), 0, &c)
+			var de *server.DecodeError
 			if !errors.As(err, &de) {
-				t.Fatalf("got %v, want *catalog.DecodeError", err)
+				t.Fatalf("got %v, want *server.DecodeError", err)
 			}
 			if de.Field != tt.field || !strings.Contains(de.Message, tt.msg) {
 				t.Fatalf("got field %q message %q, want field %q message containing %q", de.Field, de.Message, tt.field, tt.msg)
@@ -79,8 +80,8 @@ func TestDecodeStrictRejects(t *testing.T) {
 
 func TestDecodeStrictTime(t *testing.T) {
 	var in catalog.Instance
-	err := catalog.DecodeStrict(strings.NewReader(`{"startedAt":"yesterday"}`), 0, &in)
-	var de *catalog.DecodeError
+	err := server.DecodeStrict(strings.NewReader(`{"startedAt":"yesterday"}`), 0, &in)
+	var de *server.DecodeError
 	if !errors.As(err, &de) || de.Field != "startedAt" {
 		t.Fatalf("got %v, want a DecodeError on startedAt", err)
 	}
@@ -89,11 +90,11 @@ func TestDecodeStrictTime(t *testing.T) {
 func TestDecodeStrictSizeLimit(t *testing.T) {
 	body := `{"description":"` + strings.Repeat("x", 100) + `"}`
 	var c catalog.Component
-	err := catalog.DecodeStrict(strings.NewReader(body), 50, &c)
-	if !errors.Is(err, catalog.ErrBodyTooLarge) {
+	err := server.DecodeStrict(strings.NewReader(body), 50, &c)
+	if !errors.Is(err, server.ErrBodyTooLarge) {
 		t.Fatalf("got %v, want ErrBodyTooLarge", err)
 	}
-	if err := catalog.DecodeStrict(strings.NewReader(body), int64(len(body)), &c); err != nil {
+	if err := server.DecodeStrict(strings.NewReader(body), int64(len(body)), &c); err != nil {
 		t.Fatalf("body at the limit: got %v, want nil", err)
 	}
 }
@@ -104,13 +105,13 @@ func TestDecodeStrictDepthLimit(t *testing.T) {
 	}
 	deep := `{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`
 	var v anyBody
-	err := catalog.DecodeStrict(strings.NewReader(deep), 0, &v)
-	var de *catalog.DecodeError
+	err := server.DecodeStrict(strings.NewReader(deep), 0, &v)
+	var de *server.DecodeError
 	if !errors.As(err, &de) || !strings.Contains(de.Message, "deeper") {
 		t.Fatalf("got %v, want a nesting error", err)
 	}
 	dupInAny := `{"x":{"a":1,"a":2}}`
-	err = catalog.DecodeStrict(strings.NewReader(dupInAny), 0, &v)
+	err = server.DecodeStrict(strings.NewReader(dupInAny), 0, &v)
 	if !errors.As(err, &de) || de.Field != "x[a]" {
 		t.Fatalf("got %v, want a duplicate error on x[a]", err)
 	}
@@ -125,7 +126,7 @@ func BenchmarkDecodeStrict(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var in catalog.Instance
-			if err := catalog.DecodeStrict(bytes.NewReader(body), 0, &in); err != nil {
+			if err := server.DecodeStrict(bytes.NewReader(body), 0, &in); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package catalog_test
+package server_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paved-road/paved/catalog"
+	"github.com/paved-road/paved/catalog/server"
 )
 
 // fuzzDecode checks the properties every write body's decoding must have: no panic, an
@@ -19,11 +20,11 @@ func fuzzDecode[T any](f *testing.F, seeds ...string) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var v T
-		err := catalog.DecodeStrict(bytes.NewReader(body), 4096, &v)
+		err := server.DecodeStrict(bytes.NewReader(body), 4096, &v)
 		if err != nil {
-			var de *catalog.DecodeError
+			var de *server.DecodeError
 			if !errors.As(err, &de) {
-				t.Fatalf("got %T %v, want *catalog.DecodeError", err, err)
+				t.Fatalf("got %T %v, want *server.DecodeError", err, err)
 			}
 			return
 		}
@@ -43,7 +44,7 @@ func fuzzDecode[T any](f *testing.F, seeds ...string) {
 			t.Fatalf("got %v marshalling %+v, want nil", err, v)
 		}
 		var w T
-		if err := catalog.DecodeStrict(bytes.NewReader(again), 1<<20, &w); err != nil {
+		if err := server.DecodeStrict(bytes.NewReader(again), 1<<20, &w); err != nil {
 			t.Fatalf("got %v decoding our own %s, want nil", err, again)
 		}
 		if !reflect.DeepEqual(normalize(v), normalize(w)) {
