@@ -185,7 +185,7 @@ func (c *Config) validate(p *problems) {
 		p.add("REGISTRY_TTL", c.RegistryTTL.String(), "must be at least 3s (heartbeats go every third of it)")
 	}
 	if c.CatalogURL != "" {
-		p.url("CATALOG_URL", c.CatalogURL)
+		p.url("CATALOG_URL", c.CatalogURL, "http://catalog:8080")
 	}
 	switch c.EffectiveRegistry() {
 	case RegistryCatalog:
@@ -199,7 +199,7 @@ func (c *Config) validate(p *problems) {
 	}
 	for _, e := range c.EtcdEndpoints {
 		if strings.Contains(e, "://") {
-			p.url("ETCD_ENDPOINTS", e)
+			p.url("ETCD_ENDPOINTS", e, "http://127.0.0.1:2379")
 		} else if _, _, err := net.SplitHostPort(e); err != nil {
 			p.add("ETCD_ENDPOINTS", e, "each endpoint must be a URL such as http://127.0.0.1:2379 or a host:port")
 		}
@@ -207,7 +207,7 @@ func (c *Config) validate(p *problems) {
 	p.enum("COMPLIANCE_MODE", c.ComplianceMode, ComplianceReport, ComplianceEnforce, ComplianceOff)
 	if c.DiscoveryStatic != "" {
 		if _, err := static.Parse(c.DiscoveryStatic); err != nil {
-			p.add("DISCOVERY_STATIC", truncate(c.DiscoveryStatic), err.Error())
+			p.add("DISCOVERY_STATIC", c.DiscoveryStatic, err.Error())
 		}
 	}
 }
@@ -222,11 +222,41 @@ type problems struct {
 	unparsed map[string]bool
 }
 
+// add reports a problem with key's value. The value is shown as [shownValue] says
+// (secrets redacted, URL user information hidden), then cut to 64 characters; the
+// message has URL user information hidden too, since it may quote a value.
 func (p *problems) add(key, value, msg string) {
-	if p.secret != nil && p.secret(key) && value != "" {
-		value = redacted
+	secret := p.secret != nil && p.secret(key)
+	p.list = append(p.list, Problem{Var: key, Value: truncate(shownValue(secret, value)), Msg: telemetry.RedactURL(msg)})
+}
+
+// configError returns a *ConfigError of one problem, shown as [problems.add] shows it.
+func configError(key, value, msg string) *ConfigError {
+	p := &problems{secret: IsSecretName}
+	p.add(key, value, msg)
+	return &ConfigError{Problems: p.list}
+}
+
+// scrub replaces, in every value and message of p, each of the secret values given: the
+// last guard for free-form errors (a team's Validate returning fmt.Errorf with a
+// token in it). Values shorter than 4 characters are left alone, as replacing them
+// would garble the messages more than it would protect.
+func (p *problems) scrub(secrets []string) {
+	for i := range p.list {
+		for _, s := range secrets {
+			if len(s) < 4 {
+				continue
+			}
+			p.list[i].Value = strings.ReplaceAll(p.list[i].Value, s, redacted)
+			p.list[i].Msg = strings.ReplaceAll(p.list[i].Msg, s, redacted)
+		}
 	}
-	p.list = append(p.list, Problem{Var: key, Value: value, Msg: msg})
+}
+
+// addMsg reports a problem that names no single variable's value, such as an error a
+// team's Validate returned as is.
+func (p *problems) addMsg(key, msg string) {
+	p.list = append(p.list, Problem{Var: key, Msg: telemetry.RedactURL(msg)})
 }
 
 // addUnparsed reports a value that could not be parsed, and remembers it so that
@@ -275,10 +305,10 @@ func (p *problems) addr(key, value string, optional bool) {
 	}
 }
 
-func (p *problems) url(key, value string) {
+func (p *problems) url(key, value, example string) {
 	u, err := url.Parse(value)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add(key, value, "must be an absolute http or https URL such as http://catalog:8080")
+		p.add(key, value, "must be an absolute http or https URL such as "+example)
 	}
 }
 

@@ -19,7 +19,7 @@ func WriteConfigReference(w io.Writer, cfg any) error {
 	for _, f := range Fields(cfg) {
 		def := "—"
 		if f.HasDefault {
-			def = "`" + f.Default + "`"
+			def = "`" + shownValue(f.Secret, f.Default) + "`"
 			if f.Default == "" {
 				def = "empty"
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/paved-road/paved/telemetry"
 )
 
 // Field describes one setting of a config struct: its variable, default, description
@@ -112,7 +114,8 @@ func IsSecretName(key string) bool {
 
 // Settings returns the effective settings of the struct cfg points to, keyed by
 // variable, formatted as they would be written in the environment, with every secret
-// that is set replaced by "[REDACTED]". /config serves it.
+// that is set replaced by "[REDACTED]" and the user information of every URL replaced
+// by "xxxxx" (https://user:xxxxx@host). /config serves it.
 func Settings(cfg any) map[string]string {
 	fields := Fields(cfg)
 	m := make(map[string]string, len(fields))
@@ -120,6 +123,21 @@ func Settings(cfg any) map[string]string {
 		m[f.Key] = f.display()
 	}
 	return m
+}
+
+// shownValue is a setting's value as Paved may show it anywhere (/config, configuration
+// errors, logs, the generated reference): "[REDACTED]" for a secret that is set, and
+// otherwise the value with the user information of any URL in it redacted
+// ([telemetry.RedactURL]), so a password in CATALOG_URL, an OTLP endpoint or a team's
+// DATABASE_URL never shows. It is the one place that decides what of a value is shown.
+func shownValue(secret bool, value string) string {
+	if value == "" {
+		return ""
+	}
+	if secret {
+		return redacted
+	}
+	return telemetry.RedactURL(value)
 }
 
 func (f Field) display() string {
@@ -140,22 +158,23 @@ func (f Field) display() string {
 		v = v.Elem()
 	}
 	if s, ok := v.Interface().(fmt.Stringer); ok {
-		return s.String()
+		return shownValue(false, s.String())
 	}
+	// Lists and maps are redacted element by element, so each URL keeps its host.
 	switch v.Kind() {
 	case reflect.Slice:
 		parts := make([]string, v.Len())
 		for i := range parts {
-			parts[i] = fmt.Sprint(v.Index(i).Interface())
+			parts[i] = shownValue(false, fmt.Sprint(v.Index(i).Interface()))
 		}
 		return strings.Join(parts, ",")
 	case reflect.Map:
 		keys := v.MapKeys()
 		parts := make([]string, 0, len(keys))
 		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%v:%v", k.Interface(), v.MapIndex(k).Interface()))
+			parts = append(parts, shownValue(false, fmt.Sprintf("%v:%v", k.Interface(), v.MapIndex(k).Interface())))
 		}
 		return strings.Join(parts, ",")
 	}
-	return fmt.Sprint(v.Interface())
+	return shownValue(false, fmt.Sprint(v.Interface()))
 }

@@ -134,6 +134,13 @@ func Load[T any](opts ...LoadOption) (T, error) {
 		addErrors(p, f(lookup))
 	}
 	if len(p.list) > 0 {
+		var secrets []string
+		for k, v := range o.environ {
+			if p.secret(k) {
+				secrets = append(secrets, v)
+			}
+		}
+		p.scrub(secrets)
 		return cfg, &ConfigError{Problems: dedupe(p.list)}
 	}
 	return cfg, nil
@@ -164,10 +171,11 @@ func addErrors(p *problems, err error) {
 	}
 	var te *telemetry.ConfigError
 	if errors.As(err, &te) {
-		p.add(te.Variable, te.Value, "must be "+te.Valid)
+		// Valid says what to do ("use true or false"): it reads on its own.
+		p.add(te.Variable, te.Value, te.Valid)
 		return
 	}
-	p.list = append(p.list, Problem{Var: "config", Msg: err.Error()})
+	p.addMsg("config", err.Error())
 }
 
 // addEnvErrors turns caarlos0/env's errors, which carry raw values, into problems that
@@ -175,7 +183,7 @@ func addErrors(p *problems, err error) {
 func addEnvErrors(p *problems, err error, fields []Field, environ map[string]string) {
 	var agg env.AggregateError
 	if !errors.As(err, &agg) {
-		p.list = append(p.list, Problem{Var: "config", Msg: "could not be loaded: " + err.Error()})
+		p.addMsg("config", "could not be loaded: "+err.Error())
 		return
 	}
 	for _, e := range agg.Errors {
@@ -192,17 +200,17 @@ func addEnvErrors(p *problems, err error, fields []Field, environ map[string]str
 		case errors.As(e, &parse):
 			keys := keysOfField(fields, parse.Name, parse.Type)
 			if len(keys) == 0 {
-				p.list = append(p.list, Problem{Var: parse.Name, Msg: "has an invalid value for type " + parse.Type.String()})
+				p.addMsg(parse.Name, "has an invalid value for type "+parse.Type.String())
 				continue
 			}
 			for _, k := range keys {
 				if v, ok := environ[k]; ok {
-					p.addUnparsed(k, truncate(v), "is not a valid "+describeType(parse.Type))
+					p.addUnparsed(k, v, "is not a valid "+describeType(parse.Type))
 				}
 			}
 		default:
 			// Other errors (unsupported types, files) name no raw value.
-			p.list = append(p.list, Problem{Var: "config", Msg: e.Error()})
+			p.addMsg("config", e.Error())
 		}
 	}
 }

@@ -313,3 +313,41 @@ func TestSecretNeverLogged(t *testing.T) {
 		t.Errorf("/config lacks the redacted team secret:\n%s", body)
 	}
 }
+
+// TestBadSDKVariableExits2: an OTEL_* variable the OpenTelemetry SDK would read is a
+// configuration error naming it (exit code 2), never a panic in the SDK (a Go panic
+// exits with code 2 as well, hence the look at the output).
+func TestBadSDKVariableExits2(t *testing.T) {
+	c := startChild(t, map[string]string{"OTEL_TRACES_EXPORTER": "console", "OTEL_BSP_MAX_QUEUE_SIZE": "-5"}, false)
+	if code := c.wait(t, 10*time.Second); code != service.ExitConfig {
+		t.Fatalf("exit code: got %d, want %d:\n%s", code, service.ExitConfig, c.output())
+	}
+	out := c.output()
+	if strings.Contains(out, "panic") || !strings.Contains(out, `OTEL_BSP_MAX_QUEUE_SIZE="-5": use a whole number`) {
+		t.Errorf("got output\n%s\nwant a configuration error naming OTEL_BSP_MAX_QUEUE_SIZE and no panic", out)
+	}
+}
+
+// TestURLPasswordNeverShown: a password in CATALOG_URL shows neither in /config nor in
+// any log record, while the service registers (and fails to, the catalog being absent).
+func TestURLPasswordNeverShown(t *testing.T) {
+	const pw = "pw-c4t4-canary"
+	c := startChild(t, map[string]string{
+		"CATALOG_URL": "http://paved:" + pw + "@127.0.0.1:1", "DRAIN_DELAY": "0s",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://otel:" + pw + "@127.0.0.1:1/v1/traces",
+	}, true)
+	resp, err := http.Get(c.admin + "/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	c.wait(t, 10*time.Second)
+	if strings.Contains(string(body), pw) || strings.Contains(c.output(), pw) {
+		t.Errorf("password shown in /config or logs:\n%s\n%s", body, c.output())
+	}
+	if !strings.Contains(string(body), `"CATALOG_URL": "http://paved:xxxxx@127.0.0.1:1"`) {
+		t.Errorf("/config lacks the redacted CATALOG_URL:\n%s", body)
+	}
+}

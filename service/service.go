@@ -218,7 +218,7 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		l, err := telemetry.NewLogger(s.logOutput, telemetry.LogOptions{Format: strings.ToLower(cfg.LogFormat), Level: level},
 			slog.String("service", info.Name), slog.String("version", info.Version), slog.String("instance_id", s.instanceID))
 		if err != nil {
-			return nil, &ConfigError{Problems: []Problem{{Var: "LOG_FORMAT", Value: cfg.LogFormat, Msg: "must be json or text"}}}
+			return nil, configError("LOG_FORMAT", cfg.LogFormat, "must be json or text")
 		}
 		s.logger = l
 	}
@@ -253,16 +253,20 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 	if s.propagator == nil {
 		s.propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	}
+	// Variables Paved reads but does not act on are said so, never dropped in silence.
+	for _, v := range cfg.Tracing.Ignored {
+		s.logger.Warn("OpenTelemetry variable ignored", slog.String("variable", v.Variable), slog.String("reason", v.Reason))
+	}
 	if reg := cfg.EffectiveRegistry(); reg != RegistryNone && s.registrar == nil && s.backends[reg].Registrar == nil {
 		_ = s.flush(context.Background())
-		return nil, &ConfigError{Problems: []Problem{{Var: "REGISTRY", Value: reg,
-			Msg: "this program has no " + reg + " backend linked in: pass service.WithRegistryBackend(\"" + reg + "\", ...) in its main, or use REGISTRY=none"}}}
+		return nil, configError("REGISTRY", reg,
+			"this program has no "+reg+" backend linked in: pass service.WithRegistryBackend(\""+reg+"\", ...) in its main, or use REGISTRY=none")
 	}
 	if cfg.DiscoveryStatic != "" {
 		m, err := static.Parse(cfg.DiscoveryStatic)
 		if err != nil {
 			_ = s.flush(context.Background())
-			return nil, &ConfigError{Problems: []Problem{{Var: "DISCOVERY_STATIC", Value: truncate(cfg.DiscoveryStatic), Msg: err.Error()}}}
+			return nil, configError("DISCOVERY_STATIC", cfg.DiscoveryStatic, err.Error())
 		}
 		s.static = m
 	}

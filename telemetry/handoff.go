@@ -29,7 +29,13 @@ const (
 // on one core, with every request sampled, p99 was 25-40 ms with the SDK's processor
 // alone and 4-5 ms with the handoff (bare net/http: 3-4 ms); on two cores the two did
 // the same (bench/transport/README.md).
+//
+// The SDK's processor would read the OTEL_BSP_* variables from the process unless told
+// otherwise, and panics on some bad values; here every setting is given, the SDK's
+// defaults first and then opts, so the environment never counts ([TracingConfigFromEnv]
+// validates those variables into TracingConfig.Batch, which [NewTracing] passes on).
 func NewBatchSpanProcessor(exp sdktrace.SpanExporter, opts ...sdktrace.BatchSpanProcessorOption) sdktrace.SpanProcessor {
+	opts = append(BatchConfig{}.options(), opts...)
 	return newHandoff(sdktrace.NewBatchSpanProcessor(exp, opts...), HandoffSize, HandoffDelay)
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,6 +123,8 @@ func NewTracing(ctx context.Context, cfg TracingConfig, res ResourceInfo, opts .
 	popts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(r),
 		sdktrace.WithSampler(newSampler(cfg)),
+		// Explicit, so the SDK never reads the OTEL_*_LIMIT variables itself.
+		sdktrace.WithRawSpanLimits(cfg.SpanLimits.sdk()),
 	}
 	var names []string
 	for _, name := range cfg.Exporters {
@@ -131,7 +134,7 @@ func NewTracing(ctx context.Context, cfg TracingConfig, res ResourceInfo, opts .
 			return nil, err
 		}
 		names = append(names, label)
-		popts = append(popts, sdktrace.WithSpanProcessor(NewBatchSpanProcessor(&guardedExporter{next: exp, closeIdle: closeIdle, name: label, logger: logger, abort: abortCtx})))
+		popts = append(popts, sdktrace.WithSpanProcessor(NewBatchSpanProcessor(&guardedExporter{next: exp, closeIdle: closeIdle, name: label, logger: logger, abort: abortCtx}, cfg.Batch.options()...)))
 	}
 	for _, p := range o.processors {
 		popts = append(popts, sdktrace.WithSpanProcessor(p))
@@ -363,16 +366,24 @@ func newExporter(ctx context.Context, cfg TracingConfig, name string, console io
 	}
 	if err != nil {
 		// The error may quote the configuration; keep header values out of it.
-		return nil, nil, "", fmt.Errorf("telemetry: OTLP %s exporter for %s: %w", proto, cfg.Endpoint, redactHeaders(err, headers))
+		return nil, nil, "", fmt.Errorf("telemetry: OTLP %s exporter for %s: %w", proto, RedactURL(cfg.Endpoint), redactSecrets(err, cfg.Endpoint, headers))
 	}
 	return exp, closeIdle, "otlp/" + proto, nil
 }
 
-// redactHeaders replaces any header value quoted in err's message.
-func redactHeaders(err error, headers map[string]string) error {
+// redactSecrets replaces any header value, and the endpoint's user information, quoted
+// in err's message.
+func redactSecrets(err error, endpoint string, headers map[string]string) error {
 	msg := err.Error()
 	changed := false
+	secrets := make([]string, 0, len(headers)+1)
 	for _, v := range headers {
+		secrets = append(secrets, v)
+	}
+	if u, perr := url.Parse(endpoint); perr == nil && u.User != nil {
+		secrets = append(secrets, u.User.String())
+	}
+	for _, v := range secrets {
 		if v != "" && strings.Contains(msg, v) {
 			msg = strings.ReplaceAll(msg, v, "REDACTED")
 			changed = true

@@ -93,16 +93,28 @@ type TracingConfig struct {
 	// Propagators lists PropagatorTraceContext and/or PropagatorBaggage; nil means both.
 	// An empty non-nil list (OTEL_PROPAGATORS=none) propagates nothing.
 	Propagators []string
+	// Batch holds the batch span processor's settings (OTEL_BSP_*); zero fields mean
+	// the SDK's defaults.
+	Batch BatchConfig
+	// SpanLimits bounds what a span records (OTEL_SPAN_*_LIMIT, OTEL_EVENT_* and
+	// OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_*_LIMIT); nil fields mean the
+	// SDK's defaults.
+	SpanLimits SpanLimits
+	// Ignored lists the OpenTelemetry variables that were set but have no effect in
+	// Paved (they configure metrics or logs export, which Paved does not do through
+	// OpenTelemetry yet), for the caller to log; [TracingConfigFromEnv] fills it.
+	Ignored []IgnoredVariable
 }
 
-// String describes c with header values redacted, so a config can be logged.
+// String describes c with header values and the endpoint's password redacted, so a
+// config can be logged.
 func (c TracingConfig) String() string {
 	keys := make([]string, 0, len(c.Headers))
 	for k := range c.Headers {
 		keys = append(keys, k+"=REDACTED")
 	}
-	return fmt.Sprintf("TracingConfig{Disabled:%t ServiceName:%q Exporters:%v Endpoint:%q Protocol:%q Headers:%v Timeout:%v Compression:%q Sampler:%q SamplerArg:%v Propagators:%v}",
-		c.Disabled, c.ServiceName, c.Exporters, c.Endpoint, c.Protocol, keys, c.Timeout, c.Compression, c.Sampler, c.SamplerArg, c.Propagators)
+	return fmt.Sprintf("TracingConfig{Disabled:%t ServiceName:%q Exporters:%v Endpoint:%q Protocol:%q Headers:%v Timeout:%v Compression:%q Sampler:%q SamplerArg:%v Propagators:%v Batch:%+v}",
+		c.Disabled, c.ServiceName, c.Exporters, RedactURL(c.Endpoint), c.Protocol, keys, c.Timeout, c.Compression, c.Sampler, c.SamplerArg, c.Propagators, c.Batch)
 }
 
 // GoString is String, so %#v does not print header values either.
@@ -155,10 +167,29 @@ func (e *ConfigError) Error() string {
 //     (default), parentbased_always_off, parentbased_traceidratio.
 //   - OTEL_TRACES_SAMPLER_ARG: a number from 0 to 1, for the ratio samplers.
 //   - OTEL_PROPAGATORS: tracecontext, baggage or none, comma-separated.
+//   - OTEL_EXPORTER_OTLP_INSECURE, OTEL_EXPORTER_OTLP_TRACES_INSECURE: true or false.
+//     The endpoint's scheme decides between TLS (https) and plaintext (http), so a
+//     value the scheme contradicts is refused.
+//   - OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT: whole milliseconds from 1 to
+//     3600000; OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE: whole numbers,
+//     1 or more, the batch no larger than the queue.
+//   - OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
+//     OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_SPAN_LINK_COUNT_LIMIT,
+//     OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, and the
+//     generic OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT and OTEL_ATTRIBUTE_COUNT_LIMIT (which the
+//     span ones override): whole numbers, 0 or more.
+//   - OTEL_GO_X_OBSERVABILITY, OTEL_GO_X_RESOURCE: true or false (experimental
+//     features the SDK reads itself).
+//   - OTEL_METRICS_EXPORTER: prometheus or none (metrics are served on /metrics);
+//     OTEL_LOGS_EXPORTER: none (logs go to stderr). Any other value is refused, as are
+//     OTEL_EXPORTER_PROMETHEUS_HOST and _PORT (use ADMIN_ADDR) and OTEL_CONFIG_FILE.
+//   - The variables of metrics and logs export (OTEL_EXPORTER_OTLP_METRICS_*,
+//     OTEL_EXPORTER_OTLP_LOGS_*, OTEL_METRIC_EXPORT_*, OTEL_BLRP_*, OTEL_LOGRECORD_*),
+//     OTEL_LOG_LEVEL and OTEL_EXPORTER_ZIPKIN_*: they change nothing, and each one set
+//     is listed in TracingConfig.Ignored, for the caller to log.
 //
-// Other OTEL_* variables (batch span processor, span limits) are read by the
-// OpenTelemetry SDK itself; every exporter setting above is passed to the exporters
-// explicitly, so they never read a variable that was not validated here.
+// Every setting is passed to the SDK and the exporters explicitly ([NewTracing]), so
+// they never read a variable that was not validated here.
 func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, error) {
 	get := func(name string) string {
 		v, ok := lookup(name)
@@ -208,7 +239,7 @@ func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, er
 		u, err := url.Parse(endpoint)
 		switch {
 		case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Host == "":
-			bad(endpointVar, endpoint, "use an absolute http or https URL such as http://localhost:4318")
+			bad(endpointVar, RedactURL(endpoint), "use an absolute http or https URL such as http://localhost:4318")
 			endpoint = ""
 		}
 	}
@@ -344,6 +375,9 @@ func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, er
 			}
 		}
 	}
+
+	insecureEnv(&c, get, bad)
+	sdkEnv(&c, get, bad)
 
 	if err := errors.Join(errs...); err != nil {
 		return TracingConfig{}, err
