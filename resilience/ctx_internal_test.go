@@ -3,7 +3,9 @@ package resilience
 import (
 	"context"
 	"errors"
+	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -112,5 +114,104 @@ func TestDeadlineCtx(t *testing.T) {
 			wg.Wait()
 			c.release()
 		}
+	})
+}
+
+// goroutinesCreated reads the runtime's count of goroutines created since
+// the program started.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// TestDeadlineCtxChildrenStartNoGoroutine: context.WithCancel below the
+// attempt context (net/http's Transport and grpc-go do it on every call)
+// links through AfterFunc instead of starting a goroutine per child.
+func TestDeadlineCtxChildrenStartNoGoroutine(t *testing.T) {
+	parent, cancelParent := context.WithCancel(context.Background())
+	defer cancelParent()
+	const n = 1000
+	before := goroutinesCreated()
+	for range n {
+		c := newDeadlineCtx(parent, time.Now().Add(time.Hour))
+		child, cancel := context.WithCancelCause(c)
+		cancel(nil)
+		<-child.Done()
+		c.release()
+	}
+	if got := goroutinesCreated() - before; got > n/100 {
+		t.Fatalf("goroutines created for %d children got %d, want none", n, got)
+	}
+}
+
+// TestDeadlineCtxAfterFunc: functions registered with context.AfterFunc run
+// once the context ends, each in its own goroutine, unless stopped first.
+func TestDeadlineCtxAfterFunc(t *testing.T) {
+	t.Run("runs at the deadline", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			start := time.Now()
+			c := newDeadlineCtx(t.Context(), start.Add(time.Second))
+			defer c.release()
+			ran := make(chan time.Duration, 1)
+			context.AfterFunc(c, func() { ran <- time.Since(start) })
+			if got := <-ran; got != time.Second {
+				t.Fatalf("ran after %v, want 1s", got)
+			}
+			if err := c.Err(); err != context.DeadlineExceeded {
+				t.Fatalf("Err got %v, want %v", err, context.DeadlineExceeded)
+			}
+		})
+	})
+	t.Run("stopped before the end never runs", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c := newDeadlineCtx(t.Context(), time.Now().Add(time.Second))
+			var ran atomic.Bool
+			stop := context.AfterFunc(c, func() { ran.Store(true) })
+			if !stop() {
+				t.Fatal("first stop got false, want true")
+			}
+			if stop() {
+				t.Fatal("second stop got true, want false")
+			}
+			c.release()
+			time.Sleep(2 * time.Second)
+			synctest.Wait()
+			if ran.Load() {
+				t.Fatal("stopped func ran")
+			}
+		})
+	})
+	t.Run("registered after the end runs at once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c := newDeadlineCtx(t.Context(), time.Now().Add(time.Hour))
+			c.release()
+			ran := make(chan struct{})
+			stop := context.AfterFunc(c, func() { close(ran) })
+			<-ran
+			if stop() {
+				t.Fatal("stop after run got true, want false")
+			}
+		})
+	})
+	t.Run("release and parent cancellation run it once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			parent, cancel := context.WithCancel(t.Context())
+			c := newDeadlineCtx(parent, time.Now().Add(time.Hour))
+			var runs atomic.Int32
+			context.AfterFunc(c, func() { runs.Add(1) })
+			child, cancelChild := context.WithCancel(c)
+			defer cancelChild()
+			cancel()
+			c.release()
+			<-child.Done()
+			synctest.Wait()
+			if got := runs.Load(); got != 1 {
+				t.Fatalf("runs got %d, want 1", got)
+			}
+			if err := child.Err(); err != context.Canceled {
+				t.Fatalf("child Err got %v, want %v", err, context.Canceled)
+			}
+		})
 	})
 }

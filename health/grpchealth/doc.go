@@ -4,8 +4,9 @@
 // HTTP probes. It lives apart from package health so that health does not import gRPC.
 //
 // Service names map onto the registry: "" (the whole server) and "readiness" are the
-// readiness set, "liveness" and "startup" the other sets, any name passed to New (a gRPC
-// service such as "orders.v1.Orders") follows readiness, and a registered check's name
+// readiness set, "liveness" and "startup" the other sets, any name passed to New or
+// AddService (a gRPC service such as "orders.v1.Orders"; grpctransport.Server adds every
+// service registered on it) follows readiness, and a registered check's name
 // is that check alone. Any other name is NOT_FOUND for Check and SERVICE_UNKNOWN for
 // Watch. A set or check that passes or warns is SERVING; one that fails is NOT_SERVING,
 // so health.Registry.Shutdown turns the whole server NOT_SERVING at once.

@@ -17,7 +17,9 @@ import (
 // grpc_health_v1.RegisterHealthServer.
 type Server struct {
 	healthpb.UnimplementedHealthServer
-	reg      *health.Registry
+	reg *health.Registry
+	// mu guards services.
+	mu       sync.RWMutex
 	services map[string]bool
 	// closing is closed by Close: Watch streams end, so a graceful stop is not held.
 	closing   chan struct{}
@@ -27,13 +29,30 @@ type Server struct {
 var _ healthpb.HealthServer = (*Server)(nil)
 
 // New returns a Server answering from reg. Each name in services (such as
-// "orders.v1.Orders") answers as the readiness set.
+// "orders.v1.Orders") answers as the readiness set; AddService adds more.
 func New(reg *health.Registry, services ...string) *Server {
 	s := &Server{reg: reg, services: map[string]bool{}, closing: make(chan struct{})}
-	for _, n := range services {
+	s.AddService(services...)
+	return s
+}
+
+// AddService makes each name (a gRPC service such as "grpc.testing.TestService")
+// answer as the readiness set, as the names given to New do. grpctransport.Server
+// calls it for every service registered on it, so a probe of any of them answers the
+// readiness of the whole server. It is safe to call while the server answers.
+func (s *Server) AddService(names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range names {
 		s.services[n] = true
 	}
-	return s
+}
+
+// isService reports whether name was given to New or AddService.
+func (s *Server) isService(name string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.services[name]
 }
 
 // set is the probe set a reserved service name stands for, or 0.
@@ -59,7 +78,7 @@ func (s *Server) resolve(service string) (target, bool) {
 	if k := set(service); k != 0 {
 		return target{kind: k}, true
 	}
-	if s.services[service] {
+	if s.isService(service) {
 		return target{kind: health.Readiness}, true
 	}
 	for _, c := range s.reg.Checks() {
@@ -106,9 +125,11 @@ func (s *Server) Check(ctx context.Context, in *healthpb.HealthCheckRequest) (*h
 // New and every registered check.
 func (s *Server) List(ctx context.Context, _ *healthpb.HealthListRequest) (*healthpb.HealthListResponse, error) {
 	names := []string{"", "liveness", "readiness", "startup"}
+	s.mu.RLock()
 	for n := range s.services {
 		names = append(names, n)
 	}
+	s.mu.RUnlock()
 	for _, c := range s.reg.Checks() {
 		names = append(names, c.Name)
 	}

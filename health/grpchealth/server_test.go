@@ -223,3 +223,32 @@ func TestGRPCHealthProbe(t *testing.T) {
 		t.Errorf("liveness after Shutdown: got exit %d %q, want 0", code, out)
 	}
 }
+
+// TestAddService: a name added while the server answers follows readiness; it is
+// NotFound before. Run with -race: AddService races Check.
+func TestAddService(t *testing.T) {
+	reg, _ := newRegistry(t)
+	reg.MarkStarted()
+	hs := grpchealth.New(reg)
+	ctx := context.Background()
+	req := &healthpb.HealthCheckRequest{Service: "grpc.testing.TestService"}
+	if _, err := hs.Check(ctx, req); status.Code(err) != codes.NotFound {
+		t.Fatalf("before AddService: got %v, want %v", err, codes.NotFound)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			_, _ = hs.Check(ctx, req)
+			_, _ = hs.List(ctx, &healthpb.HealthListRequest{})
+		}
+	}()
+	hs.AddService("grpc.testing.TestService", "grpc.testing.Other")
+	<-done
+	for _, name := range []string{"grpc.testing.TestService", "grpc.testing.Other"} {
+		resp, err := hs.Check(ctx, &healthpb.HealthCheckRequest{Service: name})
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("Check(%q) got %v %v, want SERVING", name, resp.GetStatus(), err)
+		}
+	}
+}

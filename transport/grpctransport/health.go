@@ -27,10 +27,13 @@ func newStaticHealth() *staticHealth {
 	return &staticHealth{services: map[string]bool{"": true}, changed: make(chan struct{})}
 }
 
-func (h *staticHealth) add(service string) {
+// AddService makes each name answer as the whole server does.
+func (h *staticHealth) AddService(names ...string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.services[service] = true
+	for _, n := range names {
+		h.services[n] = true
+	}
 }
 
 func (h *staticHealth) shutdown() {

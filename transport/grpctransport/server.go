@@ -31,7 +31,10 @@ type ServerOptions struct {
 	Registerer prometheus.Registerer
 	// Health serves grpc.health.v1.Health; nil means a built-in one that answers
 	// SERVING for "" and every registered service until Shutdown starts.
-	// health/grpchealth.New(registry) answers from the health registry instead.
+	// health/grpchealth.New(registry) answers from the health registry instead. When
+	// Health has an AddService(names ...string) method (grpchealth's Server has), the
+	// server calls it with the name of every service registered on it, so that each
+	// answers as the whole server does.
 	Health healthpb.HealthServer
 	// Reflection registers the server reflection service (for grpcurl and the like).
 	Reflection bool
@@ -53,12 +56,22 @@ type ServerOptions struct {
 type Server struct {
 	srv    *grpc.Server
 	health *staticHealth // nil when the options gave one
+	// services is told the name of every registered service: the built-in health
+	// service, or a given one that has AddService; nil otherwise.
+	services serviceAdder
 	// closeHealth ends a given health server's Watch streams (health/grpchealth's
 	// Close), so they do not hold GracefulStop.
 	closeHealth func()
 }
 
 var _ grpc.ServiceRegistrar = (*Server)(nil)
+
+// serviceAdder is a health server that answers for the gRPC service names it is given.
+type serviceAdder interface {
+	AddService(names ...string)
+}
+
+var _ serviceAdder = (*staticHealth)(nil)
 
 // NewServer returns a server with, outermost first, the otelgrpc stats handler and the
 // interceptors request id → metrics → recovery → deadline → opts' own. It returns the
@@ -88,6 +101,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		s.health = newStaticHealth()
 		hs = s.health
 	}
+	s.services, _ = hs.(serviceAdder)
 	healthpb.RegisterHealthServer(s.srv, hs)
 	if opts.Reflection {
 		reflection.Register(s.srv)
@@ -96,19 +110,28 @@ func NewServer(opts ServerOptions) (*Server, error) {
 }
 
 // RegisterService implements grpc.ServiceRegistrar, so generated RegisterXxxServer
-// functions take the Server. The built-in health service reports the service SERVING.
+// functions take the Server. The health service answers for the service as for the
+// whole server (see [ServerOptions.Health]).
 func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	s.srv.RegisterService(desc, impl)
-	if s.health != nil {
-		s.health.add(desc.ServiceName)
+	if s.services != nil {
+		s.services.AddService(desc.ServiceName)
 	}
 }
 
 // GRPC returns the underlying *grpc.Server.
 func (s *Server) GRPC() *grpc.Server { return s.srv }
 
-// Serve serves gRPC on l until Shutdown; it then returns nil.
-func (s *Server) Serve(l net.Listener) error { return s.srv.Serve(l) }
+// Serve serves gRPC on l until Shutdown; it then returns nil. Services registered on
+// the underlying *grpc.Server (see GRPC) are made known to the health service here.
+func (s *Server) Serve(l net.Listener) error {
+	if s.services != nil {
+		for name := range s.srv.GetServiceInfo() {
+			s.services.AddService(name)
+		}
+	}
+	return s.srv.Serve(l)
+}
 
 // Shutdown turns the built-in health service NOT_SERVING, stops accepting calls and
 // waits for in-flight calls to finish (GracefulStop). If ctx ends first, it stops the
