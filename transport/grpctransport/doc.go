@@ -13,7 +13,7 @@
 // outgoing call made with it). The grpc.health.v1 service is registered by default:
 // the one given in [ServerOptions.Health] (health/grpchealth fed by the health
 // registry) or a built-in one, SERVING until [Server.Shutdown] starts. Reflection is
-// optional. [Server] has Serve(net.Listener) and Shutdown(ctx): GracefulStop under the
+// one line, reflection.Register(srv.GRPC()), for a program that wants it. [Server] has Serve(net.Listener) and Shutdown(ctx): GracefulStop under the
 // context, then Stop.
 //
 // Client: [NewClient] dials a named dependency, through a discovery instancer with the

@@ -3,6 +3,7 @@ package grpctransport_test
 import (
 	"context"
 	"errors"
+	"google.golang.org/grpc/reflection"
 	"net"
 	"testing"
 	"time"
@@ -51,6 +52,7 @@ func startServer(t *testing.T, opts grpctransport.ServerOptions, svc testgrpc.Te
 		t.Fatal(err)
 	}
 	testgrpc.RegisterTestServiceServer(s, svc)
+	reflection.Register(s.GRPC()) // the one line ServerOptions' doc gives for reflection
 	r := &running{srv: s, addr: l.Addr().String(), served: make(chan error, 1)}
 	go func() { r.served <- s.Serve(l) }()
 	t.Cleanup(func() { r.stop(t) })

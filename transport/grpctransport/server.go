@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
 
 	"github.com/paved-road/paved/telemetry"
 )
@@ -36,8 +35,6 @@ type ServerOptions struct {
 	// server calls it with the name of every service registered on it, so that each
 	// answers as the whole server does.
 	Health healthpb.HealthServer
-	// Reflection registers the server reflection service (for grpcurl and the like).
-	Reflection bool
 	// MaxDeadline bounds every call's deadline (see [DeadlineUnary]); 0 or less means no bound
 	// beyond the caller's.
 	MaxDeadline time.Duration
@@ -49,8 +46,10 @@ type ServerOptions struct {
 	GRPCOptions []grpc.ServerOption
 }
 
-// Server is a gRPC server with Paved's interceptors, the health service and, if asked
-// for, reflection. It has the Serve and Shutdown methods a service runs its servers
+// Server is a gRPC server with Paved's interceptors and the health service. Server
+// reflection (for grpcurl and the like) is one line for a program that wants it,
+// reflection.Register(srv.GRPC()) from google.golang.org/grpc/reflection, so that a
+// service without it does not link the descriptor packages (about 0.6 MB). It has the Serve and Shutdown methods a service runs its servers
 // with. Register services on it as on a *grpc.Server (it is a grpc.ServiceRegistrar).
 // A Server is safe for concurrent use; create it with [NewServer].
 type Server struct {
@@ -103,9 +102,6 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	}
 	s.services, _ = hs.(serviceAdder)
 	healthpb.RegisterHealthServer(s.srv, hs)
-	if opts.Reflection {
-		reflection.Register(s.srv)
-	}
 	return s, nil
 }
 

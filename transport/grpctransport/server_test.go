@@ -44,7 +44,7 @@ func TestServerOverLoopback(t *testing.T) {
 		}
 		return &testgrpc.SimpleResponse{Username: httptransport.RequestIDFrom(ctx)}, nil
 	}}
-	srv := startServer(t, grpctransport.ServerOptions{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Registerer: reg, Reflection: true}, svc)
+	srv := startServer(t, grpctransport.ServerOptions{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Registerer: reg}, svc)
 	in := static.NewInstancer([]discovery.Instance{srv.instance("a")})
 	defer in.Stop()
 	_, client := newTestClient(t, grpctransport.WithInstancer(in))
