@@ -12,7 +12,7 @@ import (
 // catalogBackend is the built-in REGISTRY=catalog backend: it registers the component
 // (from Info), the instance and its compliance scorecard with the catalog at CATALOG_URL
 // using CATALOG_TOKEN, and watches dependencies' instances with the catalog's long poll.
-func (s *Service) catalogBackend() RegistryBackend {
+func (s *Service) catalogBackend() registryBackend {
 	var c *catalogclient.Client
 	client := func(cfg *Config) (*catalogclient.Client, error) {
 		if c != nil {
@@ -26,7 +26,7 @@ func (s *Service) catalogBackend() RegistryBackend {
 		s.addCloser(c.Close)
 		return c, nil
 	}
-	return RegistryBackend{
+	return registryBackend{
 		Registrar: func(ctx context.Context, cfg *Config, info Info) (discovery.Registrar, error) {
 			c, err := client(cfg)
 			if err != nil {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/paved-road/paved/compliance"
-	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/service"
@@ -76,11 +75,7 @@ func TestFactsFromRealServices(t *testing.T) {
 			}
 			opts := []service.Option{service.WithLogOutput(io.Discard)}
 			if cfg.EffectiveRegistry() != service.RegistryNone {
-				opts = append(opts, service.WithRegistryBackend(cfg.EffectiveRegistry(), service.RegistryBackend{
-					Registrar: func(context.Context, *service.Config, service.Info) (discovery.Registrar, error) {
-						return &static.Registry{}, nil
-					},
-				}))
+				opts = append(opts, service.WithRegistryBackend((&static.Registry{}).Backend(cfg.EffectiveRegistry())))
 			}
 			s, err := service.New(info, &cfg, opts...)
 			if err != nil {

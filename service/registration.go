@@ -13,31 +13,51 @@ import (
 	"github.com/paved-road/paved/health"
 )
 
-// RegistryBackend is what a REGISTRY value needs: how to register this service, and
-// how to find the instances of the services it calls. Backends that pull in etcd or
-// Consul live in their own packages, so a team links one in explicitly in its main:
-//
-//	service.Main(info, setup, service.WithRegistryBackend("etcd", service.RegistryBackend{
-//		Registrar: func(ctx context.Context, cfg *service.Config, info service.Info) (discovery.Registrar, error) {
-//			c, err := etcdsd.NewClient(cfg.EtcdEndpoints)
-//			if err != nil {
-//				return nil, err
-//			}
-//			return etcdsd.NewRegistrar(c), nil
-//		},
-//	}))
-type RegistryBackend struct {
-	// Registrar builds the registrar; one that is an io.Closer is closed after
-	// deregistration.
+// registryBackend is what a REGISTRY value needs: how to register this service, and how
+// to find the instances of the services it calls. The built-in catalog backend is one;
+// [WithRegistryBackend] adapts a [discovery.Backend] to it.
+type registryBackend struct {
+	// Registrar builds the registrar; one that is an io.Closer (or has Close()) is
+	// closed after deregistration.
 	Registrar func(ctx context.Context, cfg *Config, info Info) (discovery.Registrar, error)
 	// Instancer builds the instancer of the named dependency for [Service.Client]; nil
 	// means the backend offers no client-side discovery. It is stopped with the service.
 	Instancer func(ctx context.Context, cfg *Config, dependency string) (discovery.Instancer, error)
 }
 
-// WithRegistryBackend makes REGISTRY=name use b.
-func WithRegistryBackend(name string, b RegistryBackend) Option {
-	return func(s *Service) { s.backends[name] = b }
+// WithRegistryBackend links a registry backend in: REGISTRY=b.Name() then registers
+// the service with it and finds dependencies through it. The etcd and Consul backends
+// are modules of their own, so a service links one only in its main:
+//
+//	import "github.com/paved-road/paved/discovery/etcd"
+//
+//	service.Main(info, setup, service.WithRegistryBackend(etcd.Backend()))
+//
+// The backend gets ETCD_ENDPOINTS as its endpoints when its name is "etcd" (none
+// otherwise) and the service's logger. A backend that is an io.Closer is closed when the
+// service closes. A backend named "catalog" replaces the built-in one.
+func WithRegistryBackend(b discovery.Backend) Option {
+	return func(s *Service) {
+		name := b.Name()
+		bc := func(cfg *Config) discovery.BackendConfig {
+			c := discovery.BackendConfig{Logger: s.logger}
+			if name == RegistryEtcd {
+				c.Endpoints = cfg.EtcdEndpoints
+			}
+			return c
+		}
+		if c, ok := b.(io.Closer); ok {
+			s.addCloser(c.Close)
+		}
+		s.backends[name] = registryBackend{
+			Registrar: func(ctx context.Context, cfg *Config, _ Info) (discovery.Registrar, error) {
+				return b.Registrar(ctx, bc(cfg))
+			},
+			Instancer: func(ctx context.Context, cfg *Config, dependency string) (discovery.Instancer, error) {
+				return b.Instancer(ctx, bc(cfg), dependency)
+			},
+		}
+	}
 }
 
 // WithRegistrar makes the service register with r, whatever REGISTRY says, for a team
@@ -127,7 +147,7 @@ func (s *Service) newAgent(ctx context.Context) (*discovery.Agent, error) {
 		}
 		b, ok := s.backends[name]
 		if !ok || b.Registrar == nil {
-			return nil, fmt.Errorf("service: REGISTRY=%s needs its backend linked in: pass service.WithRegistryBackend(%q, ...) from the %s discovery package", name, name, name)
+			return nil, fmt.Errorf("service: REGISTRY=%s needs its backend linked in: pass service.WithRegistryBackend(%s.Backend()) from github.com/paved-road/paved/discovery/%s in the main", name, name, name)
 		}
 		var err error
 		if reg, err = b.Registrar(ctx, s.cfg, s.info); err != nil {

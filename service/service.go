@@ -84,7 +84,7 @@ type Service struct {
 
 	health     *health.Registry
 	resilience *resilience.Set
-	backends   map[string]RegistryBackend
+	backends   map[string]registryBackend
 	registrar  discovery.Registrar
 	// builtRegistrar is the registrar a backend built, closed at the stop.
 	builtRegistrar discovery.Registrar
@@ -184,7 +184,7 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		logOutput: os.Stderr,
 		extra:     map[string]func() any{},
 		rules:     compliance.DefaultRuleSet(),
-		backends:  map[string]RegistryBackend{},
+		backends:  map[string]registryBackend{},
 	}
 	s.backends[RegistryCatalog] = s.catalogBackend()
 	for _, o := range opts {
@@ -260,7 +260,7 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 	if reg := cfg.EffectiveRegistry(); reg != RegistryNone && s.registrar == nil && s.backends[reg].Registrar == nil {
 		_ = s.flush(context.Background())
 		return nil, configError("REGISTRY", reg,
-			"this program has no "+reg+" backend linked in: pass service.WithRegistryBackend(\""+reg+"\", ...) in its main, or use REGISTRY=none")
+			"this program has no "+reg+" backend linked in: pass service.WithRegistryBackend("+reg+".Backend()) from github.com/paved-road/paved/discovery/"+reg+" in its main, or use REGISTRY=none")
 	}
 	if cfg.DiscoveryStatic != "" {
 		m, err := static.Parse(cfg.DiscoveryStatic)

@@ -148,3 +148,23 @@ func (r *Registry) notifyLocked(service string) {
 		in.Update(all, nil)
 	}
 }
+
+// Backend returns r as the [discovery.Backend] named name (the REGISTRY value that
+// selects it), for tests and for programs whose instances register in process: its
+// registrar is r and its instancers are r's. It ignores the backend configuration.
+func (r *Registry) Backend(name string) discovery.Backend { return registryBackend{r: r, name: name} }
+
+type registryBackend struct {
+	r    *Registry
+	name string
+}
+
+func (b registryBackend) Name() string { return b.name }
+
+func (b registryBackend) Registrar(context.Context, discovery.BackendConfig) (discovery.Registrar, error) {
+	return b.r, nil
+}
+
+func (b registryBackend) Instancer(_ context.Context, _ discovery.BackendConfig, service string) (discovery.Instancer, error) {
+	return b.r.Instancer(service), nil
+}

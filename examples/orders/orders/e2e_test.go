@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/examples/inventory/inventory"
 	"github.com/paved-road/paved/examples/orders/orders"
@@ -317,12 +316,7 @@ func TestProductionCompliance(t *testing.T) {
 	defer fakeCollector.Close()
 
 	reg := &static.Registry{}
-	backend := service.WithRegistryBackend(service.RegistryCatalog, service.RegistryBackend{
-		Registrar: func(context.Context, *service.Config, service.Info) (discovery.Registrar, error) { return reg, nil },
-		Instancer: func(_ context.Context, _ *service.Config, dep string) (discovery.Instancer, error) {
-			return reg.Instancer(dep), nil
-		},
-	})
+	backend := service.WithRegistryBackend(reg.Backend(service.RegistryCatalog))
 	prod := func(extra map[string]string) map[string]string {
 		env := map[string]string{
 			"SERVICE_ENV":                 "production",
