@@ -25,17 +25,23 @@
 //
 // # paved new
 //
-//	paved new <module-path> --owner TEAM [--template hello|orders] [--dir D] [--name NAME] [--description S] [--paved-replace DIR]
+//	paved new <module-path> --owner TEAM [--template hello|orders] [--dir D] [--name NAME] [--description S]
+//	          [--on-call URL] [--registry catalog|etcd|consul] [--paved-replace DIR]
 //
 // Writes a new service from an embedded template (templates/<name>/, *.tmpl files
 // rendered with text/template; adding a template is adding a directory). Template hello
-// (the default) writes main.go and main_test.go (builds the service, runs it on loopback
-// and checks /hello, /readyz, /info and /compliance); template orders writes a service
+// (the default) writes main.go (it only starts the service), setup.go (checks and
+// routes), info.go (settings and Info) and main_test.go (builds the service, runs it on
+// loopback and checks /hello, /readyz, /info and /compliance); template orders writes a service
 // that calls inventory through s.Client with a breaker, retries and timeouts (package
 // orders/, modelled on examples/orders, tested against a fake inventory on loopback).
 // Both write doc.go, README.md and a Backstage catalog-info.yaml, with the
 // module path, the component name (the module path's last element made a DNS label, or
-// --name), the owner and catalog metadata filled in. The directory (default ./<name>)
+// --name), the owner and catalog metadata filled in; --on-call URL sets the on-call link,
+// else a placeholder marked to replace, so the service scores 100 as written;
+// --registry etcd or consul links that registry backend in main
+// (service.WithRegistryBackend(etcd.Backend())) and requires its module in go.mod. The
+// directory (default ./<name>)
 // must be empty or missing: paved new refuses anything else and writes nothing.
 //
 // Paved is not published yet, so the go.mod replaces it with a checkout: --paved-replace

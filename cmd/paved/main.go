@@ -156,6 +156,8 @@ func runNew(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&p.Name, "name", "", "component name, a DNS label (default: the module path's last element)")
 	fs.StringVar(&p.Owner, "owner", "", "owning team, a DNS label (required)")
 	fs.StringVar(&p.Description, "description", "", "one sentence saying what the service does")
+	fs.StringVar(&p.OnCall, "on-call", "", "http(s) URL of the owning team's on-call rota (default: a marked placeholder to replace)")
+	fs.StringVar(&p.Registry, "registry", "", "registry backend to link in: catalog (built in, the default), etcd or consul")
 	fs.StringVar(&p.PavedReplace, "paved-replace", "", "Paved checkout the go.mod replaces the Paved module with (default: the checkout this paved was built from, if any)")
 	pos, err := parse(fs, args)
 	if err != nil {

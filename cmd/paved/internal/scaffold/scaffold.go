@@ -7,6 +7,7 @@ import (
 	"go/format"
 	"io/fs"
 	"maps"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -52,18 +53,31 @@ type Params struct {
 	// placeholder version a replaced module takes; without PavedReplace it means no
 	// require line (go mod tidy adds one).
 	PavedVersion string
+	// OnCall is the http(s) URL of the owning team's on-call rota, for
+	// Info.Links.OnCall. Empty means a placeholder under oncall.example.com that
+	// passes the compliance rule and is marked in the code to be replaced.
+	OnCall string
+	// Registry is the registry backend the service links in: "" or "catalog" (built
+	// in), "etcd" or "consul", whose module the go.mod then requires and whose
+	// service.WithRegistryBackend line the main holds.
+	Registry string
 }
+
+// Registries are the values Params.Registry takes.
+var registries = []string{"catalog", "etcd", "consul"}
 
 // Data is what a template's *.tmpl files see.
 type Data struct {
-	Module      string            // module path
-	Name        string            // component name
-	Owner       string            // owning team
-	Description string            // one sentence
-	Tier        int               // 1 to 4
-	Lifecycle   string            // experimental
-	Links       catalog.Links     // repository and runbook, when derivable
-	Labels      map[string]string // none by default
+	Module              string            // module path
+	Name                string            // component name
+	Owner               string            // owning team
+	Description         string            // one sentence
+	Tier                int               // 1 to 4
+	Lifecycle           string            // experimental
+	Links               catalog.Links     // repository, runbook (when derivable) and on-call
+	OnCallIsPlaceholder bool              // Links.OnCall is the placeholder, to be replaced
+	Registry            string            // "etcd" or "consul" when a backend is linked in; else empty
+	Labels              map[string]string // none by default
 }
 
 // ComponentName derives a component name from a module path: its last element without
@@ -126,6 +140,14 @@ func (p *Params) Validate() error {
 	}
 	if len(p.Description) > catalog.MaxDescriptionLength || strings.ContainsAny(p.Description, "\n\r") {
 		errs = append(errs, fmt.Errorf("--description must be one line of at most %d characters", catalog.MaxDescriptionLength))
+	}
+	if p.OnCall != "" {
+		if u, err := url.Parse(p.OnCall); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--on-call %q must be the http or https URL of the team's on-call rota, such as https://oncall.example.com/team-a", p.OnCall))
+		}
+	}
+	if p.Registry != "" && !slices.Contains(registries, p.Registry) {
+		errs = append(errs, fmt.Errorf("--registry %q is not a registry backend: use %s", p.Registry, strings.Join(registries, ", ")))
 	}
 	if p.PavedReplace != "" {
 		abs, err := filepath.Abs(p.PavedReplace)
@@ -197,6 +219,13 @@ func Render(fsys fs.FS, name string, p Params) (map[string][]byte, error) {
 	if first, _, _ := strings.Cut(p.Module, "/"); strings.Contains(first, ".") {
 		d.Links.Repository = "https://" + p.Module
 		d.Links.Runbook = "https://" + p.Module + "#runbook"
+	}
+	d.Links.OnCall = p.OnCall
+	if d.Links.OnCall == "" {
+		d.Links.OnCall, d.OnCallIsPlaceholder = "https://oncall.example.com/"+p.Owner, true
+	}
+	if p.Registry != "catalog" {
+		d.Registry = p.Registry
 	}
 	funcs := template.FuncMap{"quote": strconv.Quote}
 	files := map[string][]byte{}
@@ -270,6 +299,20 @@ func goMod(p Params) ([]byte, error) {
 	if p.PavedReplace != "" {
 		if err := f.AddReplace(PavedModule, "", p.PavedReplace, ""); err != nil {
 			return nil, err
+		}
+	}
+	if p.Registry == "etcd" || p.Registry == "consul" {
+		// The backend is a module of its own, released with the core.
+		backend := PavedModule + "/discovery/" + p.Registry
+		if version != "" {
+			if err := f.AddRequire(backend, version); err != nil {
+				return nil, err
+			}
+		}
+		if p.PavedReplace != "" {
+			if err := f.AddReplace(backend, "", filepath.Join(p.PavedReplace, "discovery", p.Registry), ""); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return modfile.Format(f.Syntax), nil

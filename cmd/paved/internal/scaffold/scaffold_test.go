@@ -72,12 +72,13 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	if got, want := strings.Join(names, " "), "README.md catalog-info.yaml doc.go go.mod main.go main_test.go"; got != want {
+	if got, want := strings.Join(names, " "), "README.md catalog-info.yaml doc.go go.mod info.go main.go main_test.go setup.go"; got != want {
 		t.Errorf("files: got %s, want %s", got, want)
 	}
 	for name, want := range map[string][]string{
 		"go.mod":            {"module github.com/acme/shop-api", "go 1.26", "require github.com/paved-road/paved v0.0.0-00010101000000-000000000000", "replace github.com/paved-road/paved => " + root},
-		"main.go":           {`Name:        "shop-api"`, `Owner:       "team-shop"`, `Repository: "https://github.com/acme/shop-api"`},
+		"main.go":           {"service.Main(info, setup)"},
+		"info.go":           {`Name:        "shop-api"`, `Owner:       "team-shop"`, `Repository: "https://github.com/acme/shop-api"`},
 		"main_test.go":      {`got.Name != "shop-api"`},
 		"catalog-info.yaml": {`name: "shop-api"`, `owner: "group:team-shop"`, `lifecycle: "experimental"`},
 		"README.md":         {"# shop-api", "`team-shop`"},
@@ -99,27 +100,79 @@ func TestDescriptionCannotBreakTheCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "Description: \"says \\\"hi\\\"`; panic(1)\","; !strings.Contains(string(files["main.go"]), want) {
-		t.Errorf("main.go: got\n%s\nwant %s", files["main.go"], want)
+	if want := "Description: \"says \\\"hi\\\"`; panic(1)\","; !strings.Contains(string(files["info.go"]), want) {
+		t.Errorf("info.go: got\n%s\nwant %s", files["info.go"], want)
 	}
 }
 
 // TestHelloTemplateMatchesExample fails when the template's service code and
-// examples/hello drift apart: rendered for hello, main.go must equal the example's but
-// for the Info block.
+// examples/hello drift apart: rendered for hello, main.go and setup.go must equal the
+// example's, and info.go too but for the Info block.
 func TestHelloTemplateMatchesExample(t *testing.T) {
 	root, _ := scaffold.FindPavedRoot()
-	example, err := os.ReadFile(filepath.Join(root, "examples", "hello", "main.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	files, err := scaffold.Render(templates, "hello", scaffold.Params{Module: "example.com/hello", Owner: "team-platform"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, want := withoutInfo(t, string(files["main.go"])), withoutInfo(t, string(example))
-	if got != want {
-		t.Errorf("templates/hello/main.go.tmpl and examples/hello/main.go differ outside the Info block:\n--- template\n%s\n--- example\n%s", got, want)
+	for _, name := range []string{"main.go", "setup.go", "info.go"} {
+		example, err := os.ReadFile(filepath.Join(root, "examples", "hello", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := string(files[name]), string(example)
+		if name == "info.go" {
+			got, want = withoutInfo(t, got), withoutInfo(t, want)
+		}
+		if got != want {
+			t.Errorf("templates/hello/%s.tmpl and examples/hello/%s differ:\n--- template\n%s\n--- example\n%s", name, name, got, want)
+		}
+	}
+}
+
+// TestNewServiceScoresOnCallAndRegistry: the on-call link is set (a marked placeholder
+// by default, or --on-call), and --registry etcd writes the backend's import, its
+// option in main and its module in go.mod, replaced with the checkout's directory.
+func TestNewServiceScoresOnCallAndRegistry(t *testing.T) {
+	root, _ := scaffold.FindPavedRoot()
+	files, err := scaffold.Render(templates, "hello", scaffold.Params{Module: "example.com/a/shop", Owner: "team-shop", PavedReplace: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := string(files["info.go"])
+	if !strings.Contains(info, `"https://oncall.example.com/team-shop",`) || !strings.Contains(info, "A placeholder: replace it") {
+		t.Errorf("info.go: got\n%s\nwant a marked on-call placeholder", info)
+	}
+	if n := strings.Count(string(files["main.go"]), "\n"); n > 25 {
+		t.Errorf("main.go has %d lines, want at most 25:\n%s", n, files["main.go"])
+	}
+	files, err = scaffold.Render(templates, "hello", scaffold.Params{Module: "example.com/a/shop", Owner: "team-shop",
+		PavedReplace: root, OnCall: "https://pager.acme.dev/shop", Registry: "etcd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := string(files["info.go"]); !strings.Contains(info, `"https://pager.acme.dev/shop"`) || strings.Contains(info, "placeholder") {
+		t.Errorf("info.go: got\n%s\nwant the given on-call link, no placeholder note", info)
+	}
+	main := string(files["main.go"])
+	for _, want := range []string{`"github.com/paved-road/paved/discovery/etcd"`, "service.Main(info, setup, service.WithRegistryBackend(etcd.Backend()))"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("main.go: got\n%s\nwant %s", main, want)
+		}
+	}
+	gomod := string(files["go.mod"])
+	for _, want := range []string{"github.com/paved-road/paved/discovery/etcd v0.0.0-00010101000000-000000000000",
+		"github.com/paved-road/paved/discovery/etcd => " + filepath.Join(root, "discovery", "etcd")} {
+		if !strings.Contains(gomod, want) {
+			t.Errorf("go.mod: got\n%s\nwant %s", gomod, want)
+		}
+	}
+	for _, bad := range []scaffold.Params{
+		{Module: "example.com/a/shop", Owner: "team-shop", Registry: "zookeeper"},
+		{Module: "example.com/a/shop", Owner: "team-shop", OnCall: "pager"},
+	} {
+		if _, err := scaffold.Render(templates, "hello", bad); err == nil {
+			t.Errorf("Render(%+v): got nil error, want one naming the flag", bad)
+		}
 	}
 }
 
