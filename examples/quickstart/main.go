@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -45,13 +46,20 @@ func run() int {
 	if err != nil {
 		return fail(err)
 	}
+	if err := checkPorts(*portBase); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		return 2
+	}
 	dir, err := os.MkdirTemp("", "paved-quickstart-")
 	if err != nil {
 		return fail(err)
 	}
-	if !*keep {
-		defer os.RemoveAll(dir)
-	}
+	keepDir := *keep
+	defer func() {
+		if !keepDir {
+			os.RemoveAll(dir)
+		}
+	}()
 	fmt.Println("Building the catalog and the example services...")
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "bin")+string(filepath.Separator),
 		"./cmd/catalog", "./examples/hello", "./examples/inventory", "./examples/orders")
@@ -114,9 +122,11 @@ func run() int {
 			stopAll(progs, sigs)
 			return fail(err)
 		}
-		if err := waitReady(ctx, "http://"+addr(p.offset, true)+"/readyz", p, 30*time.Second); err != nil {
+		if err := waitReady(ctx, "http://"+addr(p.offset, true), p, 30*time.Second); err != nil {
 			stopAll(progs, sigs)
-			return fail(fmt.Errorf("%s did not become ready: %w (log: %s)", p.name, err, p.logPath(dir)))
+			keepDir = true // the logs say why
+			printTail(os.Stderr, p.logPath(dir), 15)
+			return fail(fmt.Errorf("%s did not become ready: %w (its log, kept: %s)", p.name, err, p.logPath(dir)))
 		}
 	}
 	if err := waitRegistered(ctx, catalogURL, []string{"hello", "inventory", "orders"}, 30*time.Second); err != nil {
@@ -166,7 +176,9 @@ quickstart: ready (Ctrl-C stops everything)
 	case sig := <-sigs:
 		fmt.Printf("\nquickstart: %s: stopping the services, then the catalog...\n", sig)
 	case p := <-exited:
-		fmt.Printf("\nquickstart: %s exited unexpectedly (log: %s); stopping the rest...\n", p.name, p.logPath(dir))
+		fmt.Printf("\nquickstart: %s exited unexpectedly (its log, kept: %s); stopping the rest...\n", p.name, p.logPath(dir))
+		printTail(os.Stdout, p.logPath(dir), 15)
+		keepDir = true
 		code = 1
 	}
 	stop()
@@ -255,7 +267,9 @@ func stopAll(progs []*program, sigs <-chan os.Signal) bool {
 	return clean
 }
 
-func waitReady(ctx context.Context, url string, p *program, within time.Duration) error {
+// waitReady waits until the program's admin address answers /readyz with 200 and its
+// /info names it, so that another process on the port is never taken for it.
+func waitReady(ctx context.Context, admin string, p *program, within time.Duration) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
@@ -266,15 +280,77 @@ func waitReady(ctx context.Context, url string, p *program, within time.Duration
 			return ctx.Err()
 		default:
 		}
-		if resp, err := client.Get(url); err == nil {
+		if resp, err := client.Get(admin + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				var info struct{ Name string }
+				if resp, err := client.Get(admin + "/info"); err == nil {
+					_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&info)
+					resp.Body.Close()
+				}
+				if info.Name != p.name {
+					return fmt.Errorf("%s answers as %q, not %s: another program holds the port", admin, info.Name, p.name)
+				}
 				return nil
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("no 200 from %s within %s", url, within)
+	return fmt.Errorf("no 200 from %s/readyz within %s", admin, within)
+}
+
+// portNames says what each port offset from -port-base is for.
+var portNames = []struct {
+	off  int
+	what string
+}{
+	{0, "catalog public"}, {1, "hello public"}, {2, "inventory public"}, {3, "orders public"},
+	{1000, "catalog admin"}, {1001, "hello admin"}, {1002, "inventory admin"}, {1003, "orders admin"},
+}
+
+// checkPorts makes sure every port the quickstart will use is free on loopback, and
+// otherwise names the ones taken and a -port-base whose ports are all free.
+func checkPorts(base int) error {
+	busy := portsInUse(base)
+	if len(busy) == 0 {
+		return nil
+	}
+	msg := "port " + strings.Join(busy, ", port ") + " already in use: free it"
+	for next := base + 10; next < base+2000 && next+1003 < 65536; next += 10 {
+		if len(portsInUse(next)) == 0 {
+			return fmt.Errorf("%s, or run go run ./examples/quickstart -port-base %d", msg, next)
+		}
+	}
+	return errors.New(msg + ", or pick another -port-base")
+}
+
+func portsInUse(base int) []string {
+	var busy []string
+	for _, p := range portNames {
+		addr := "127.0.0.1:" + strconv.Itoa(base+p.off)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			busy = append(busy, addr+" ("+p.what+")")
+			continue
+		}
+		l.Close()
+	}
+	return busy
+}
+
+// printTail writes the last n lines of the file at path, indented.
+func printTail(w io.Writer, path string, n int) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, "    "+l)
+	}
 }
 
 // waitRegistered waits until the catalog lists a healthy instance of every name.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -144,5 +145,30 @@ func getJSON(t *testing.T, url string, v any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// TestQuickstartPortTaken: with one of its ports taken the quickstart says which one,
+// and a -port-base whose ports are free, before it builds or starts anything, and exits 2.
+func TestQuickstartPortTaken(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "quickstart")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	base := freeBase(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+1002))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cmd := exec.Command(bin, "-port-base", strconv.Itoa(base))
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("got %v, want exit 2\n%s", err, out)
+	}
+	want := fmt.Sprintf("port 127.0.0.1:%d (inventory admin) already in use", base+1002)
+	if !strings.Contains(string(out), want) || !strings.Contains(string(out), "-port-base ") || strings.Contains(string(out), "Building") {
+		t.Errorf("got\n%s\nwant %q and a free -port-base, before building anything", out, want)
 	}
 }
