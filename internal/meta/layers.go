@@ -1,0 +1,70 @@
+package meta
+
+// Layer says, for the packages that match Package, which Paved packages and which
+// third-party modules their non-test code may import. The standard library is always
+// allowed. Patterns are paths relative to the module root (github.com/paved-road/paved),
+// "x/..." matching x and every package below it; a third-party entry matches the module
+// path it names and every package below it.
+type Layer struct {
+	Package    string   // the package, or a pattern such as "catalog/store/..."
+	Paved      []string // Paved packages it may import (patterns)
+	ThirdParty []string // third-party module paths it may import
+	Why        string   // the rule in a sentence, for the docs
+}
+
+func join(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// Layers is the layering of Paved, enforced by TestLayers and drawn in
+// docs/architecture.md (TestLayersDoc keeps the drawing in step). The first match of a
+// package wins, so specific patterns come before general ones.
+func Layers() []Layer {
+	// Third-party module families the table names more than once.
+	var (
+		goKit      = []string{"github.com/go-kit/kit", "github.com/go-kit/log"}
+		prom       = []string{"github.com/prometheus/client_golang", "github.com/prometheus/client_model", "github.com/prometheus/common"}
+		otel       = []string{"go.opentelemetry.io/otel", "go.opentelemetry.io/contrib"}
+		grpc       = []string{"google.golang.org/grpc", "google.golang.org/protobuf"}
+		transports = []string{"transport/httptransport", "transport/grpctransport"}
+	)
+	return []Layer{
+		// Capabilities that import nothing else of ours.
+		{Package: "catalog", Why: "the catalog's types: no I/O, nothing else of ours"},
+		{Package: "compliance", Why: "rules and facts, nothing else of ours"},
+		{Package: "health", ThirdParty: prom, Why: "checks and probes, nothing else of ours"},
+		{Package: "health/checks", Why: "ready-made checks on the standard library"},
+		{Package: "health/grpchealth", Paved: []string{"health"}, ThirdParty: grpc, Why: "gRPC health fed by health"},
+		{Package: "resilience", ThirdParty: join(goKit, prom, []string{"github.com/sony/gobreaker", "golang.org/x/time"}), Why: "breakers, retries, limits, nothing else of ours"},
+		{Package: "telemetry", ThirdParty: join(goKit, prom, otel, grpc), Why: "logging, metrics registry, tracing, nothing else of ours"},
+		{Package: "discovery", ThirdParty: join(goKit, prom), Why: "the registry contract; no backend"},
+		// Backends of discovery.
+		{Package: "discovery/static", Paved: []string{"discovery"}, Why: "the in-process backend"},
+		{Package: "discovery/discoverytest", Paved: []string{"discovery"}, ThirdParty: goKit, Why: "the backends' conformance suite"},
+		{Package: "discovery/etcd", Paved: []string{"discovery"}, ThirdParty: join([]string{"go.etcd.io/etcd", "go.uber.org/zap"}, grpc), Why: "the etcd backend, a module of its own"},
+		{Package: "discovery/consul/...", Paved: []string{"discovery"}, ThirdParty: []string{"github.com/hashicorp/consul"}, Why: "the Consul backend, a module of its own"},
+		// Transports, over the capabilities.
+		{Package: "transport", Why: "the transports' overview (documentation only)"},
+		{Package: "transport/httptransport", Paved: []string{"discovery", "resilience", "telemetry"}, ThirdParty: join(goKit, prom, otel), Why: "HTTP servers and clients"},
+		{Package: "transport/grpctransport", Paved: []string{"discovery", "resilience", "telemetry", "transport/httptransport", "health/grpchealth"}, ThirdParty: join(goKit, prom, otel, grpc), Why: "gRPC servers and clients, sharing HTTP's request ids"},
+		// The catalog's client, a discovery backend.
+		{Package: "catalog/client", Paved: []string{"catalog", "discovery"}, ThirdParty: goKit, Why: "the catalog's Go client, a discovery backend"},
+		// The composition root.
+		{Package: "service", Paved: join([]string{"catalog", "catalog/client", "compliance", "discovery", "discovery/static", "health/...", "resilience", "telemetry"}, transports),
+			ThirdParty: join([]string{"github.com/caarlos0/env"}, prom, otel), Why: "wires the capabilities; nothing imports it but programs"},
+		// The catalog server and its stores: modules of their own, beside the catalog.
+		{Package: "catalog/store", Paved: []string{"catalog"}, Why: "the store contract"},
+		{Package: "catalog/store/...", Paved: []string{"catalog", "catalog/store/..."}, ThirdParty: []string{"go.etcd.io/bbolt", "go.etcd.io/etcd"}, Why: "the stores"},
+		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance"}, ThirdParty: join([]string{"github.com/go-json-experiment/json", "golang.org/x/time"}, prom), Why: "the catalog's API and UI"},
+		// Programs.
+		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
+		{Package: "cmd/paved/...", Paved: []string{"catalog", "compliance", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod"}), Why: "the paved tool"},
+		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "examples/..."}, transports), ThirdParty: join(goKit, otel), Why: "example services, as a team writes them"},
+		{Package: "bench/...", Paved: []string{"..."}, ThirdParty: join(goKit, prom, otel, grpc), Why: "benchmarks measure anything"},
+		{Package: "internal/...", Why: "test helpers and tests"},
+	}
+}
