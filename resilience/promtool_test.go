@@ -4,14 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/paved-road/paved/internal/testenv"
 	"github.com/paved-road/paved/resilience"
 )
 
@@ -20,16 +19,6 @@ import (
 // PAVED_TEST_PROMTOOL); without it the test skips, unless
 // PAVED_TEST_REQUIRE_SERVERS=1.
 func TestMetricsPassPromtool(t *testing.T) {
-	promtool := os.Getenv("PAVED_TEST_PROMTOOL")
-	if promtool == "" {
-		promtool, _ = exec.LookPath("promtool")
-	}
-	if promtool == "" {
-		if os.Getenv("PAVED_TEST_REQUIRE_SERVERS") == "1" {
-			t.Fatal("promtool not found; set PAVED_TEST_PROMTOOL or put it on PATH")
-		}
-		t.Skip("promtool not found; set PAVED_TEST_PROMTOOL or put it on PATH")
-	}
 	reg := prometheus.NewPedanticRegistry()
 	p := mustPolicy(t, "inventory", resilience.PolicyConfig{
 		Bulkhead:  resilience.BulkheadConfig{MaxConcurrent: 1},
@@ -49,10 +38,5 @@ func TestMetricsPassPromtool(t *testing.T) {
 			t.Errorf("exposition lacks %s", name)
 		}
 	}
-	cmd := exec.CommandContext(t.Context(), promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(text)
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(strings.TrimSpace(string(out))) != 0 {
-		t.Fatalf("promtool check metrics got %v: %s, want no problems", err, out)
-	}
+	testenv.Promtool(t, text)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -85,13 +84,8 @@ scrape_configs:
 
 // TestPromtoolCheckMetrics lints the running example's /metrics with promtool.
 func TestPromtoolCheckMetrics(t *testing.T) {
-	promtool := testenv.Require(t, "PAVED_TEST_PROMTOOL", "promtool")
 	_, httpAddr, adminAddr := start(t)
 	get(t, "http://"+httpAddr+"/hello")
 	_, body := get(t, "http://"+adminAddr+"/metrics")
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(body)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
+	testenv.Promtool(t, body)
 }

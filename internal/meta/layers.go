@@ -65,6 +65,6 @@ func Layers() []Layer {
 		{Package: "cmd/paved/...", Paved: []string{"catalog", "compliance", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod"}), Why: "the paved tool"},
 		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "examples/..."}, transports), ThirdParty: join(goKit, otel), Why: "example services, as a team writes them"},
 		{Package: "bench/...", Paved: []string{"..."}, ThirdParty: join(goKit, prom, otel, grpc), Why: "benchmarks measure anything"},
-		{Package: "internal/...", Why: "test helpers and tests"},
+		{Package: "internal/...", ThirdParty: prom, Why: "test helpers and tests"},
 	}
 }
