@@ -118,3 +118,14 @@ func ExampleNewBatchSpanProcessor() {
 	}
 	// Output: GET /items/{id}
 }
+
+// RedactURL hides the user information of a URL: what Paved shows of every setting.
+func ExampleRedactURL() {
+	fmt.Println(telemetry.RedactURL("https://paved:s3cret@catalog:8080/api"))
+	fmt.Println(telemetry.RedactURL("https://ghp_token@git.example.com/org/repo"))
+	fmt.Println(telemetry.RedactURL("http://catalog:8080"))
+	// Output:
+	// https://paved:xxxxx@catalog:8080/api
+	// https://xxxxx@git.example.com/org/repo
+	// http://catalog:8080
+}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -179,6 +183,69 @@ func TestRedactURL(t *testing.T) {
 	for _, tt := range tests {
 		if got := RedactURL(tt.in); got != tt.want {
 			t.Errorf("RedactURL(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestOverriddenGenericVariablesAreValidated: a generic OTLP variable that the traces
+// one overrides still applies to the other signals, so a bad value is reported rather
+// than ignored.
+func TestOverriddenGenericVariablesAreValidated(t *testing.T) {
+	tests := []struct {
+		env      map[string]string
+		variable string
+	}{
+		{map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "10s", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "100"}, "OTEL_EXPORTER_OTLP_TIMEOUT"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "thrift", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, "OTEL_EXPORTER_OTLP_PROTOCOL"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_COMPRESSION": "brotli", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip"}, "OTEL_EXPORTER_OTLP_COMPRESSION"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "no-equals", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "a=b"}, "OTEL_EXPORTER_OTLP_HEADERS"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent/ca.pem", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE": "/nonexistent/other.pem"}, "OTEL_EXPORTER_OTLP_CERTIFICATE"},
+	}
+	for _, tt := range tests {
+		_, err := TracingConfigFromEnv(envOf(tt.env))
+		found := false
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				var ce *ConfigError
+				if errors.As(e, &ce) && ce.Variable == tt.variable {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("env %v: got %v, want a ConfigError for %s", tt.env, err, tt.variable)
+		}
+	}
+}
+
+// TestCertificateVariableNeverHangs: a certificate variable naming a FIFO (or a device
+// such as /dev/zero) is refused at once; reading it used to block Load forever.
+func TestCertificateVariableNeverHangs(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "ca.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	for _, env := range []map[string]string{
+		{"OTEL_EXPORTER_OTLP_CERTIFICATE": fifo},
+		{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": fifo, "OTEL_EXPORTER_OTLP_CLIENT_KEY": fifo},
+	} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := TracingConfigFromEnv(envOf(env))
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "regular file") {
+				t.Errorf("env %v: got %v, want an error saying it is not a regular file", env, err)
+			}
+		case <-time.After(5 * time.Second):
+			// Unblock the reader so that goleak does not see it.
+			if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+				f.Close()
+			}
+			t.Fatalf("env %v: TracingConfigFromEnv still reading the FIFO after 5s", env)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"slices"
@@ -152,7 +153,9 @@ func (e *ConfigError) Error() string {
 //     otherwise: Paved exports only when told where to (the specification's default is
 //     otlp, which sends to localhost and fails on every machine without a collector).
 //   - OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: absolute http or
-//     https URLs; the traces variable wins and is used as is.
+//     https URLs; the traces variable wins and is used as is. (Of every such pair the
+//     traces variable wins; the generic one is still checked, as it applies to every
+//     signal.)
 //   - OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: http/protobuf
 //     (default), http/json or grpc.
 //   - OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS: key=value pairs
@@ -337,7 +340,7 @@ func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, er
 	case key == "":
 		bad(keyVar, "", "set it too: "+certVar+" is set and needs its private key")
 	default:
-		if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+		if _, err := loadKeyPair(cert, key); err != nil {
 			bad(certVar, cert, "use readable PEM files for the client certificate and "+keyVar+" ("+err.Error()+")")
 		} else {
 			c.ClientCertificate, c.ClientKey = cert, key
@@ -378,6 +381,7 @@ func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, er
 
 	insecureEnv(&c, get, bad)
 	sdkEnv(&c, get, bad)
+	errs = append(errs, overriddenErrors(lookup, get)...)
 
 	if err := errors.Join(errs...); err != nil {
 		return TracingConfig{}, err
@@ -385,8 +389,80 @@ func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, er
 	return c, nil
 }
 
+// overriddenErrors checks the generic OTLP variables that a traces variable overrides:
+// they still apply to every other signal, so a bad one is reported, not ignored. It
+// reads the environment again without the traces variables and keeps the errors about
+// those generic ones.
+func overriddenErrors(lookup func(string) (string, bool), get func(string) string) []error {
+	var overridden []string
+	for _, s := range []string{"ENDPOINT", "PROTOCOL", "HEADERS", "TIMEOUT", "COMPRESSION", "CERTIFICATE", "CLIENT_CERTIFICATE", "CLIENT_KEY"} {
+		if get("OTEL_EXPORTER_OTLP_TRACES_"+s) != "" && get("OTEL_EXPORTER_OTLP_"+s) != "" {
+			overridden = append(overridden, "OTEL_EXPORTER_OTLP_"+s)
+		}
+	}
+	if len(overridden) == 0 {
+		return nil
+	}
+	_, err := TracingConfigFromEnv(func(name string) (string, bool) {
+		if strings.HasPrefix(name, "OTEL_EXPORTER_OTLP_TRACES_") {
+			return "", false
+		}
+		return lookup(name)
+	})
+	j, _ := err.(interface{ Unwrap() []error })
+	if j == nil {
+		return nil
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		var ce *ConfigError
+		if errors.As(e, &ce) && slices.Contains(overridden, ce.Variable) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// maxPEMFile bounds what readPEMFile reads.
+const maxPEMFile = 1 << 20
+
+// readPEMFile reads a certificate or key file: a regular file of at most 1 MiB, so a
+// variable naming a FIFO or a device (/dev/stdin, /dev/zero) is refused at once instead
+// of blocking or filling memory.
+func readPEMFile(file string) ([]byte, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if fi.Size() > maxPEMFile {
+		return nil, errors.New("larger than 1 MiB")
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxPEMFile))
+}
+
+// loadKeyPair reads a client certificate and its key with readPEMFile.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	cert, err := readPEMFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	key, err := readPEMFile(keyFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(cert, key)
+}
+
 func loadCertPool(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
+	pem, err := readPEMFile(file)
 	if err != nil {
 		return nil, err
 	}
@@ -411,7 +487,7 @@ func (c TracingConfig) tlsConfig() (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	if c.ClientCertificate != "" {
-		pair, err := tls.LoadX509KeyPair(c.ClientCertificate, c.ClientKey)
+		pair, err := loadKeyPair(c.ClientCertificate, c.ClientKey)
 		if err != nil {
 			return nil, fmt.Errorf("telemetry: OTLP client certificate %s: %w", c.ClientCertificate, err)
 		}
