@@ -50,6 +50,8 @@ type Service struct {
 	registry   *prometheus.Registry
 	tracer     trace.TracerProvider
 	ownsTracer bool
+	// traceExporters are the exporters the main linked in (WithTraceExporter).
+	traceExporters []telemetry.Exporter
 	tracing    *telemetry.Tracing
 	// rootNeverSampled: the service's own tracer never samples a root span.
 	rootNeverSampled bool
@@ -166,6 +168,16 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(s *Service) { s.tracer = tp }
 }
 
+// WithTraceExporter links a span exporter that the telemetry package does not build
+// itself into the service's tracer provider: otlpgrpc.Exporter() (package
+// github.com/paved-road/paved/telemetry/otlpgrpc) for OTEL_EXPORTER_OTLP_PROTOCOL=grpc,
+// consoletrace.Exporter() for OTEL_TRACES_EXPORTER=console. A service that does not
+// link one does not carry its code; a setting that needs one it did not link is a
+// configuration error naming this line.
+func WithTraceExporter(e telemetry.Exporter) Option {
+	return func(s *Service) { s.traceExporters = append(s.traceExporters, e) }
+}
+
 // New builds a service from its identity and settings: it resolves the name, version and
 // instance id, and builds the logger and the metrics registry. It starts nothing; call
 // [Service.Run]. New validates cfg and info the way [Load] would and returns a
@@ -238,7 +250,13 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		tr, err := telemetry.NewTracing(context.Background(), cfg.Tracing, telemetry.ResourceInfo{
 			ServiceName: info.Name, Version: info.Version, Namespace: info.Namespace,
 			InstanceID: s.instanceID, Environment: cfg.Env,
-		}, telemetry.WithTracingLogger(s.logger))
+		}, tracingOptions(s)...)
+		var te *telemetry.ConfigError
+		if errors.As(err, &te) {
+			tp := &problems{secret: IsSecretName}
+			addErrors(tp, err)
+			return nil, &ConfigError{Problems: tp.list}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("service: tracing: %w", err)
 		}
@@ -441,4 +459,14 @@ func (s *Service) newHTTPServer(h http.Handler, name string) *http.Server {
 // String names the service, its version and instance id.
 func (s *Service) String() string {
 	return fmt.Sprintf("%s %s (%s)", s.info.Name, s.info.Version, s.instanceID)
+}
+
+// tracingOptions are the options of the service's tracer provider: its logger and the
+// exporters the main linked in.
+func tracingOptions(s *Service) []telemetry.TracingOption {
+	opts := []telemetry.TracingOption{telemetry.WithTracingLogger(s.logger)}
+	for _, e := range s.traceExporters {
+		opts = append(opts, telemetry.WithExporter(e))
+	}
+	return opts
 }

@@ -59,9 +59,7 @@ func TestTraceAcrossTwoServicesInJaeger(t *testing.T) {
 	t.Run("http/protobuf", func(t *testing.T) {
 		traceAcrossTwoServices(t, requireEnv(t, "PAVED_TEST_OTLP_ENDPOINT"), "http/protobuf")
 	})
-	t.Run("grpc", func(t *testing.T) {
-		traceAcrossTwoServices(t, requireEnv(t, "PAVED_TEST_OTLP_GRPC_ENDPOINT"), "grpc")
-	})
+	// OTLP/gRPC to Jaeger: telemetry/otlpgrpc's TestExportToJaeger.
 }
 
 func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {

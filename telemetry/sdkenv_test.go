@@ -3,7 +3,6 @@ package telemetry
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
@@ -128,7 +128,12 @@ func TestNewTracingNeverReadsSDKVariables(t *testing.T) {
 	tr, err := NewTracing(context.Background(), TracingConfig{
 		Exporters:  []string{ExporterConsole},
 		SpanLimits: SpanLimits{AttributeCount: &two},
-	}, ResourceInfo{ServiceName: "x"}, WithConsoleWriter(io.Discard), WithSpanProcessor(rec))
+	}, ResourceInfo{ServiceName: "x"}, WithSpanProcessor(rec),
+		// The console slot filled with an in-memory exporter: the test needs the batch
+		// processor an exporter gets, not the console output.
+		WithExporter(Exporter{Name: ExporterConsole, New: func(context.Context, ExporterSettings) (sdktrace.SpanExporter, error) {
+			return tracetest.NewInMemoryExporter(), nil
+		}}))
 	if err != nil {
 		t.Fatal(err)
 	}

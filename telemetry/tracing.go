@@ -17,16 +17,13 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
-	"google.golang.org/grpc/credentials"
 )
 
 // ResourceInfo is the service identity put on every span's resource. Empty fields are
@@ -51,6 +48,7 @@ type tracingOptions struct {
 	logger     *slog.Logger
 	console    io.Writer
 	processors []sdktrace.SpanProcessor
+	exporters  map[string]Exporter // linked in with WithExporter, by name
 }
 
 // WithTracingLogger sets the logger that reports failed exports; nil (the default)
@@ -128,7 +126,7 @@ func NewTracing(ctx context.Context, cfg TracingConfig, res ResourceInfo, opts .
 	}
 	var names []string
 	for _, name := range cfg.Exporters {
-		exp, closeIdle, label, err := newExporter(ctx, cfg, name, o.console)
+		exp, closeIdle, label, err := newExporter(ctx, cfg, name, o)
 		if err != nil {
 			abort()
 			return nil, err
@@ -288,10 +286,16 @@ func mayExtract(prop propagation.TextMapPropagator, h http.Header) bool {
 }
 
 // newExporter builds one exporter with every setting given explicitly, so the exporter
-// never falls back to reading OTEL_* variables we did not validate.
-func newExporter(ctx context.Context, cfg TracingConfig, name string, console io.Writer) (exp sdktrace.SpanExporter, closeIdle func(), label string, err error) {
+// never falls back to reading OTEL_* variables we did not validate. OTLP over HTTP is
+// built here; the console and OTLP/gRPC exporters come from WithExporter.
+func newExporter(ctx context.Context, cfg TracingConfig, name string, o tracingOptions) (exp sdktrace.SpanExporter, closeIdle func(), label string, err error) {
 	if name == ExporterConsole {
-		exp, err := stdouttrace.New(stdouttrace.WithWriter(console))
+		e, ok := o.exporters[ExporterConsole]
+		if !ok {
+			return nil, nil, "", &ConfigError{Variable: "OTEL_TRACES_EXPORTER", Value: ExporterConsole,
+				Valid: "this program does not link the console exporter: add service.WithTraceExporter(consoletrace.Exporter()) (package github.com/paved-road/paved/telemetry/consoletrace) to its main, or use otlp or none"}
+		}
+		exp, err := e.New(ctx, ExporterSettings{Console: o.console})
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("telemetry: console exporter: %w", err)
 		}
@@ -309,6 +313,11 @@ func newExporter(ctx context.Context, cfg TracingConfig, name string, console io
 	if proto == "" {
 		proto = ProtocolHTTPProtobuf
 	}
+	linked, ok := o.exporters[ExporterOTLPGRPC]
+	if proto == ProtocolGRPC && !ok {
+		return nil, nil, "", &ConfigError{Variable: "OTEL_EXPORTER_OTLP_PROTOCOL", Value: ProtocolGRPC,
+			Valid: "this program does not link the OTLP/gRPC exporter: add service.WithTraceExporter(otlpgrpc.Exporter()) (package github.com/paved-road/paved/telemetry/otlpgrpc) to its main, or use http/protobuf"}
+	}
 	tlsCfg, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, nil, "", err
@@ -319,18 +328,8 @@ func newExporter(ctx context.Context, cfg TracingConfig, name string, console io
 		if endpoint == "" {
 			endpoint = "http://localhost:4317"
 		}
-		gopts := []otlptracegrpc.Option{
-			otlptracegrpc.WithEndpointURL(endpoint),
-			otlptracegrpc.WithHeaders(headers),
-			otlptracegrpc.WithTimeout(timeout),
-		}
-		if tlsCfg != nil && strings.HasPrefix(endpoint, "https:") {
-			gopts = append(gopts, otlptracegrpc.WithTLSCredentials(credentials.NewTLS(tlsCfg)))
-		}
-		if cfg.Compression == "gzip" {
-			gopts = append(gopts, otlptracegrpc.WithCompressor("gzip"))
-		}
-		exp, err = otlptracegrpc.New(ctx, gopts...)
+		exp, err = linked.New(ctx, ExporterSettings{Endpoint: endpoint, Headers: headers, Timeout: timeout,
+			Gzip: cfg.Compression == "gzip", TLS: tlsCfg, Console: o.console})
 	} else {
 		endpoint := cfg.Endpoint
 		if endpoint == "" {

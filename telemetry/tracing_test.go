@@ -18,6 +18,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
@@ -167,24 +168,33 @@ func TestNewTracingPropagators(t *testing.T) {
 	}
 }
 
-func TestNewTracingConsoleExporter(t *testing.T) {
-	var buf syncBuffer
-	tr, err := NewTracing(context.Background(), mustConfig(t, map[string]string{"OTEL_TRACES_EXPORTER": "console"}),
-		ResourceInfo{ServiceName: "console-svc"}, WithConsoleWriter(&buf))
-	if err != nil {
-		t.Fatal(err)
+// TestExporterNotLinked: the console and OTLP/gRPC exporters are linked by a program's
+// main (telemetry/consoletrace, telemetry/otlpgrpc); a setting that needs one the
+// program did not link is a *ConfigError naming the variable and the line to add.
+func TestExporterNotLinked(t *testing.T) {
+	for _, tt := range []struct {
+		env            map[string]string
+		variable, line string
+	}{
+		{map[string]string{"OTEL_TRACES_EXPORTER": "console"}, "OTEL_TRACES_EXPORTER", "service.WithTraceExporter(consoletrace.Exporter())"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+			"OTEL_EXPORTER_OTLP_PROTOCOL", "service.WithTraceExporter(otlpgrpc.Exporter())"},
+	} {
+		_, err := NewTracing(context.Background(), mustConfig(t, tt.env), ResourceInfo{ServiceName: "x"})
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Variable != tt.variable || !strings.Contains(err.Error(), tt.line) {
+			t.Errorf("%v: got %v, want a *ConfigError for %s naming %s", tt.env, err, tt.variable, tt.line)
+		}
 	}
-	if tr.Exporter() != "console" || !tr.Recording() {
-		t.Errorf("got exporter %q recording %v, want console true", tr.Exporter(), tr.Recording())
+	// Linked, the same settings build.
+	tr, err := NewTracing(context.Background(), mustConfig(t, map[string]string{"OTEL_TRACES_EXPORTER": "console"}), ResourceInfo{ServiceName: "x"},
+		WithExporter(Exporter{Name: ExporterConsole, New: func(context.Context, ExporterSettings) (sdktrace.SpanExporter, error) {
+			return tracetest.NewInMemoryExporter(), nil
+		}}))
+	if err != nil || tr.Exporter() != ExporterConsole {
+		t.Fatalf("console linked: got %v, %v, want the console exporter", tr, err)
 	}
-	_, span := tr.TracerProvider().Tracer("t").Start(context.Background(), "console-op")
-	span.End()
-	if err := tr.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if out := buf.String(); !strings.Contains(out, `"console-op"`) || !strings.Contains(out, "console-svc") {
-		t.Errorf("got console output %q, want the span and service name", out)
-	}
+	_ = tr.Shutdown(context.Background())
 }
 
 func TestTracingSetGlobal(t *testing.T) {
@@ -241,7 +251,7 @@ func hangingCollector(t *testing.T) string {
 // but never answers blocks neither requests nor Shutdown beyond its context, and leaves
 // no goroutine behind (goleak checks the latter in TestMain).
 func TestUnreachableCollectorNeverBlocks(t *testing.T) {
-	for _, proto := range []string{"http/protobuf", "grpc"} {
+	for _, proto := range []string{"http/protobuf", "http/json"} { // grpc: telemetry/otlpgrpc's test
 		t.Run(proto, func(t *testing.T) {
 			addr := hangingCollector(t)
 			cfg := mustConfig(t, map[string]string{

@@ -10,13 +10,12 @@ import (
 
 // The footprint targets (issue: release shape) for a consumer of service against the
 // hand-built baseline, built the same way in the same run, are 1.10x for the binary and
-// 1.15x for the packages. Today's build is held at what it measured (1.122x and 1.190x
-// on 2026-12-03) so it cannot grow; what is left to reach the targets is the OTLP/gRPC
-// and console trace exporters, linked by every service although most use OTLP/HTTP
-// (README.md has the figures and the plan).
+// 1.15x for the packages. The packages meet theirs (1.115x on 2026-12-03); the binary is
+// held at what it measured (1.104x) so it cannot grow, until the HTTP client span code
+// stops going through otelhttp (measured without it: 1.096x; README.md).
 const (
-	maxBinaryRatio   = 1.13
-	maxPackagesRatio = 1.20
+	maxBinaryRatio   = 1.11
+	maxPackagesRatio = 1.15
 
 	targetBinaryRatio   = 1.10
 	targetPackagesRatio = 1.15

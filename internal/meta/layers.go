@@ -41,6 +41,8 @@ func Layers() []Layer {
 		{Package: "health/grpchealth", Paved: []string{"health"}, ThirdParty: grpc, Why: "gRPC health fed by health"},
 		{Package: "resilience", ThirdParty: join(goKit, prom, []string{"github.com/sony/gobreaker", "golang.org/x/time"}), Why: "breakers, retries, limits, nothing else of ours"},
 		{Package: "telemetry", ThirdParty: join(goKit, prom, otel, grpc), Why: "logging, metrics registry, tracing, nothing else of ours"},
+		{Package: "telemetry/otlpgrpc", Paved: []string{"telemetry"}, ThirdParty: join(otel, grpc), Why: "the OTLP/gRPC exporter, linked by a main that uses it"},
+		{Package: "telemetry/consoletrace", Paved: []string{"telemetry"}, ThirdParty: otel, Why: "the console exporter, linked by a main that uses it"},
 		{Package: "discovery", ThirdParty: join(goKit, prom), Why: "the registry contract; no backend"},
 		// Backends of discovery.
 		{Package: "discovery/static", Paved: []string{"discovery"}, Why: "the in-process backend"},
