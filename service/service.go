@@ -52,7 +52,7 @@ type Service struct {
 	ownsTracer bool
 	// traceExporters are the exporters the main linked in (WithTraceExporter).
 	traceExporters []telemetry.Exporter
-	tracing    *telemetry.Tracing
+	tracing        *telemetry.Tracing
 	// rootNeverSampled: the service's own tracer never samples a root span.
 	rootNeverSampled bool
 	propagator       propagation.TextMapPropagator
