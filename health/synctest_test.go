@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -410,4 +412,78 @@ func TestProbeAnswersBeforeKubeletTimeout(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestReadyzStormSixtySeconds: /readyz at 5,000 requests a second for 60 s of fake
+// time against 3 on-demand checks cached for 1 s (each dependency answers in 5 ms):
+// every probe passes, each dependency is called at most once per cache period, and
+// the goroutine count stays flat (sampled every second).
+func TestReadyzStormSixtySeconds(t *testing.T) {
+	const (
+		rate     = 5000 // requests a second
+		duration = 60 * time.Second
+		perTick  = rate / 1000 // one tick a millisecond
+	)
+	synctest.Test(t, func(t *testing.T) {
+		reg, _ := health.New(health.Options{})
+		defer reg.Close()
+		var calls [3]atomic.Int64
+		for i := range calls {
+			must(t, reg.Register(health.Check{
+				Name: fmt.Sprintf("dep%d", i), Dependency: "dep", CacheTTL: time.Second,
+				Check: func(context.Context) error {
+					calls[i].Add(1)
+					time.Sleep(5 * time.Millisecond)
+					return nil
+				},
+			}))
+		}
+		reg.MarkStarted()
+		h := reg.Handler()
+		req := httptest.NewRequest("GET", "/readyz", nil)
+		var failed, served atomic.Int64
+		var wg sync.WaitGroup
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		start := time.Now()
+		baseline, peak := -1, 0
+		for i := 0; time.Since(start) < duration; i++ {
+			<-tick.C
+			for range perTick {
+				wg.Go(func() {
+					w := &discardWriter{h: http.Header{}}
+					h.ServeHTTP(w, req)
+					served.Add(1)
+					if w.code != http.StatusOK {
+						failed.Add(1)
+					}
+				})
+			}
+			if i%1000 == 999 {
+				synctest.Wait() // the second's probes are answered, or waiting on a run
+				n := runtime.NumGoroutine()
+				if baseline < 0 {
+					baseline = n
+				}
+				peak = max(peak, n)
+			}
+		}
+		wg.Wait()
+		if got, want := served.Load(), int64(rate*duration/time.Second); got != want {
+			t.Errorf("probes served got %d, want %d", got, want)
+		}
+		if n := failed.Load(); n != 0 {
+			t.Errorf("failed probes got %d, want 0", n)
+		}
+		periods := int64(duration / time.Second)
+		for i := range calls {
+			if n := calls[i].Load(); n < periods-2 || n > periods+1 {
+				t.Errorf("dep%d calls over %v got %d, want at most one per cache period (%d..%d)", i, duration, n, periods-2, periods+1)
+			}
+		}
+		if peak > baseline+8 {
+			t.Errorf("goroutines: peak %d, first sample %d, want flat", peak, baseline)
+		}
+		t.Logf("%d probes; dependency calls %d %d %d; goroutines %d..%d", served.Load(), calls[0].Load(), calls[1].Load(), calls[2].Load(), baseline, peak)
+	})
 }
