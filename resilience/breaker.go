@@ -212,7 +212,8 @@ func (b *Breaker) Counts() (requests, successes, failures, ignored uint32) {
 //   - else a nil error is a success and a non-nil one is classified.
 //
 // A call admitted while half-open runs under ProbeTimeout; its expiry is a
-// failure. Results of calls admitted before the last state change are
+// failure, counted at ProbeTimeout even when fn ignores its context and
+// returns later (Do still waits for fn and returns its error). Results of calls admitted before the last state change are
 // dropped (gobreaker's generations). A panic in fn counts as a failure and
 // is re-raised.
 func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error {
@@ -226,13 +227,13 @@ func (b *Breaker) exec(ctx context.Context, deadline time.Time, callCtx context.
 	var (
 		callErr error
 		ran     bool
+		probe   *probeCall // a half-open call under ProbeTimeout
 	)
 	_, err := b.cb.Execute(func() (struct{}, error) {
 		ran = true
 		if b.cfg.ProbeTimeout > 0 && State(b.state.Load()) == StateHalfOpen {
-			var cancel context.CancelFunc
-			callCtx, cancel = context.WithTimeout(callCtx, b.cfg.ProbeTimeout)
-			defer cancel()
+			probe = b.startProbe(callCtx, fn)
+			return struct{}{}, probe.wait(b, ctx, deadline)
 		}
 		callErr = fn(callCtx)
 		return struct{}{}, b.mark(ctx, deadline, callErr)
@@ -253,7 +254,72 @@ func (b *Breaker) exec(ctx context.Context, deadline time.Time, callCtx context.
 			b.m.failure.Inc()
 		}
 	}
+	if probe != nil {
+		return probe.result() // the caller still gets fn's own result
+	}
 	return callErr
+}
+
+// errProbeTimedOut is what gobreaker is told of a half-open probe still
+// running at ProbeTimeout: a failure. It never leaves the package.
+var errProbeTimedOut = errors.New("resilience: half-open probe timed out")
+
+// probeCall is a half-open call running fn in its own goroutine, so that the
+// breaker can count it failed at ProbeTimeout even when fn ignores its
+// context, instead of staying half-open with its probe slots held until fn
+// returns. Only half-open calls pay for the goroutine.
+type probeCall struct {
+	ctx      context.Context // fn's context, ending at ProbeTimeout
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when fn returned
+	err      error         // fn's error, set before done closes
+	panicked bool
+	panicVal any
+}
+
+func (b *Breaker) startProbe(callCtx context.Context, fn func(context.Context) error) *probeCall {
+	pctx, cancel := context.WithTimeout(callCtx, b.cfg.ProbeTimeout)
+	p := &probeCall{ctx: pctx, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		defer func() {
+			if v := recover(); v != nil {
+				p.panicked, p.panicVal = true, v
+			}
+		}()
+		p.err = fn(pctx)
+	}()
+	return p
+}
+
+// wait returns what gobreaker counts for the probe: fn's result, marked, if
+// fn returns before its context ends; otherwise, at the end of its context,
+// ignored when the caller gave up and a failure when the probe (or attempt)
+// timed out. A panic in fn is re-raised here, so gobreaker counts it.
+func (p *probeCall) wait(b *Breaker, ctx context.Context, deadline time.Time) error {
+	select {
+	case <-p.done:
+		if p.panicked {
+			panic(p.panicVal)
+		}
+		return b.mark(ctx, deadline, p.err)
+	case <-p.ctx.Done():
+		if ctx.Err() != nil || (!deadline.IsZero() && !time.Now().Before(deadline)) {
+			return errCountIgnored
+		}
+		return errProbeTimedOut
+	}
+}
+
+// result waits for fn to return and returns its error; it re-raises fn's
+// panic when wait did not.
+func (p *probeCall) result() error {
+	<-p.done
+	p.cancel()
+	if p.panicked {
+		panic(p.panicVal)
+	}
+	return p.err
 }
 
 // mark turns a call's error into what gobreaker should count.

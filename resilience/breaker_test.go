@@ -490,3 +490,73 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// TestBreakerHungProbeReleasesBreaker: a half-open probe that ignores its context and
+// hangs releases the breaker at ProbeTimeout (counted a failure: the breaker reopens
+// and, after OpenTimeout, admits a new probe) instead of holding the half-open slot
+// until it returns; its caller still gets the probe's own result when it does.
+func TestBreakerHungProbeReleasesBreaker(t *testing.T) {
+	tests := []struct {
+		name         string
+		probeTimeout time.Duration
+		maxRequests  uint32
+	}{
+		{"one probe", 2 * time.Second, 1},
+		{"three probes", 500 * time.Millisecond, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				reg := prometheus.NewPedanticRegistry()
+				b := mustBreaker(t, "dep", resilience.BreakerConfig{
+					ConsecutiveFailures: 1, OpenTimeout: time.Second, ProbeTimeout: tt.probeTimeout, HalfOpenMaxRequests: tt.maxRequests,
+				}, resilience.WithRegisterer(reg))
+				_ = b.Do(t.Context(), fail)
+				time.Sleep(time.Second + time.Nanosecond)
+				release := make(chan struct{})
+				errHung := errors.New("hung probe's own error")
+				start := time.Now()
+				done := make(chan error, 1)
+				go func() {
+					done <- b.Do(t.Context(), func(context.Context) error { <-release; return errHung }) // ignores ctx
+				}()
+				time.Sleep(tt.probeTimeout - time.Millisecond)
+				if got := b.State(); got != resilience.StateHalfOpen {
+					t.Fatalf("1ms before the probe timeout: state got %v, want %v", got, resilience.StateHalfOpen)
+				}
+				time.Sleep(time.Millisecond)
+				synctest.Wait()
+				if got := b.State(); got != resilience.StateOpen {
+					t.Fatalf("at the probe timeout (%v after the probe started): state got %v, want %v", time.Since(start), got, resilience.StateOpen)
+				}
+				if got, _ := seriesValue(reg, "paved_breaker_results_total", map[string]string{"name": "dep", "result": "failure"}); got != 2 {
+					t.Errorf("failures got %v, want 2 (the trip and the hung probe)", got)
+				}
+				// After OpenTimeout a new probe gets through and closes the breaker,
+				// while the hung one still hangs.
+				time.Sleep(time.Second + time.Nanosecond)
+				for range tt.maxRequests {
+					if err := b.Do(t.Context(), succeed); err != nil {
+						t.Fatalf("new probe got %v, want nil", err)
+					}
+				}
+				if got := b.State(); got != resilience.StateClosed {
+					t.Fatalf("after new probes: state got %v, want %v", got, resilience.StateClosed)
+				}
+				select {
+				case err := <-done:
+					t.Fatalf("hung probe returned %v before it was released", err)
+				default:
+				}
+				close(release)
+				if err := <-done; err != errHung {
+					t.Fatalf("hung probe's caller got %v, want %v", err, errHung)
+				}
+				// Its late result counts nowhere: the breaker moved on.
+				if got := b.State(); got != resilience.StateClosed {
+					t.Fatalf("after the hung probe returned: state got %v, want %v", got, resilience.StateClosed)
+				}
+			})
+		})
+	}
+}
