@@ -74,6 +74,18 @@ func TestBreakerStateMachine(t *testing.T) {
 			{do: "ok", want: closed, wantCalls: 4},
 			{do: "ok", want: closed, wantCalls: 5},
 		}},
+		{name: "open 1ms before the open timeout and at it, half-open 1ns after", steps: []step{
+			{do: "fail"}, {do: "fail"}, {do: "fail", want: open},
+			{do: "sleep", d: 10*time.Second - time.Millisecond, want: open},
+			{do: "ok", want: open, wantOpen: true, wantWait: time.Millisecond, wantCalls: 3},
+			{do: "sleep", d: time.Millisecond, want: open},
+			{do: "fail", want: open, wantOpen: true, wantWait: 0, wantCalls: 3},
+			{do: "sleep", d: time.Nanosecond, want: half},
+			{do: "fail", want: open, wantCalls: 4},
+			{do: "sleep", d: 10*time.Second - time.Millisecond, want: open},
+			{do: "sleep", d: time.Millisecond + time.Nanosecond, want: half},
+			{do: "ok", want: closed, wantCalls: 5},
+		}},
 		{name: "a failed probe reopens for a full timeout", steps: []step{
 			{do: "fail"}, {do: "fail"}, {do: "fail", want: open},
 			{do: "sleep", d: 10*time.Second + time.Nanosecond, want: half},
@@ -344,6 +356,39 @@ func TestBreakerConcurrentCountsExact(t *testing.T) {
 		t.Fatalf("calls run got %d, want %d", got, total)
 	}
 	for result, want := range map[string]uint32{"success": total / 2, "failure": total / 4, "ignored": total / 4, "rejected": 0} {
+		if got, _ := seriesValue(reg, "paved_breaker_results_total", map[string]string{"name": "dep", "result": result}); got != float64(want) {
+			t.Errorf("results{%s} got %v, want %v", result, got, want)
+		}
+	}
+}
+
+// TestBreakerConcurrentRejectionsExact: 64 goroutines call an open breaker;
+// every call is refused, none runs, and the rejections are counted exactly.
+func TestBreakerConcurrentRejectionsExact(t *testing.T) {
+	goroutines, calls := 64, 10_000
+	if testing.Short() {
+		calls = 500
+	}
+	reg := prometheus.NewPedanticRegistry()
+	b := mustBreaker(t, "dep", resilience.BreakerConfig{ConsecutiveFailures: 1, OpenTimeout: time.Hour}, resilience.WithRegisterer(reg))
+	_ = b.Do(context.Background(), fail)
+	var ran, refused atomic.Int64
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range calls {
+				if err := b.Do(context.Background(), func(context.Context) error { ran.Add(1); return nil }); errors.Is(err, resilience.ErrOpen) {
+					refused.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	total := int64(goroutines * calls)
+	if got := refused.Load(); got != total || ran.Load() != 0 {
+		t.Fatalf("refused, ran got %d, %d, want %d, 0", got, ran.Load(), total)
+	}
+	for result, want := range map[string]int64{"success": 0, "failure": 1, "ignored": 0, "rejected": total} {
 		if got, _ := seriesValue(reg, "paved_breaker_results_total", map[string]string{"name": "dep", "result": result}); got != float64(want) {
 			t.Errorf("results{%s} got %v, want %v", result, got, want)
 		}
