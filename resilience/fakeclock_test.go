@@ -108,7 +108,7 @@ func TestNoAttemptAfterDeadline(t *testing.T) {
 		attemptTimeout time.Duration
 		backoff        time.Duration
 		err            error // each attempt's error; nil: the attempt waits for its context
-		wantAttempts   int // -1: any (the backoff's full jitter decides)
+		wantAttempts   int   // -1: any (the backoff's full jitter decides)
 	}{
 		{name: "caller deadline, attempts wait out their timeout", callerTimeout: 5 * time.Second, timeout: -1,
 			attemptTimeout: 2 * time.Second, backoff: 100 * time.Millisecond, wantAttempts: 2},
