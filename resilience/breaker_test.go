@@ -605,3 +605,24 @@ func TestBreakerHungProbeReleasesBreaker(t *testing.T) {
 		})
 	}
 }
+
+// TestBreakerProbePanicCountsFailure: a half-open probe that panics reopens the
+// breaker, and the panic reaches the caller.
+func TestBreakerProbePanicCountsFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustBreaker(t, "dep", resilience.BreakerConfig{ConsecutiveFailures: 1, OpenTimeout: time.Second})
+		_ = b.Do(t.Context(), fail)
+		time.Sleep(time.Second + time.Nanosecond)
+		func() {
+			defer func() {
+				if p := recover(); p != "probe panic" {
+					t.Errorf("recovered %v, want the probe's panic", p)
+				}
+			}()
+			_ = b.Do(t.Context(), func(context.Context) error { panic("probe panic") })
+		}()
+		if got := b.State(); got != resilience.StateOpen {
+			t.Fatalf("state got %v, want %v", got, resilience.StateOpen)
+		}
+	})
+}
