@@ -80,6 +80,11 @@ const (
 	DefaultCacheTTL = time.Second
 )
 
+// DefaultProbeWait is how long a probe waits for running checks when
+// Options.ProbeWait is zero: 200 ms inside the 1 s probe timeout that the kubelet
+// (timeoutSeconds) and grpc-health-probe (-rpc-timeout) use by default.
+const DefaultProbeWait = 800 * time.Millisecond
+
 // Check is a named health check. Only Name and Check are required.
 type Check struct {
 	// Name identifies the check in URLs (/readyz/<name>), metrics and logs: 1 to 63
@@ -94,8 +99,10 @@ type Check struct {
 	Check func(ctx context.Context) error
 	// Kinds is the set of probes the check belongs to. Zero means Readiness.
 	Kinds Kind
-	// Timeout bounds one run. Zero means DefaultTimeout (1s). Keep it below the probe's
-	// own timeout (Kubernetes timeoutSeconds).
+	// Timeout bounds one run. Zero means DefaultTimeout (1s). A probe does not wait
+	// for a run longer than Options.ProbeWait (800ms by default): a run still going
+	// then is answered as failed, so keep Timeout below ProbeWait for a check that may
+	// be slow but healthy.
 	Timeout time.Duration
 	// Period, when positive, runs the check in the background every Period while
 	// Registry.Run runs; probes read the last result (without Run, a probe runs it when

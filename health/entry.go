@@ -180,12 +180,33 @@ func (r *Registry) begin(e *entry, now time.Time) (res Result, fresh bool, wait 
 	return e.cached(), false, e.wait
 }
 
-// finish waits for wait (from begin) to close or ctx to end and returns the result.
+// errProbeWait is the cause of a probe context ended by Options.ProbeWait.
+var errProbeWait = errors.New("health: probe wait over")
+
+// probeContext returns ctx bounded by the probe wait (see Options.ProbeWait); finish
+// tells its end from the caller's by its cause.
+func (r *Registry) probeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.probeWait <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, r.probeWait, errProbeWait)
+}
+
+// finish waits for wait (from begin) to close or ctx to end and returns the result. When
+// ctx (from probeContext) ended by the probe wait, a check still running is failed;
+// when the caller's context ended, the last result is kept.
 func (r *Registry) finish(ctx context.Context, e *entry, stale Result, wait chan struct{}) Result {
 	if wait != nil {
 		select {
 		case <-wait:
 		case <-ctx.Done():
+			if context.Cause(ctx) == errProbeWait {
+				return Result{
+					Err:      fmt.Errorf("health: check %q still running after %v", e.c.Name, r.probeWait),
+					Duration: r.probeWait,
+					Time:     time.Now(),
+				}
+			}
 			if stale.Err == errNotRun {
 				return Result{Err: fmt.Errorf("health: probe ended before check %q finished: %w", e.c.Name, ctx.Err())}
 			}

@@ -31,6 +31,15 @@ type Options struct {
 	// AllowLivenessDependencies lets a check with a Dependency be registered for
 	// Liveness. Off by default: see docs/health.md (cascading restarts).
 	AllowLivenessDependencies bool
+	// ProbeWait bounds how long a probe (HTTP, gRPC, Evaluate, EvaluateCheck) waits for
+	// the checks it found running: then it answers from the results it has, a check
+	// still running counting as failed ("still running"), while the run goes on and
+	// records its own result for the next probe. Zero means DefaultProbeWait (800ms),
+	// so that a probe answers inside the kubelet's default timeoutSeconds of 1 and
+	// grpc-health-probe's default -rpc-timeout of 1s whatever the check timeouts;
+	// negative means wait for each check's own Timeout. Keep it below the probe's
+	// timeout with room for the network (see docs/operations.md).
+	ProbeWait time.Duration
 }
 
 // ErrRunning is returned by Run when the registry is already running or closed.
@@ -39,13 +48,14 @@ var ErrRunning = errors.New("health: registry already running or closed")
 // Registry holds named checks and answers probes from their last results. It is safe for
 // concurrent use. Create it with New.
 type Registry struct {
-	opts    Options
-	log     *slog.Logger
-	metrics *metrics
-	base    context.Context // parent of every check run; cancelled by Close
-	cancel  context.CancelFunc
-	scratch sync.Pool // *scratch, for the HTTP handler
-	hdr     headerValues
+	opts      Options
+	probeWait time.Duration // Options.ProbeWait with its default; <= 0: no bound
+	log       *slog.Logger
+	metrics   *metrics
+	base      context.Context // parent of every check run; cancelled by Close
+	cancel    context.CancelFunc
+	scratch   sync.Pool // *scratch, for the HTTP handler
+	hdr       headerValues
 
 	list     atomic.Pointer[[]*entry] // registration order; replaced, never mutated
 	started  atomic.Bool
@@ -76,6 +86,10 @@ func New(opts Options) (*Registry, error) {
 		subs:   map[*subscriber]struct{}{},
 		wake:   make(chan struct{}, 1),
 		hdr:    newHeaderValues(),
+	}
+	r.probeWait = opts.ProbeWait
+	if r.probeWait == 0 {
+		r.probeWait = DefaultProbeWait
 	}
 	r.scratch.New = func() any { return new(scratch) }
 	if r.log == nil {

@@ -34,7 +34,8 @@ var ErrUnknownCheck = errors.New("health: unknown check")
 
 // Evaluate answers the set kind (AllKinds for everything), as a probe does: fresh results
 // come from the cache, stale ones are run (at most one run per check in flight) and
-// waited for until their timeout or ctx ends. Names in exclude are skipped; an unknown
+// waited for until their timeout, Options.ProbeWait (a check still running then is
+// failed) or ctx ends (the last result is kept). Names in exclude are skipped; an unknown
 // name in exclude is an ErrUnknownCheck error.
 func (r *Registry) Evaluate(ctx context.Context, kind Kind, exclude ...string) (Report, error) {
 	return r.evaluate(ctx, kind, exclude, nil)
@@ -82,8 +83,12 @@ func (r *Registry) evaluate(ctx context.Context, kind Kind, exclude []string, ds
 		cr.fill(res)
 		rep.Checks = append(rep.Checks, cr)
 	}
-	for _, p := range waits {
-		rep.Checks[p.i].fill(r.finish(ctx, p.e, p.stale, p.wait))
+	if len(waits) > 0 {
+		wctx, cancel := r.probeContext(ctx)
+		for _, p := range waits {
+			rep.Checks[p.i].fill(r.finish(wctx, p.e, p.stale, p.wait))
+		}
+		cancel()
 	}
 	rep.summarize()
 	return rep, nil
@@ -108,7 +113,9 @@ func (r *Registry) EvaluateCheck(ctx context.Context, kind Kind, name string) (C
 		cr := CheckResult{Name: name, Critical: e.critical, Dependency: e.c.Dependency}
 		res, fresh, wait := r.begin(e, time.Now())
 		if !fresh && wait != nil {
-			res = r.finish(ctx, e, res, wait)
+			wctx, cancel := r.probeContext(ctx)
+			res = r.finish(wctx, e, res, wait)
+			cancel()
 		}
 		cr.fill(res)
 		return cr, nil

@@ -3,7 +3,12 @@ package health_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -61,12 +66,12 @@ func TestProbeContextEndsWait(t *testing.T) {
 			<-ctx.Done()
 			return ctx.Err()
 		}}))
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 		start := time.Now()
 		rep, _ := reg.Evaluate(ctx, health.Readiness)
-		if d := time.Since(start); d != time.Second {
-			t.Errorf("probe took %v, want 1s (its own deadline)", d)
+		if d := time.Since(start); d != 500*time.Millisecond {
+			t.Errorf("probe took %v, want 500ms (its own deadline, before the probe wait)", d)
 		}
 		if c := rep.Checks[len(rep.Checks)-1]; c.Status != health.StatusFail {
 			t.Errorf("got %s, want fail", c.Status)
@@ -343,5 +348,142 @@ func TestStopIsNotAFailure(t *testing.T) {
 		if n := logs.count("health: check failing"); n != 0 {
 			t.Errorf("failing logs: got %d, want 0", n)
 		}
+	})
+}
+
+// TestProbeAnswersBeforeKubeletTimeout: a probe answers within DefaultProbeWait
+// (800 ms), inside the kubelet's default timeoutSeconds of 1 and grpc-health-probe's
+// -rpc-timeout=1s, whatever the check timeouts: a check still running then is reported
+// failed, saying so, and its run goes on to record its own result.
+func TestProbeAnswersBeforeKubeletTimeout(t *testing.T) {
+	hang := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	tests := []struct {
+		name     string
+		opts     health.Options
+		check    health.Check
+		want     time.Duration // the probe's answer time
+		wantCode int
+		wantText string
+	}{
+		{"hanging check, default timeout", health.Options{},
+			health.Check{Name: "slow", Check: hang}, 800 * time.Millisecond, 503,
+			`[-]slow failed: health: check "slow" still running after 800ms`},
+		{"hanging check, long timeout", health.Options{},
+			health.Check{Name: "slow", Timeout: 10 * time.Second, Check: hang}, 800 * time.Millisecond, 503,
+			`[-]slow failed: health: check "slow" still running after 800ms`},
+		{"check done at 799ms", health.Options{},
+			health.Check{Name: "slow", Check: func(context.Context) error { time.Sleep(799 * time.Millisecond); return nil }},
+			799 * time.Millisecond, 200, "[+]slow ok"},
+		{"ProbeWait set", health.Options{ProbeWait: 300 * time.Millisecond},
+			health.Check{Name: "slow", Check: hang}, 300 * time.Millisecond, 503,
+			`[-]slow failed: health: check "slow" still running after 300ms`},
+		{"ProbeWait negative waits for the check timeout", health.Options{ProbeWait: -1},
+			health.Check{Name: "slow", Check: hang}, time.Second, 503,
+			`[-]slow failed: health: check "slow" timed out after 1s`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				opts := tt.opts
+				opts.ShowDetails = true
+				reg, _ := health.New(opts)
+				defer reg.Close()
+				c := tt.check
+				c.CacheTTL = time.Minute // the recorded result stays fresh for the last step
+				must(t, reg.Register(c))
+				reg.MarkStarted()
+				h := reg.Handler()
+				start := time.Now()
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz?verbose", nil))
+				if got := time.Since(start); got != tt.want {
+					t.Errorf("answered after %v, want %v", got, tt.want)
+				}
+				if w.Code != tt.wantCode || !strings.Contains(w.Body.String(), tt.wantText) {
+					t.Errorf("got %d\n%s\nwant %d with %q", w.Code, w.Body.String(), tt.wantCode, tt.wantText)
+				}
+				// The run goes on: at its timeout the next probe reads its result.
+				time.Sleep(tt.check.Timeout + time.Second)
+				synctest.Wait()
+				rep, _ := reg.Evaluate(t.Context(), health.Readiness)
+				if c := rep.Checks[len(rep.Checks)-1]; tt.wantCode == 503 && !strings.Contains(fmt.Sprint(c.Err), "timed out") {
+					t.Errorf("after the run: got %v, want its timeout recorded", c.Err)
+				}
+			})
+		})
+	}
+}
+
+// TestReadyzStormSixtySeconds: /readyz at 5,000 requests a second for 60 s of fake
+// time against 3 on-demand checks cached for 1 s (each dependency answers in 5 ms):
+// every probe passes, each dependency is called at most once per cache period, and
+// the goroutine count stays flat (sampled every second).
+func TestReadyzStormSixtySeconds(t *testing.T) {
+	const (
+		rate     = 5000 // requests a second
+		duration = 60 * time.Second
+		perTick  = rate / 1000 // one tick a millisecond
+	)
+	synctest.Test(t, func(t *testing.T) {
+		reg, _ := health.New(health.Options{})
+		defer reg.Close()
+		var calls [3]atomic.Int64
+		for i := range calls {
+			must(t, reg.Register(health.Check{
+				Name: fmt.Sprintf("dep%d", i), Dependency: "dep", CacheTTL: time.Second,
+				Check: func(context.Context) error {
+					calls[i].Add(1)
+					time.Sleep(5 * time.Millisecond)
+					return nil
+				},
+			}))
+		}
+		reg.MarkStarted()
+		h := reg.Handler()
+		req := httptest.NewRequest("GET", "/readyz", nil)
+		var failed, served atomic.Int64
+		var wg sync.WaitGroup
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		start := time.Now()
+		baseline, peak := -1, 0
+		for i := 0; time.Since(start) < duration; i++ {
+			<-tick.C
+			for range perTick {
+				wg.Go(func() {
+					w := &discardWriter{h: http.Header{}}
+					h.ServeHTTP(w, req)
+					served.Add(1)
+					if w.code != http.StatusOK {
+						failed.Add(1)
+					}
+				})
+			}
+			if i%1000 == 999 {
+				synctest.Wait() // the second's probes are answered, or waiting on a run
+				n := runtime.NumGoroutine()
+				if baseline < 0 {
+					baseline = n
+				}
+				peak = max(peak, n)
+			}
+		}
+		wg.Wait()
+		if got, want := served.Load(), int64(rate*duration/time.Second); got != want {
+			t.Errorf("probes served got %d, want %d", got, want)
+		}
+		if n := failed.Load(); n != 0 {
+			t.Errorf("failed probes got %d, want 0", n)
+		}
+		periods := int64(duration / time.Second)
+		for i := range calls {
+			if n := calls[i].Load(); n < periods-2 || n > periods+1 {
+				t.Errorf("dep%d calls over %v got %d, want at most one per cache period (%d..%d)", i, duration, n, periods-2, periods+1)
+			}
+		}
+		if peak > baseline+8 {
+			t.Errorf("goroutines: peak %d, first sample %d, want flat", peak, baseline)
+		}
+		t.Logf("%d probes; dependency calls %d %d %d; goroutines %d..%d", served.Load(), calls[0].Load(), calls[1].Load(), calls[2].Load(), baseline, peak)
 	})
 }

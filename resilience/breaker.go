@@ -212,16 +212,38 @@ func (b *Breaker) Counts() (requests, successes, failures, ignored uint32) {
 //   - else a nil error is a success and a non-nil one is classified.
 //
 // A call admitted while half-open runs under ProbeTimeout; its expiry is a
-// failure. Results of calls admitted before the last state change are
+// failure, counted at ProbeTimeout even when fn ignores its context and
+// returns later (Do still waits for fn and returns its error). Results of calls admitted before the last state change are
 // dropped (gobreaker's generations). A panic in fn counts as a failure and
 // is re-raised.
 func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error {
+	if b.mayProbe() {
+		return b.execProbe(ctx, time.Time{}, ctx, fn)
+	}
 	return b.exec(ctx, time.Time{}, ctx, fn)
+}
+
+// mayProbe reports whether a call now would be admitted as a half-open probe
+// under ProbeTimeout, and should go through execProbe. A breaker whose mirror
+// says closed costs one atomic load. The answer can be stale: a call that
+// looked closed or refused and is admitted half-open runs under ProbeTimeout
+// through its context alone (exec), as a probe that honours its context does
+// anyway.
+func (b *Breaker) mayProbe() bool {
+	if b.cfg.ProbeTimeout <= 0 || State(b.state.Load()) == StateClosed {
+		return false
+	}
+	if toState(b.cb.State()) != StateHalfOpen {
+		return false
+	}
+	c := b.cb.Counts()
+	return c.Requests-c.TotalExclusions < b.cfg.HalfOpenMaxRequests
 }
 
 // exec is Do with the caller's context and deadline (whose end makes a
 // result ignored) apart from the context fn runs under (which may carry an
-// attempt timeout whose expiry is a failure). A zero deadline is none.
+// attempt timeout whose expiry is a failure). A zero deadline is none. fn
+// runs on the caller's goroutine (see mayProbe).
 func (b *Breaker) exec(ctx context.Context, deadline time.Time, callCtx context.Context, fn func(context.Context) error) error {
 	var (
 		callErr error
@@ -237,23 +259,112 @@ func (b *Breaker) exec(ctx context.Context, deadline time.Time, callCtx context.
 		callErr = fn(callCtx)
 		return struct{}{}, b.mark(ctx, deadline, callErr)
 	})
-	if !ran {
-		if b.m != nil {
-			b.m.rejected.Inc()
+	return b.count(ran, err, callErr)
+}
+
+// execProbe is exec for a call that may be admitted as a half-open probe. fn
+// still runs on the caller's goroutine (so that it and the closures around it
+// stay on the caller's stack); gobreaker's Execute runs in a goroutine of its
+// own, which waits for fn's result or, for a probe, for ProbeTimeout: a probe
+// still running then is counted a failure and the breaker reopens at once,
+// even when fn ignores its context and returns much later (the caller still
+// gets fn's own result when it does).
+func (b *Breaker) execProbe(ctx context.Context, deadline time.Time, callCtx context.Context, fn func(context.Context) error) error {
+	pctx, cancel := context.WithTimeout(callCtx, b.cfg.ProbeTimeout)
+	defer cancel()
+	admitted := make(chan probeAdmission, 1)
+	result := make(chan error, 1) // fn's result, marked for gobreaker
+	refused := make(chan error, 1)
+	finished := make(chan struct{}) // closed when the outcome is counted
+	go func() {
+		defer close(finished)
+		ran := false
+		_, err := b.cb.Execute(func() (struct{}, error) {
+			ran = true
+			if State(b.state.Load()) != StateHalfOpen {
+				admitted <- admittedPlain
+				return struct{}{}, <-result
+			}
+			admitted <- admittedProbe
+			select {
+			case err := <-result:
+				return struct{}{}, err
+			case <-pctx.Done():
+				if ctx.Err() != nil || (!deadline.IsZero() && !time.Now().Before(deadline)) {
+					return struct{}{}, errCountIgnored
+				}
+				return struct{}{}, errProbeTimedOut
+			}
+		})
+		b.record(ran, err)
+		if !ran {
+			admitted <- probeRefused
+			refused <- err
 		}
+	}()
+	var callErr error
+	switch <-admitted {
+	case probeRefused:
+		return b.openError(<-refused)
+	case admittedPlain:
+		pctx = callCtx
+	}
+	done := false
+	defer func() {
+		if !done { // fn panicked: a failure; the panic goes on
+			result <- errProbePanicked
+		}
+		<-finished // return only once the outcome is counted, as exec does
+	}()
+	callErr = fn(pctx)
+	done = true
+	result <- b.mark(ctx, deadline, callErr)
+	return callErr
+}
+
+// probeAdmission is what execProbe's Execute goroutine tells the caller.
+type probeAdmission int
+
+const (
+	probeRefused  probeAdmission = iota // the breaker refused the call
+	admittedPlain                       // admitted, not as a half-open probe
+	admittedProbe                       // admitted half-open, under ProbeTimeout
+)
+
+// Markers told to gobreaker from execProbe: failures that never leave the
+// package.
+var (
+	errProbeTimedOut = errors.New("resilience: half-open probe timed out")
+	errProbePanicked = errors.New("resilience: call panicked")
+)
+
+// count records the outcome of an Execute in the metrics and returns what the
+// caller gets: an *OpenError when fn did not run, else fn's error.
+func (b *Breaker) count(ran bool, err, callErr error) error {
+	b.record(ran, err)
+	if !ran {
 		return b.openError(err)
 	}
-	if b.m != nil {
-		switch err {
-		case nil, errCountSuccess:
-			b.m.success.Inc()
-		case errCountIgnored:
-			b.m.ignored.Inc()
-		default:
-			b.m.failure.Inc()
-		}
-	}
 	return callErr
+}
+
+// record counts the outcome of an Execute in the metrics.
+func (b *Breaker) record(ran bool, err error) {
+	if b.m == nil {
+		return
+	}
+	if !ran {
+		b.m.rejected.Inc()
+		return
+	}
+	switch err {
+	case nil, errCountSuccess:
+		b.m.success.Inc()
+	case errCountIgnored:
+		b.m.ignored.Inc()
+	default:
+		b.m.failure.Inc()
+	}
 }
 
 // mark turns a call's error into what gobreaker should count.

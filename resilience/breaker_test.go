@@ -74,6 +74,18 @@ func TestBreakerStateMachine(t *testing.T) {
 			{do: "ok", want: closed, wantCalls: 4},
 			{do: "ok", want: closed, wantCalls: 5},
 		}},
+		{name: "open 1ms before the open timeout and at it, half-open 1ns after", steps: []step{
+			{do: "fail"}, {do: "fail"}, {do: "fail", want: open},
+			{do: "sleep", d: 10*time.Second - time.Millisecond, want: open},
+			{do: "ok", want: open, wantOpen: true, wantWait: time.Millisecond, wantCalls: 3},
+			{do: "sleep", d: time.Millisecond, want: open},
+			{do: "fail", want: open, wantOpen: true, wantWait: 0, wantCalls: 3},
+			{do: "sleep", d: time.Nanosecond, want: half},
+			{do: "fail", want: open, wantCalls: 4},
+			{do: "sleep", d: 10*time.Second - time.Millisecond, want: open},
+			{do: "sleep", d: time.Millisecond + time.Nanosecond, want: half},
+			{do: "ok", want: closed, wantCalls: 5},
+		}},
 		{name: "a failed probe reopens for a full timeout", steps: []step{
 			{do: "fail"}, {do: "fail"}, {do: "fail", want: open},
 			{do: "sleep", d: 10*time.Second + time.Nanosecond, want: half},
@@ -350,6 +362,39 @@ func TestBreakerConcurrentCountsExact(t *testing.T) {
 	}
 }
 
+// TestBreakerConcurrentRejectionsExact: 64 goroutines call an open breaker;
+// every call is refused, none runs, and the rejections are counted exactly.
+func TestBreakerConcurrentRejectionsExact(t *testing.T) {
+	goroutines, calls := 64, 10_000
+	if testing.Short() {
+		calls = 500
+	}
+	reg := prometheus.NewPedanticRegistry()
+	b := mustBreaker(t, "dep", resilience.BreakerConfig{ConsecutiveFailures: 1, OpenTimeout: time.Hour}, resilience.WithRegisterer(reg))
+	_ = b.Do(context.Background(), fail)
+	var ran, refused atomic.Int64
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range calls {
+				if err := b.Do(context.Background(), func(context.Context) error { ran.Add(1); return nil }); errors.Is(err, resilience.ErrOpen) {
+					refused.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	total := int64(goroutines * calls)
+	if got := refused.Load(); got != total || ran.Load() != 0 {
+		t.Fatalf("refused, ran got %d, %d, want %d, 0", got, ran.Load(), total)
+	}
+	for result, want := range map[string]int64{"success": 0, "failure": 1, "ignored": 0, "rejected": total} {
+		if got, _ := seriesValue(reg, "paved_breaker_results_total", map[string]string{"name": "dep", "result": result}); got != float64(want) {
+			t.Errorf("results{%s} got %v, want %v", result, got, want)
+		}
+	}
+}
+
 // TestBreakerHalfOpenAdmitsExactlyMaxRequests: of 200 concurrent callers in
 // half-open, exactly HalfOpenMaxRequests get through.
 func TestBreakerHalfOpenAdmitsExactlyMaxRequests(t *testing.T) {
@@ -489,4 +534,95 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestBreakerHungProbeReleasesBreaker: a half-open probe that ignores its context and
+// hangs releases the breaker at ProbeTimeout (counted a failure: the breaker reopens
+// and, after OpenTimeout, admits a new probe) instead of holding the half-open slot
+// until it returns; its caller still gets the probe's own result when it does.
+func TestBreakerHungProbeReleasesBreaker(t *testing.T) {
+	tests := []struct {
+		name         string
+		probeTimeout time.Duration
+		maxRequests  uint32
+	}{
+		{"one probe", 2 * time.Second, 1},
+		{"three probes", 500 * time.Millisecond, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				reg := prometheus.NewPedanticRegistry()
+				b := mustBreaker(t, "dep", resilience.BreakerConfig{
+					ConsecutiveFailures: 1, OpenTimeout: time.Second, ProbeTimeout: tt.probeTimeout, HalfOpenMaxRequests: tt.maxRequests,
+				}, resilience.WithRegisterer(reg))
+				_ = b.Do(t.Context(), fail)
+				time.Sleep(time.Second + time.Nanosecond)
+				release := make(chan struct{})
+				errHung := errors.New("hung probe's own error")
+				start := time.Now()
+				done := make(chan error, 1)
+				go func() {
+					done <- b.Do(t.Context(), func(context.Context) error { <-release; return errHung }) // ignores ctx
+				}()
+				time.Sleep(tt.probeTimeout - time.Millisecond)
+				if got := b.State(); got != resilience.StateHalfOpen {
+					t.Fatalf("1ms before the probe timeout: state got %v, want %v", got, resilience.StateHalfOpen)
+				}
+				time.Sleep(time.Millisecond)
+				synctest.Wait()
+				if got := b.State(); got != resilience.StateOpen {
+					t.Fatalf("at the probe timeout (%v after the probe started): state got %v, want %v", time.Since(start), got, resilience.StateOpen)
+				}
+				if got, _ := seriesValue(reg, "paved_breaker_results_total", map[string]string{"name": "dep", "result": "failure"}); got != 2 {
+					t.Errorf("failures got %v, want 2 (the trip and the hung probe)", got)
+				}
+				// After OpenTimeout a new probe gets through and closes the breaker,
+				// while the hung one still hangs.
+				time.Sleep(time.Second + time.Nanosecond)
+				for range tt.maxRequests {
+					if err := b.Do(t.Context(), succeed); err != nil {
+						t.Fatalf("new probe got %v, want nil", err)
+					}
+				}
+				if got := b.State(); got != resilience.StateClosed {
+					t.Fatalf("after new probes: state got %v, want %v", got, resilience.StateClosed)
+				}
+				select {
+				case err := <-done:
+					t.Fatalf("hung probe returned %v before it was released", err)
+				default:
+				}
+				close(release)
+				if err := <-done; err != errHung {
+					t.Fatalf("hung probe's caller got %v, want %v", err, errHung)
+				}
+				// Its late result counts nowhere: the breaker moved on.
+				if got := b.State(); got != resilience.StateClosed {
+					t.Fatalf("after the hung probe returned: state got %v, want %v", got, resilience.StateClosed)
+				}
+			})
+		})
+	}
+}
+
+// TestBreakerProbePanicCountsFailure: a half-open probe that panics reopens the
+// breaker, and the panic reaches the caller.
+func TestBreakerProbePanicCountsFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustBreaker(t, "dep", resilience.BreakerConfig{ConsecutiveFailures: 1, OpenTimeout: time.Second})
+		_ = b.Do(t.Context(), fail)
+		time.Sleep(time.Second + time.Nanosecond)
+		func() {
+			defer func() {
+				if p := recover(); p != "probe panic" {
+					t.Errorf("recovered %v, want the probe's panic", p)
+				}
+			}()
+			_ = b.Do(t.Context(), func(context.Context) error { panic("probe panic") })
+		}()
+		if got := b.State(); got != resilience.StateOpen {
+			t.Fatalf("state got %v, want %v", got, resilience.StateOpen)
+		}
+	})
 }

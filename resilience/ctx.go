@@ -29,17 +29,14 @@ type deadlineCtx struct {
 	err        error
 	timer      *time.Timer // armed by Done or AfterFunc
 	stopParent func() bool // set by arming when parent can end
-	// first is the first function registered by AfterFunc (the usual one
-	// child) kept inline; more holds the others.
-	first     afterFunc
-	firstUsed bool
-	more      []*afterFunc
+	afters     *afterFunc  // registered by AfterFunc, newest first
 }
 
 // afterFunc is a function registered with deadlineCtx.AfterFunc.
 type afterFunc struct {
-	c *deadlineCtx
-	f func() // guarded by c.mu; nil once started or stopped
+	c    *deadlineCtx
+	f    func() // guarded by c.mu; nil once started or stopped
+	next *afterFunc
 }
 
 // stop unregisters a; it reports whether it stopped a from running.
@@ -96,13 +93,8 @@ func (c *deadlineCtx) AfterFunc(f func()) (stop func() bool) {
 		go f()
 		return func() bool { return false }
 	}
-	a := &c.first
-	if c.firstUsed {
-		a = new(afterFunc)
-		c.more = append(c.more, a)
-	}
-	c.firstUsed = true
-	a.c, a.f = c, f
+	a := &afterFunc{c: c, f: f, next: c.afters}
+	c.afters = a
 	return a.stop
 }
 
@@ -178,11 +170,10 @@ func (c *deadlineCtx) endLocked(err error) {
 	if c.done != nil {
 		close(c.done)
 	}
-	c.first.startLocked()
-	for _, a := range c.more {
+	for a := c.afters; a != nil; a = a.next {
 		a.startLocked()
 	}
-	c.more = nil
+	c.afters = nil
 }
 
 func (c *deadlineCtx) stopLocked() {

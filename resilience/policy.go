@@ -328,11 +328,16 @@ func callOnce[T any](callerCtx context.Context, deadline time.Time, attemptCtx c
 	if p.breaker == nil {
 		return fn(attemptCtx)
 	}
-	err = p.breaker.exec(callerCtx, deadline, attemptCtx, func(ctx context.Context) error {
+	call := func(ctx context.Context) error {
 		var ferr error
 		v, ferr = fn(ctx)
 		return ferr
-	})
+	}
+	if p.breaker.mayProbe() {
+		err = p.breaker.execProbe(callerCtx, deadline, attemptCtx, call)
+	} else {
+		err = p.breaker.exec(callerCtx, deadline, attemptCtx, call)
+	}
 	return v, err
 }
 

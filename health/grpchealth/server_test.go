@@ -252,3 +252,37 @@ func TestAddService(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckAnswersInsideProbeTimeout: a readiness check that hangs (10 s timeout)
+// does not make the gRPC health Check miss a 1 s deadline, the default of
+// grpc-health-probe's -rpc-timeout: it answers NOT_SERVING at the registry's probe wait
+// (800 ms). Real clock: the deadline travels over the wire.
+func TestCheckAnswersInsideProbeTimeout(t *testing.T) {
+	reg, err := health.New(health.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	if err := reg.Register(health.Check{Name: "hang", Timeout: 10 * time.Second, Check: func(ctx context.Context) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	reg.MarkStarted()
+	addr, client := serve(t, reg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("got %v %v after %v, want NOT_SERVING inside the 1s deadline", resp.GetStatus(), err, time.Since(start))
+	}
+	if bin := os.Getenv("PAVED_TEST_GRPC_HEALTH_PROBE"); bin != "" {
+		out, err := exec.Command(bin, "-addr="+addr, "-rpc-timeout=1s").CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 4 {
+			t.Errorf("grpc-health-probe -rpc-timeout=1s: got %v %s, want exit 4 (NOT_SERVING), not a timeout", err, out)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package httptransport
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,7 +13,10 @@ import (
 // Content-Length over n gets 413 at once without reading the body; a body that turns
 // out longer (chunked, say) stops at n bytes, the handler's read fails with
 // *http.MaxBytesError, and the answer becomes 413 problem+json unless the handler had
-// already written one. The server closes such a connection rather than read the rest.
+// already written one. The server then closes the connection rather than read the
+// rest: past the limit it reads no more than its 4 KiB read buffer. A chunked body the
+// handler answered without reading to its end also closes the connection (net/http
+// would otherwise read up to 256 KiB of it to keep the connection open).
 func BodyLimit(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -27,10 +31,15 @@ func BodyLimit(n int64) func(http.Handler) http.Handler {
 				return
 			}
 			lw := &limitWriter{ResponseWriter: w, r: r, n: n}
-			lw.body = http.MaxBytesReader(w, r.Body, n) // w, not lw: net/http then closes the connection instead of reading the rest
+			lw.body = http.MaxBytesReader(w, r.Body, n)
 			r.Body = lw
 			next.ServeHTTP(lw, r)
-			if lw.exceeded {
+			if !lw.wrote {
+				// net/http writes the 200 after this returns: decide its
+				// Connection header now.
+				lw.beforeHeader()
+			}
+			if lw.closing {
 				closeConn(w)
 			}
 		})
@@ -39,7 +48,9 @@ func BodyLimit(n int64) func(http.Handler) http.Handler {
 
 // closeConn sends what was written and closes the connection, so that net/http does not
 // read (up to 256 KiB of) the rest of an oversized body to keep the connection alive.
-// Where the connection cannot be taken over (HTTP/2), the server resets the stream.
+// The response must carry "Connection: close" (set before its header was written), or
+// net/http reads that much when it flushes the header. Where the connection cannot be
+// taken over (HTTP/2), the server resets the stream.
 func closeConn(w http.ResponseWriter) {
 	rc := http.NewResponseController(w)
 	if err := rc.Flush(); err != nil {
@@ -55,7 +66,8 @@ func tooLarge(n int64) Problem {
 }
 
 // limitWriter is both the limited body and the response writer: once a read hits the
-// limit, whatever the handler answers is replaced by a 413.
+// limit, whatever the handler answers is replaced by a 413. It is used by one request's
+// handler, as a request body and its ResponseWriter are.
 type limitWriter struct {
 	http.ResponseWriter
 	r    *http.Request
@@ -64,17 +76,22 @@ type limitWriter struct {
 		Close() error
 	}
 	n        int64
-	exceeded bool
-	wrote    bool
+	exceeded bool // a read hit the limit
+	eof      bool // a read reached the end of the body
+	wrote    bool // the header is written (or about to be)
+	closing  bool // the connection is to be closed after the answer
 }
 
 func (l *limitWriter) Read(p []byte) (int, error) {
 	k, err := l.body.Read(p)
+	if err == io.EOF {
+		l.eof = true
+	}
 	var mbe *http.MaxBytesError
 	if err != nil && errors.As(err, &mbe) && !l.exceeded {
 		l.exceeded = true
 		if !l.wrote {
-			l.wrote = true
+			l.beforeHeader()
 			WriteProblem(l.ResponseWriter, l.r, tooLarge(l.n))
 		}
 	}
@@ -83,11 +100,31 @@ func (l *limitWriter) Read(p []byte) (int, error) {
 
 func (l *limitWriter) Close() error { return l.body.Close() }
 
-func (l *limitWriter) WriteHeader(code int) {
+// beforeHeader runs once, before the response header is written: when the body went
+// past the limit, or is chunked and was not read to its end, the answer says
+// "Connection: close" (so net/http does not read on when it writes the header) and the
+// connection is closed after it.
+func (l *limitWriter) beforeHeader() {
 	if l.wrote {
 		return
 	}
 	l.wrote = true
+	if l.exceeded || (l.r.ContentLength < 0 && !l.eof) {
+		l.closing = true
+		if l.r.ProtoMajor == 1 {
+			l.ResponseWriter.Header().Set("Connection", "close")
+		}
+	}
+}
+
+func (l *limitWriter) WriteHeader(code int) {
+	if l.wrote {
+		if !l.exceeded {
+			l.ResponseWriter.WriteHeader(code) // a 1xx, or a superfluous call net/http logs
+		}
+		return
+	}
+	l.beforeHeader()
 	l.ResponseWriter.WriteHeader(code)
 }
 
@@ -95,8 +132,15 @@ func (l *limitWriter) Write(b []byte) (int, error) {
 	if l.exceeded {
 		return len(b), nil // the 413 is already written; drop the handler's answer
 	}
-	l.wrote = true
+	l.beforeHeader()
 	return l.ResponseWriter.Write(b)
+}
+
+// FlushError flushes through to the client (http.ResponseController uses it), deciding
+// the Connection header first when the flush sends the header.
+func (l *limitWriter) FlushError() error {
+	l.beforeHeader()
+	return http.NewResponseController(l.ResponseWriter).Flush()
 }
 
 func (l *limitWriter) Unwrap() http.ResponseWriter { return l.ResponseWriter }
