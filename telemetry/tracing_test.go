@@ -5,13 +5,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/paved-road/paved/internal/testenv"
 )
 
 const remoteTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -209,50 +209,13 @@ func TestTracingSetGlobal(t *testing.T) {
 	}
 }
 
-// hangingCollector accepts TCP connections and never answers.
-func hangingCollector(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
-
 // TestUnreachableCollectorNeverBlocks proves that a collector that accepts connections
 // but never answers blocks neither requests nor Shutdown beyond its context, and leaves
 // no goroutine behind (goleak checks the latter in TestMain).
 func TestUnreachableCollectorNeverBlocks(t *testing.T) {
 	for _, proto := range []string{"http/protobuf", "http/json"} { // grpc: telemetry/otlpgrpc's test
 		t.Run(proto, func(t *testing.T) {
-			addr := hangingCollector(t)
+			addr := testenv.HungServer(t)
 			cfg := mustConfig(t, map[string]string{
 				"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + addr,
 				"OTEL_EXPORTER_OTLP_PROTOCOL": proto,

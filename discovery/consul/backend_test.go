@@ -9,7 +9,7 @@ import (
 
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/consul"
-	"github.com/paved-road/paved/discovery/consul/fakeconsul"
+	"github.com/paved-road/paved/discovery/consul/internal/fakeconsul"
 	"github.com/paved-road/paved/service"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/consul"
-	"github.com/paved-road/paved/discovery/consul/fakeconsul"
+	"github.com/paved-road/paved/discovery/consul/internal/fakeconsul"
 )
 
 // Registering with a Consul agent and discovering through it. The agent here is the

@@ -1,37 +1,18 @@
 package consoletrace_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
 
+	"github.com/paved-road/paved/internal/testenv"
 	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/telemetry/consoletrace"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// syncBuffer is a bytes.Buffer safe for the exporter's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestConsoleExporter: OTEL_TRACES_EXPORTER=console, with the exporter linked, writes
 // each ended span as JSON, with the service's name, to the console writer.
@@ -45,7 +26,7 @@ func TestConsoleExporter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf syncBuffer
+	var buf testenv.Buffer
 	tr, err := telemetry.NewTracing(context.Background(), cfg, telemetry.ResourceInfo{ServiceName: "console-svc"},
 		telemetry.WithExporter(consoletrace.Exporter()), telemetry.WithConsoleWriter(&buf))
 	if err != nil {

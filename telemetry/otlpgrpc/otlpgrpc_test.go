@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -78,39 +76,9 @@ func TestExportToJaeger(t *testing.T) {
 // TestHungCollector: a collector that accepts connections and never answers blocks
 // neither ForceFlush nor Shutdown beyond their contexts, and leaves no goroutine behind.
 func TestHungCollector(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		ln.Close()
-		wg.Wait()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	}()
+	addr := testenv.HungServer(t)
 	tr, err := telemetry.NewTracing(context.Background(), config(t, map[string]string{
-		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + ln.Addr().String(), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + addr, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 		"OTEL_EXPORTER_OTLP_TIMEOUT": "60000", "OTEL_TRACES_SAMPLER": "always_on",
 	}), telemetry.ResourceInfo{ServiceName: "hang"}, telemetry.WithExporter(otlpgrpc.Exporter()))
 	if err != nil {

@@ -1,7 +1,6 @@
 package grpctransport_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/static"
+	"github.com/paved-road/paved/internal/testenv"
 	"github.com/paved-road/paved/resilience"
 	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/grpctransport"
@@ -36,7 +36,7 @@ import (
 // answered Internal without its text (and the next call on the same connection
 // served), metrics by service and method, health and reflection registered.
 func TestServerOverLoopback(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.Buffer
 	reg := prometheus.NewPedanticRegistry()
 	svc := &testService{unary: func(ctx context.Context, req *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
 		if string(req.GetPayload().GetBody()) == "panic" {
@@ -422,22 +422,4 @@ func TestClientRecordsDependency(t *testing.T) {
 	if got := deps.List(); len(got) != 1 || got[0] != want || c.Dependency() != want {
 		t.Errorf("got %+v, want [%+v]", got, want)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

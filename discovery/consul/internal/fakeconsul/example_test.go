@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/paved-road/paved/discovery/consul/fakeconsul"
+	"github.com/paved-road/paved/discovery/consul/internal/fakeconsul"
 )
 
 // The fake answers the agent endpoints over real HTTP.

@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/consul/api"
 	"go.uber.org/goleak"
 
-	"github.com/paved-road/paved/discovery/consul/fakeconsul"
+	"github.com/paved-road/paved/discovery/consul/internal/fakeconsul"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
