@@ -3,25 +3,21 @@ package consul_test
 import (
 	"context"
 	"io"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/consul"
-	"github.com/paved-road/paved/discovery/consul/internal/fakeconsul"
+	"github.com/paved-road/paved/internal/testenv"
 	"github.com/paved-road/paved/service"
 )
 
 // TestServiceWithConsulBackend: service.WithRegistryBackend(consul.Backend()) makes
-// REGISTRY=consul register the running service with the agent at CONSUL_HTTP_ADDR (here
-// the FAKE agent), find it through s.Instancer, and deregister at stop.
+// REGISTRY=consul register the running service with the real agent at CONSUL_HTTP_ADDR,
+// find it through s.Instancer, and deregister at stop.
 func TestServiceWithConsulBackend(t *testing.T) {
-	fake := fakeconsul.New()
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	defer fake.Close()
-	t.Setenv("CONSUL_HTTP_ADDR", srv.Listener.Addr().String())
+	agent := realAgent(t)
+	t.Setenv("CONSUL_HTTP_ADDR", testenv.Require(t, "PAVED_TEST_CONSUL_ADDR", ""))
 
 	cfg, err := service.Load[service.Config](service.WithEnviron(map[string]string{
 		"SERVICE_NAME": "orders", "HTTP_ADDR": "127.0.0.1:0", "ADMIN_ADDR": "127.0.0.1:0", "DRAIN_DELAY": "0s",
@@ -55,7 +51,11 @@ func TestServiceWithConsulBackend(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run: got %v, want nil", err)
 	}
-	if fake.Forget(consul.ServiceID(got[0])) {
-		t.Errorf("after stop: the agent still held %s, want it deregistered", consul.ServiceID(got[0]))
+	services, err := agent.Agent().Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := services[consul.ServiceID(got[0])]; ok {
+		t.Errorf("after stop: the agent still holds %s, want it deregistered", consul.ServiceID(got[0]))
 	}
 }
