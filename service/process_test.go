@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -311,5 +312,42 @@ func TestSecretNeverLogged(t *testing.T) {
 	}
 	if !strings.Contains(string(body), `"CHILD_SECRET": "[REDACTED]"`) {
 		t.Errorf("/config lacks the redacted team secret:\n%s", body)
+	}
+}
+
+// TestPortInUseLogsOnce: a service whose port is taken exits 1 and says so in one log
+// record that names the setting; nothing else repeats the error.
+func TestPortInUseLogsOnce(t *testing.T) {
+	for _, setting := range []string{"HTTP_ADDR", "ADMIN_ADDR"} {
+		t.Run(setting, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			c := startChild(t, map[string]string{setting: l.Addr().String()}, false)
+			if code := c.wait(t, 15*time.Second); code != service.ExitFailure {
+				t.Fatalf("exit code: got %d, want %d\n%s", code, service.ExitFailure, c.output())
+			}
+			out := c.output()
+			var records []map[string]any
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if !strings.Contains(line, "address already in use") {
+					continue
+				}
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Errorf("not a log record: %s", line)
+				}
+				records = append(records, rec)
+			}
+			if len(records) != 1 {
+				t.Fatalf("records with the listen error: got %d, want 1:\n%s", len(records), out)
+			}
+			msg, _ := records[0]["error"].(string)
+			if records[0]["level"] != "ERROR" || !strings.Contains(msg, "("+setting+"): listen tcp "+l.Addr().String()) {
+				t.Errorf("record: got %v, want an ERROR naming %s and the address", records[0], setting)
+			}
+		})
 	}
 }

@@ -91,13 +91,13 @@ func (s *Service) serve(ctx context.Context, st *stack, admin *adminStage) error
 	if err != nil {
 		return fmt.Errorf("service: http middleware: %w", err)
 	}
-	servers := []namedServer{{name: "http", addr: s.cfg.HTTPAddr, srv: httpServer{s.newHTTPServer(public, "http")}}}
+	servers := []namedServer{{name: "http", setting: "HTTP_ADDR", addr: s.cfg.HTTPAddr, srv: httpServer{s.newHTTPServer(public, "http")}}}
 	servers = append(servers, s.servers...)
 	listeners := make([]net.Listener, 0, len(servers))
 	for _, sv := range servers {
 		l, err := net.Listen("tcp", sv.addr)
 		if err != nil {
-			return fmt.Errorf("service: %s server: %w", sv.name, err)
+			return listenError(sv.name, sv.setting, err)
 		}
 		st.push(sv.name+" listener", func(context.Context) error {
 			_ = l.Close() // closed already once its server has shut down
@@ -245,6 +245,15 @@ func (s *Service) shutdownServers(ctx context.Context, servers []namedServer) []
 	return errs
 }
 
+// listenError names the server that could not listen and the setting that gave its
+// address.
+func listenError(name, setting string, err error) error {
+	if setting == "" {
+		setting = "the address given to AddServer"
+	}
+	return fmt.Errorf("service: %s server (%s): %w", name, setting, err)
+}
+
 // adminStage is the admin server and the periodic health checks, the first step of
 // Run to start and the last to stop.
 type adminStage struct {
@@ -261,7 +270,7 @@ func (a *adminStage) start(ctx context.Context) error {
 	s := a.s
 	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
 	if err != nil {
-		return fmt.Errorf("service: admin server: %w", err)
+		return listenError("admin", "ADMIN_ADDR", err)
 	}
 	s.mu.Lock()
 	s.adminAddr = ln.Addr()
