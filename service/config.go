@@ -60,7 +60,7 @@ type Config struct {
 	// AdminAddr is the admin address (probes, metrics, info, config, pprof); it must differ from HTTPAddr.
 	AdminAddr string `env:"ADMIN_ADDR" envDefault:":9090" desc:"Admin listen address for probes, /metrics, /info, /config, /compliance and pprof; must differ from HTTP_ADDR."`
 	// GRPCAddr is the gRPC address; empty means no gRPC server.
-	GRPCAddr string `env:"GRPC_ADDR" desc:"gRPC listen address; empty disables the gRPC server."`
+	GRPCAddr string `env:"GRPC_ADDR" desc:"gRPC listen address, for a service that calls Service.GRPC (which needs it); set on a service that registers no gRPC server it is a configuration error (exit 2)."`
 
 	// LogLevel is the minimum log level: debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info" desc:"Minimum log level: debug, info, warn or error."`

@@ -76,6 +76,10 @@ func isReady(ch <-chan struct{}) bool {
 // then waits for the stop. It returns the error that ended the service: nil for a stop
 // asked for through ctx.
 func (s *Service) serve(ctx context.Context, st *stack, admin *adminStage) error {
+	if err := s.checkServers(); err != nil {
+		return err
+	}
+
 	// 1. Admin server: probes answer from here on.
 	if err := admin.start(ctx); err != nil {
 		return err
@@ -252,6 +256,20 @@ func listenError(name, setting string, err error) error {
 		setting = "the address given to AddServer"
 	}
 	return fmt.Errorf("service: %s server (%s): %w", name, setting, err)
+}
+
+// checkServers refuses a setting that asks for a server the service does not have.
+func (s *Service) checkServers() error {
+	if s.cfg.GRPCAddr == "" {
+		return nil
+	}
+	for _, sv := range s.servers {
+		if sv.name == "grpc" {
+			return nil
+		}
+	}
+	return &ConfigError{Problems: []Problem{{Var: "GRPC_ADDR", Value: s.cfg.GRPCAddr,
+		Msg: "is set, but this service registers no gRPC server (it never calls Service.GRPC): unset GRPC_ADDR, or call Service.GRPC in setup and register the gRPC services on it"}}}
 }
 
 // adminStage is the admin server and the periodic health checks, the first step of
