@@ -8,7 +8,13 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/paved-road/paved/telemetry"
 )
+
+// maxFlushTimeout bounds the telemetry flush at the stop, whatever the exporter
+// timeout: a trace collector that does not answer costs the stop this much at most.
+const maxFlushTimeout = 5 * time.Second
 
 // httpServer adapts *http.Server to [Server].
 type httpServer struct{ *http.Server }
@@ -21,11 +27,14 @@ func (h httpServer) Serve(l net.Listener) error { return h.Server.Serve(l) }
 // server or member fails: readiness fails at once, the instance deregisters, the drain
 // delay passes while the servers still serve, the servers shut down gracefully under
 // SHUTDOWN_TIMEOUT, the members' contexts are cancelled, the stop hooks run in reverse,
-// the clients close, telemetry is flushed, and the admin server closes last.
+// the clients close, telemetry is flushed under its own bound (the exporter timeout,
+// at most 5s, apart from SHUTDOWN_TIMEOUT), and the admin server closes last.
 //
 // Each step that has started is undone, in reverse, whatever step fails: a start that
 // fails halfway leaves nothing running. Run logs the error that ends it once, as one
-// record ("service not started" or "service stopped").
+// record ("service not started" or "service stopped"). Spans the collector did not
+// take within the flush bound are dropped and logged as a warning; they are not an
+// error of the stop.
 //
 // Run returns nil after a stop asked for through ctx, and otherwise the error that
 // stopped the service joined with any error of the stop itself. It may be called once.
@@ -41,7 +50,7 @@ func (s *Service) Run(ctx context.Context) (err error) {
 	var st stack
 	admin := &adminStage{s: s}
 	st.push("admin server", admin.stop)
-	st.push("telemetry", s.flush)
+	st.pushOwn("telemetry", s.flushAtStop)
 	st.push("clients", func(context.Context) error { return s.closeAll() })
 
 	cause := s.serve(ctx, &st, admin)
@@ -355,6 +364,29 @@ func (s *Service) Close(ctx context.Context) error {
 		return nil
 	}
 	return errors.Join(s.closeAll(), s.flush(ctx))
+}
+
+// flushAtStop flushes the telemetry at the stop under its own bound: the exporter
+// timeout, at most maxFlushTimeout. Spans the collector did not take in that time are
+// dropped and logged, not an error of the stop.
+func (s *Service) flushAtStop(ctx context.Context) error {
+	if s.tracing == nil || !s.ownsTracer {
+		return nil
+	}
+	d := s.cfg.Tracing.Timeout
+	if d <= 0 {
+		d = telemetry.DefaultOTLPTimeout
+	}
+	d = min(d, maxFlushTimeout)
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	t := time.Now()
+	if err := s.flush(ctx); err != nil {
+		s.logger.Warn("spans dropped at the stop: the trace collector did not take them in time",
+			"flush_timeout", d.String(), "setting", "OTEL_EXPORTER_OTLP_TIMEOUT",
+			"took", time.Since(t).Round(time.Millisecond).String(), "error", err.Error())
+	}
+	return nil
 }
 
 // flush flushes and shuts down the telemetry the service owns.
