@@ -10,7 +10,7 @@ import (
 )
 
 // ComplianceError is returned by [Service.Run] when COMPLIANCE_MODE=enforce and a
-// required rule fails; [Main] exits with code 2 and prints each failure with its fix.
+// required rule fails: Run logs each failure with its fix and [Main] exits with code 2.
 type ComplianceError struct {
 	Report compliance.Report
 }

@@ -60,7 +60,7 @@ type Config struct {
 	// AdminAddr is the admin address (probes, metrics, info, config, pprof); it must differ from HTTPAddr.
 	AdminAddr string `env:"ADMIN_ADDR" envDefault:":9090" desc:"Admin listen address for probes, /metrics, /info, /config, /compliance and pprof; must differ from HTTP_ADDR."`
 	// GRPCAddr is the gRPC address; empty means no gRPC server.
-	GRPCAddr string `env:"GRPC_ADDR" desc:"gRPC listen address; empty disables the gRPC server."`
+	GRPCAddr string `env:"GRPC_ADDR" desc:"gRPC listen address, for a service that calls Service.GRPC (which needs it); set on a service that registers no gRPC server it is a configuration error (exit 2)."`
 
 	// LogLevel is the minimum log level: debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info" desc:"Minimum log level: debug, info, warn or error."`
@@ -70,7 +70,7 @@ type Config struct {
 	// StartTimeout bounds the start hooks together.
 	StartTimeout time.Duration `env:"START_TIMEOUT" envDefault:"30s" desc:"Time allowed for all start hooks together."`
 	// ShutdownTimeout bounds the graceful stop after the drain delay: server shutdown, stop hooks and flushes.
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"Time allowed, after the drain delay, for in-flight requests, stop hooks and flushing telemetry."`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"Time allowed, after the drain delay, for in-flight requests, members and stop hooks. The trace flush has its own bound on top (OTEL_EXPORTER_OTLP_TIMEOUT, at most 5s)."`
 	// DrainDelay is how long the servers keep serving after readiness fails, so load
 	// balancers take the instance out before it stops accepting connections.
 	DrainDelay time.Duration `env:"DRAIN_DELAY" envDefault:"5s" desc:"Time between readiness turning 503 and the servers closing, so load balancers stop sending traffic first."`

@@ -37,6 +37,6 @@ func (s *Service) GRPC() (*grpctransport.Server, error) {
 	s.mu.Lock()
 	s.grpcServer = g
 	s.mu.Unlock()
-	s.AddServer("grpc", s.cfg.GRPCAddr, g)
+	s.addServer("grpc", "GRPC_ADDR", s.cfg.GRPCAddr, g)
 	return g, nil
 }

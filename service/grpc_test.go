@@ -2,12 +2,16 @@ package service_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/paved-road/paved/service"
 )
 
 // TestGRPCServerInLifecycle: GRPC_ADDR gives the service a gRPC server with the health
@@ -99,5 +103,27 @@ func TestGRPCWatchDoesNotHoldStop(t *testing.T) {
 	}
 	if !sawNotServing {
 		t.Error("the watcher never saw NOT_SERVING")
+	}
+}
+
+// TestGRPCAddrWithoutServer: GRPC_ADDR set on a service that never calls GRPC is a
+// configuration error naming GRPC_ADDR, not a setting silently ignored.
+func TestGRPCAddrWithoutServer(t *testing.T) {
+	s := newTestService(t, map[string]string{"GRPC_ADDR": "127.0.0.1:0"})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // a service that starts stops here
+	defer cancel()
+	err := s.Run(ctx)
+	var ce *service.ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != "GRPC_ADDR" ||
+		!strings.Contains(ce.Problems[0].Msg, "registers no gRPC server") {
+		t.Fatalf("Run: got %v, want a *ConfigError naming GRPC_ADDR", err)
+	}
+
+	c := startChild(t, map[string]string{"GRPC_ADDR": "127.0.0.1:0"}, false)
+	if code := c.wait(t, 15*time.Second); code != service.ExitConfig {
+		t.Fatalf("exit code: got %d, want %d\n%s", code, service.ExitConfig, c.output())
+	}
+	if out := c.output(); !strings.Contains(out, "GRPC_ADDR") || !strings.Contains(out, "registers no gRPC server") {
+		t.Errorf("output does not name GRPC_ADDR and why:\n%s", out)
 	}
 }

@@ -13,15 +13,18 @@ import (
 // Exit codes of [Main].
 const (
 	ExitOK      = 0 // stopped cleanly
-	ExitFailure = 1 // a runtime failure, or a forced stop on a second signal
+	ExitFailure = 1 // a runtime failure (a port in use, a failed start hook...), or a forced stop on a second signal
 	ExitConfig  = 2 // invalid configuration, or compliance enforced and failed
 )
 
 // Main runs a whole service and exits the process: it loads the team's config struct C
 // (which embeds [Config]) from the environment, builds the service, calls setup to add
 // handlers and hooks, and runs it until SIGTERM or SIGINT. A second signal forces the
-// exit. The exit code is [ExitConfig] for configuration problems (each printed on
-// stderr), [ExitFailure] for a runtime failure, [ExitOK] otherwise.
+// exit. The exit code is [ExitConfig] for configuration problems, [ExitFailure] for a
+// runtime failure, [ExitOK] otherwise. Problems
+// found before the service's logger exists (loading the configuration) are printed on
+// stderr; every later error that ends the program is logged once, as one record that
+// says what failed and which setting caused it.
 //
 //	func main() {
 //		service.Main(info, func(s *service.Service, cfg *Config) error {
@@ -61,7 +64,9 @@ func run[C any, PC interface {
 	}
 	if setup != nil {
 		if err := setup(s, pc); err != nil {
-			fmt.Fprintln(stderr, "service: setup:", err)
+			err = fmt.Errorf("service: setup: %w", err)
+			s.Logger().Error("service not started", "error", err.Error())
+			_ = s.Close(context.WithoutCancel(ctx))
 			return exitCode(err)
 		}
 	}
@@ -87,11 +92,8 @@ func run[C any, PC interface {
 		case <-done:
 		}
 	}()
-	err = s.Run(ctx)
-	if isComplianceError(err) {
-		fmt.Fprintln(stderr, err)
-	}
-	return exitCode(err)
+	// Run logs its error itself, once.
+	return exitCode(s.Run(ctx))
 }
 
 // exitCode maps Run's error to an exit code.

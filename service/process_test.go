@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -349,5 +350,111 @@ func TestURLPasswordNeverShown(t *testing.T) {
 	}
 	if !strings.Contains(string(body), `"CATALOG_URL": "http://paved:xxxxx@127.0.0.1:1"`) {
 		t.Errorf("/config lacks the redacted CATALOG_URL:\n%s", body)
+	}
+}
+
+// TestPortInUseLogsOnce: a service whose port is taken exits 1 and says so in one log
+// record that names the setting; nothing else repeats the error.
+func TestPortInUseLogsOnce(t *testing.T) {
+	for _, setting := range []string{"HTTP_ADDR", "ADMIN_ADDR"} {
+		t.Run(setting, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			c := startChild(t, map[string]string{setting: l.Addr().String()}, false)
+			if code := c.wait(t, 15*time.Second); code != service.ExitFailure {
+				t.Fatalf("exit code: got %d, want %d\n%s", code, service.ExitFailure, c.output())
+			}
+			out := c.output()
+			var records []map[string]any
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if !strings.Contains(line, "address already in use") {
+					continue
+				}
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Errorf("not a log record: %s", line)
+				}
+				records = append(records, rec)
+			}
+			if len(records) != 1 {
+				t.Fatalf("records with the listen error: got %d, want 1:\n%s", len(records), out)
+			}
+			msg, _ := records[0]["error"].(string)
+			if records[0]["level"] != "ERROR" || !strings.Contains(msg, "("+setting+"): listen tcp "+l.Addr().String()) {
+				t.Errorf("record: got %v, want an ERROR naming %s and the address", records[0], setting)
+			}
+		})
+	}
+}
+
+// hungCollector listens on loopback, accepts every connection and never answers: an
+// OTLP/HTTP collector that hangs. It returns its address.
+func hungCollector(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// TestHungCollectorDoesNotHoldStop: with the trace collector accepting and never
+// answering, a SIGTERM still stops the service within its flush share (the exporter
+// timeout, at most 5s), not SHUTDOWN_TIMEOUT, logs that spans were dropped, and exits
+// 0: the service itself stopped cleanly.
+func TestHungCollectorDoesNotHoldStop(t *testing.T) {
+	const shutdown = 20 * time.Second
+	c := startChild(t, map[string]string{
+		"DRAIN_DELAY": "0s", "SHUTDOWN_TIMEOUT": shutdown.String(),
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + hungCollector(t),
+	}, true)
+	for range 10 { // spans to flush
+		if code := status(http.DefaultClient, c.http+"/work"); code != 200 {
+			t.Fatalf("GET /work: %d", code)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+	sent := time.Now()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	code := c.wait(t, shutdown+10*time.Second)
+	took := time.Since(sent)
+	t.Logf("stop with a hung collector: %s, exit %d", took.Round(time.Millisecond), code)
+	if code != service.ExitOK {
+		t.Errorf("exit code: got %d, want 0\n%s", code, c.output())
+	}
+	if took > 8*time.Second { // 5s, and the race detector's 1s sleep at exit
+		t.Errorf("stop took %s, want within the 5s flush share (SHUTDOWN_TIMEOUT is %s)", took, shutdown)
+	}
+	if !strings.Contains(c.output(), "spans dropped") {
+		t.Errorf("no log of the dropped spans:\n%s", c.output())
 	}
 }

@@ -8,7 +8,13 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/paved-road/paved/telemetry"
 )
+
+// maxFlushTimeout bounds the telemetry flush at the stop, whatever the exporter
+// timeout: a trace collector that does not answer costs the stop this much at most.
+const maxFlushTimeout = 5 * time.Second
 
 // httpServer adapts *http.Server to [Server].
 type httpServer struct{ *http.Server }
@@ -18,82 +24,98 @@ func (h httpServer) Serve(l net.Listener) error { return h.Server.Serve(l) }
 // Run starts the service and blocks until it has stopped. In order: the admin server
 // (probes answer; readiness and startup fail), the start hooks under START_TIMEOUT, the
 // public servers and members, then readiness passes. It stops when ctx is cancelled or a
-// server or member fails: readiness fails at once, the drain delay passes while the
-// servers still serve, the servers shut down gracefully under SHUTDOWN_TIMEOUT, the
-// members' contexts are cancelled, the stop hooks run in reverse, telemetry is flushed,
-// and the admin server closes last.
+// server or member fails: readiness fails at once, the instance deregisters, the drain
+// delay passes while the servers still serve, the servers shut down gracefully under
+// SHUTDOWN_TIMEOUT, the members' contexts are cancelled, the stop hooks run in reverse,
+// the clients close, telemetry is flushed under its own bound (the exporter timeout,
+// at most 5s, apart from SHUTDOWN_TIMEOUT), and the admin server closes last.
+//
+// Each step that has started is undone, in reverse, whatever step fails: a start that
+// fails halfway leaves nothing running. Run logs the error that ends it once, as one
+// record ("service not started" or "service stopped"). Spans the collector did not
+// take within the flush bound are dropped and logged as a warning; they are not an
+// error of the stop.
 //
 // Run returns nil after a stop asked for through ctx, and otherwise the error that
 // stopped the service joined with any error of the stop itself. It may be called once.
-func (s *Service) Run(ctx context.Context) error {
+func (s *Service) Run(ctx context.Context) (err error) {
 	if !s.ran.CompareAndSwap(false, true) {
 		return ErrAlreadyRun
 	}
 	s.startTime = time.Now()
-	log := s.logger
-	log.Info("service starting", "env", s.cfg.Env, "http_addr", s.cfg.HTTPAddr, "admin_addr", s.cfg.AdminAddr)
+	s.logger.Info("service starting", "env", s.cfg.Env, "http_addr", s.cfg.HTTPAddr, "admin_addr", s.cfg.AdminAddr)
+
+	// What New and setup built is Run's to release from here on. The admin server is
+	// at the bottom of the stack, so it serves probes and metrics through the whole stop.
+	var st stack
+	admin := &adminStage{s: s}
+	st.push("admin server", admin.stop)
+	st.pushOwn("telemetry", s.flushAtStop)
+	st.push("clients", func(context.Context) error { return s.closeAll() })
+
+	cause := s.serve(ctx, &st, admin)
+
+	s.state.Store(stateStopping)
+	s.health.Shutdown()
+	stopErr := st.unwind(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	s.state.Store(stateStopped)
+	err = errors.Join(cause, stopErr)
+	switch {
+	case err == nil:
+		s.logger.Info("service stopped")
+	case !isReady(s.readyCh):
+		s.logger.Error("service not started", "error", err.Error())
+	default:
+		s.logger.Error("service stopped", "error", err.Error())
+	}
+	return err
+}
+
+// isReady reports whether ch (the service's readyCh) is closed.
+func isReady(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// serve starts the service step by step, pushing each started step's stage on st,
+// then waits for the stop. It returns the error that ended the service: nil for a stop
+// asked for through ctx.
+func (s *Service) serve(ctx context.Context, st *stack, admin *adminStage) error {
+	if err := s.checkServers(); err != nil {
+		return err
+	}
 
 	// 1. Admin server: probes answer from here on.
-	adminLn, err := net.Listen("tcp", s.cfg.AdminAddr)
-	if err != nil {
-		return fmt.Errorf("service: admin server: %w", err)
-	}
-	s.mu.Lock()
-	s.adminAddr = adminLn.Addr()
-	s.mu.Unlock()
-	admin := s.newHTTPServer(s.adminHandler(), "admin")
-	adminDone := make(chan error, 1)
-	go func() { adminDone <- admin.Serve(adminLn) }()
-	// Periodic health checks run from here to the very end.
-	healthCtx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
-	healthDone := make(chan error, 1)
-	go func() { healthDone <- s.health.Run(healthCtx) }()
-
-	stopAdmin := func(ctx context.Context) error {
-		err := admin.Shutdown(ctx)
-		if err != nil {
-			err = errors.Join(err, admin.Close())
-		}
-		<-adminDone
-		stopHealth()
-		<-healthDone
-		return errors.Join(err, s.health.Close())
+	if err := admin.start(ctx); err != nil {
+		return err
 	}
 
 	// 2. Start hooks, in order, under the start timeout.
-	started, err := s.runStartHooks(ctx)
-	if err != nil {
-		s.state.Store(stateStopping)
-		s.health.Shutdown()
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-		defer cancel()
-		err = errors.Join(err, s.runStopHooks(stopCtx, started), s.flush(stopCtx), stopAdmin(stopCtx))
-		s.state.Store(stateStopped)
+	if err := s.runStartHooks(ctx, st); err != nil {
 		return err
 	}
 
 	// 3. Public servers: bind every listener before serving any.
 	public, err := s.publicHandler()
 	if err != nil {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-		defer cancel()
-		return errors.Join(fmt.Errorf("service: http middleware: %w", err),
-			s.runStopHooks(stopCtx, started), s.flush(stopCtx), stopAdmin(stopCtx))
+		return fmt.Errorf("service: http middleware: %w", err)
 	}
-	servers := []namedServer{{name: "http", addr: s.cfg.HTTPAddr, srv: httpServer{s.newHTTPServer(public, "http")}}}
+	servers := []namedServer{{name: "http", setting: "HTTP_ADDR", addr: s.cfg.HTTPAddr, srv: httpServer{s.newHTTPServer(public, "http")}}}
 	servers = append(servers, s.servers...)
 	listeners := make([]net.Listener, 0, len(servers))
 	for _, sv := range servers {
 		l, err := net.Listen("tcp", sv.addr)
 		if err != nil {
-			for _, l := range listeners {
-				_ = l.Close()
-			}
-			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-			defer cancel()
-			return errors.Join(fmt.Errorf("service: %s server: %w", sv.name, err),
-				s.runStopHooks(stopCtx, started), s.flush(stopCtx), stopAdmin(stopCtx))
+			return listenError(sv.name, sv.setting, err)
 		}
+		st.push(sv.name+" listener", func(context.Context) error {
+			_ = l.Close() // closed already once its server has shut down
+			return nil
+		})
 		listeners = append(listeners, l)
 	}
 	s.mu.Lock()
@@ -107,19 +129,10 @@ func (s *Service) Run(ctx context.Context) error {
 
 	// Compliance, before any traffic: an enforced failure never becomes ready.
 	if _, err := s.evaluateCompliance(ctx); err != nil {
-		for _, l := range listeners {
-			_ = l.Close()
-		}
-		s.logger.Error("refusing to start: required compliance rules fail", "mode", s.cfg.ComplianceMode)
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-		defer cancel()
-		return errors.Join(err, s.runStopHooks(stopCtx, started), s.flush(stopCtx), stopAdmin(stopCtx))
+		return err
 	}
 
-	type exit struct {
-		name string
-		err  error
-	}
+	// 4. Serve, and run the members.
 	exits := make(chan exit, len(servers)+len(s.members))
 	var wg sync.WaitGroup
 	for i, sv := range servers {
@@ -134,7 +147,6 @@ func (s *Service) Run(ctx context.Context) error {
 		}()
 	}
 	memberCtx, stopMembers := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopMembers()
 	for _, m := range s.members {
 		wg.Add(1)
 		go func() {
@@ -142,145 +154,239 @@ func (s *Service) Run(ctx context.Context) error {
 			exits <- exit{m.name, m.run(memberCtx)}
 		}()
 	}
+	st.push("servers and members", func(ctx context.Context) error {
+		errs := s.shutdownServers(ctx, servers)
+		stopMembers()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("service: members still running after SHUTDOWN_TIMEOUT (%s)", s.cfg.ShutdownTimeout))
+		}
+		// Members that stopped with an error while shutting down are failures too.
+		for len(exits) > 0 {
+			e := <-exits
+			if e.err != nil && !errors.Is(e.err, context.Canceled) {
+				errs = append(errs, fmt.Errorf("service: %s: %w", e.name, e.err))
+			}
+		}
+		return errors.Join(errs...)
+	})
+	// The drain delay passes while the servers still serve, once readiness has failed.
+	st.pushOwn("drain delay", func(context.Context) error {
+		if d := s.cfg.DrainDelay; d > 0 {
+			s.logger.Info("draining", "drain_delay", d.String())
+			time.Sleep(d)
+		}
+		return nil
+	})
 
-	// 4. Ready, and registration in the background: the service serves whether or not
+	// 5. Ready, and registration in the background: the service serves whether or not
 	// the registry is reachable.
 	s.state.Store(stateReady)
 	s.health.MarkStarted()
 	deregister, regErr := s.startRegistration(ctx)
 	if regErr != nil {
-		log.Error("registration not started", "error", regErr.Error())
+		s.logger.Error("registration not started", "error", regErr.Error())
 	}
+	st.pushOwn("registration", func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, deregisterTimeout)
+		defer cancel()
+		if err := deregister(ctx); err != nil {
+			s.logger.Warn("deregistration failed", "error", err.Error())
+		}
+		return nil
+	})
 	close(s.readyCh)
-	log.Info("service ready", "http_addr", s.HTTPAddr().String(), "admin_addr", s.AdminAddr().String(),
+	s.logger.Info("service ready", "http_addr", s.HTTPAddr().String(), "admin_addr", s.AdminAddr().String(),
 		"startup", time.Since(s.startTime).Round(time.Millisecond).String())
 
-	// 5. Wait for a stop.
-	var cause error
+	// 6. Wait for a stop.
+	return s.wait(ctx, exits, admin)
+}
+
+// exit is how a server or member ended.
+type exit struct {
+	name string
+	err  error
+}
+
+// wait blocks until ctx ends or a server, member or the admin server ends, and
+// returns the error that stops the service.
+func (s *Service) wait(ctx context.Context, exits <-chan exit, admin *adminStage) error {
 	select {
 	case <-ctx.Done():
-		log.Info("service stopping", "reason", context.Cause(ctx).Error())
+		s.logger.Info("service stopping", "reason", context.Cause(ctx).Error())
+		return nil
 	case e := <-exits:
 		if e.err == nil {
-			e.err = fmt.Errorf("service: %s returned", e.name)
-			log.Info("service stopping", "reason", e.err.Error())
+			err := fmt.Errorf("service: %s returned", e.name)
+			s.logger.Info("service stopping", "reason", err.Error())
 			if e.name != "http server" {
-				e.err = nil // a member that ends without error asks for a clean stop
+				return nil // a member that ends without error asks for a clean stop
 			}
-		} else {
-			e.err = fmt.Errorf("service: %s: %w", e.name, e.err)
-			log.Error("service stopping", "reason", e.err.Error())
+			return err
 		}
-		cause = e.err
-	case err := <-adminDone:
-		cause = fmt.Errorf("service: admin server: %w", err)
-		adminDone <- err // let stopAdmin return
-		log.Error("service stopping", "reason", cause.Error())
+		// The error itself is in Run's last record.
+		s.logger.Info("service stopping", "reason", e.name+" failed")
+		return fmt.Errorf("service: %s: %w", e.name, e.err)
+	case err := <-admin.done:
+		admin.done <- err // for the admin stage's stop
+		s.logger.Info("service stopping", "reason", "admin server failed")
+		return fmt.Errorf("service: admin server: %w", err)
 	}
+}
 
-	// 6. Stop: readiness fails at once, the instance leaves the registry, then the
-	// servers drain while still serving.
-	s.state.Store(stateStopping)
-	s.health.Shutdown()
-	deregCtx, cancelDereg := context.WithTimeout(context.WithoutCancel(ctx), deregisterTimeout)
-	if err := deregister(deregCtx); err != nil {
-		log.Warn("deregistration failed", "error", err.Error())
-	}
-	cancelDereg()
-	if d := s.cfg.DrainDelay; d > 0 {
-		log.Info("draining", "drain_delay", d.String())
-		time.Sleep(d)
-	}
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-	defer cancel()
-
-	var stopErrs []error
-	var swg sync.WaitGroup
-	var smu sync.Mutex
+// shutdownServers shuts the servers down gracefully, all at once, under ctx.
+func (s *Service) shutdownServers(ctx context.Context, servers []namedServer) []error {
+	var errs []error
+	var wg sync.WaitGroup
+	var mu sync.Mutex
 	for _, sv := range servers {
-		swg.Add(1)
+		wg.Add(1)
 		go func() {
-			defer swg.Done()
-			if err := sv.srv.Shutdown(stopCtx); err != nil {
-				smu.Lock()
-				stopErrs = append(stopErrs, fmt.Errorf("service: %s server shutdown: %w", sv.name, err))
-				smu.Unlock()
+			defer wg.Done()
+			if err := sv.srv.Shutdown(ctx); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("service: %s server shutdown: %w", sv.name, err))
+				mu.Unlock()
 			}
 		}()
 	}
-	swg.Wait()
-	stopMembers()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-stopCtx.Done():
-		stopErrs = append(stopErrs, fmt.Errorf("service: members still running after SHUTDOWN_TIMEOUT (%s)", s.cfg.ShutdownTimeout))
-	}
-	// Members that stopped with an error while shutting down are failures too.
-	for len(exits) > 0 {
-		e := <-exits
-		if e.err != nil && !errors.Is(e.err, context.Canceled) {
-			stopErrs = append(stopErrs, fmt.Errorf("service: %s: %w", e.name, e.err))
-		}
-	}
-	stopErrs = append(stopErrs, s.runStopHooks(stopCtx, started), s.closeAll(), s.flush(stopCtx), stopAdmin(stopCtx))
-	s.state.Store(stateStopped)
-	err = errors.Join(append([]error{cause}, stopErrs...)...)
-	if err != nil {
-		log.Error("service stopped", "error", err.Error())
-	} else {
-		log.Info("service stopped")
-	}
-	return err
+	wg.Wait()
+	return errs
 }
 
-// runStartHooks runs the start hooks in order and returns how many hooks count as
-// started (their stop must run), and the first error.
-func (s *Service) runStartHooks(ctx context.Context) (int, error) {
+// listenError names the server that could not listen and the setting that gave its
+// address.
+func listenError(name, setting string, err error) error {
+	if setting == "" {
+		setting = "the address given to AddServer"
+	}
+	return fmt.Errorf("service: %s server (%s): %w", name, setting, err)
+}
+
+// checkServers refuses a setting that asks for a server the service does not have.
+func (s *Service) checkServers() error {
+	if s.cfg.GRPCAddr == "" {
+		return nil
+	}
+	for _, sv := range s.servers {
+		if sv.name == "grpc" {
+			return nil
+		}
+	}
+	return &ConfigError{Problems: []Problem{{Var: "GRPC_ADDR", Value: s.cfg.GRPCAddr,
+		Msg: "is set, but this service registers no gRPC server (it never calls Service.GRPC): unset GRPC_ADDR, or call Service.GRPC in setup and register the gRPC services on it"}}}
+}
+
+// adminStage is the admin server and the periodic health checks, the first step of
+// Run to start and the last to stop.
+type adminStage struct {
+	s          *Service
+	srv        *http.Server
+	done       chan error
+	stopHealth context.CancelFunc
+	healthDone chan error
+}
+
+// start binds ADMIN_ADDR and serves the admin endpoints; the periodic health checks
+// run from here to the very end.
+func (a *adminStage) start(ctx context.Context) error {
+	s := a.s
+	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
+	if err != nil {
+		return listenError("admin", "ADMIN_ADDR", err)
+	}
+	s.mu.Lock()
+	s.adminAddr = ln.Addr()
+	s.mu.Unlock()
+	a.srv = s.newHTTPServer(s.adminHandler(), "admin")
+	a.done = make(chan error, 1)
+	go func() { a.done <- a.srv.Serve(ln) }()
+	healthCtx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopHealth, a.healthDone = stopHealth, make(chan error, 1)
+	go func() { a.healthDone <- s.health.Run(healthCtx) }()
+	return nil
+}
+
+// stop shuts the admin server down and ends the health checks; it does nothing if the
+// admin server never started.
+func (a *adminStage) stop(ctx context.Context) error {
+	if a.done == nil {
+		return a.s.health.Close()
+	}
+	err := a.srv.Shutdown(ctx)
+	if err != nil {
+		err = errors.Join(err, a.srv.Close())
+	}
+	<-a.done
+	a.stopHealth()
+	<-a.healthDone
+	return errors.Join(err, a.s.health.Close())
+}
+
+// runStartHooks runs the start hooks in order under START_TIMEOUT, pushing the stop
+// of each hook that counts as started (its OnStart succeeded, or it has none), and
+// returns the first error.
+func (s *Service) runStartHooks(ctx context.Context, st *stack) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
 	defer cancel()
-	for i, h := range s.hooks {
-		if h.OnStart == nil {
-			continue
-		}
-		t := time.Now()
-		if err := h.OnStart(ctx); err != nil {
-			if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-				err = fmt.Errorf("%w (START_TIMEOUT %s)", err, s.cfg.StartTimeout)
+	for _, h := range s.hooks {
+		if h.OnStart != nil {
+			t := time.Now()
+			if err := h.OnStart(ctx); err != nil {
+				if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+					err = fmt.Errorf("%w (START_TIMEOUT %s)", err, s.cfg.StartTimeout)
+				}
+				return fmt.Errorf("service: start hook %q: %w", h.Name, err)
 			}
-			s.logger.Error("start hook failed", "hook", h.Name, "error", err.Error())
-			return i, fmt.Errorf("service: start hook %q: %w", h.Name, err)
+			s.logger.Debug("start hook done", "hook", h.Name, "duration", time.Since(t).String())
 		}
-		s.logger.Debug("start hook done", "hook", h.Name, "duration", time.Since(t).String())
-	}
-	return len(s.hooks), nil
-}
-
-// runStopHooks runs the stop hooks of the first n hooks in reverse order, every one of
-// them, and joins their errors.
-func (s *Service) runStopHooks(ctx context.Context, n int) error {
-	var errs []error
-	for i := n - 1; i >= 0; i-- {
-		h := s.hooks[i]
-		if h.OnStop == nil {
-			continue
-		}
-		if err := h.OnStop(ctx); err != nil {
-			s.logger.Error("stop hook failed", "hook", h.Name, "error", err.Error())
-			errs = append(errs, fmt.Errorf("service: stop hook %q: %w", h.Name, err))
+		if h.OnStop != nil {
+			st.push("stop hook "+h.Name, func(ctx context.Context) error {
+				if err := h.OnStop(ctx); err != nil {
+					return fmt.Errorf("service: stop hook %q: %w", h.Name, err)
+				}
+				return nil
+			})
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
-// Close releases what [New] built (the tracer provider's exporter goroutines) for a
-// service that is never run. Run does it itself; Close after Run does nothing.
+// Close releases what [New] and setup built (the clients and instancers made with
+// [Service.Client] and [Service.Instancer], the tracer provider's exporter goroutines)
+// for a service that is never run. Run does it itself; Close after Run does nothing.
 func (s *Service) Close(ctx context.Context) error {
 	if s.ran.Load() {
 		return nil
 	}
-	return s.flush(ctx)
+	return errors.Join(s.closeAll(), s.flush(ctx))
+}
+
+// flushAtStop flushes the telemetry at the stop under its own bound: the exporter
+// timeout, at most maxFlushTimeout. Spans the collector did not take in that time are
+// dropped and logged, not an error of the stop.
+func (s *Service) flushAtStop(ctx context.Context) error {
+	if s.tracing == nil || !s.ownsTracer {
+		return nil
+	}
+	d := s.cfg.Tracing.Timeout
+	if d <= 0 {
+		d = telemetry.DefaultOTLPTimeout
+	}
+	d = min(d, maxFlushTimeout)
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	t := time.Now()
+	if err := s.flush(ctx); err != nil {
+		s.logger.Warn("spans dropped at the stop: the trace collector did not take them in time",
+			"flush_timeout", d.String(), "setting", "OTEL_EXPORTER_OTLP_TIMEOUT",
+			"took", time.Since(t).Round(time.Millisecond).String(), "error", err.Error())
+	}
+	return nil
 }
 
 // flush flushes and shuts down the telemetry the service owns.

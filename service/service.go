@@ -133,8 +133,10 @@ type Server interface {
 
 type namedServer struct {
 	name string
-	addr string
-	srv  Server
+	// setting names the variable addr came from, for errors; empty for AddServer.
+	setting string
+	addr    string
+	srv     Server
 }
 
 // Option configures [New].
@@ -416,6 +418,11 @@ func (s *Service) Go(name string, f func(ctx context.Context) error) {
 // bound after the start hooks, shut down gracefully after the drain delay.
 func (s *Service) AddServer(name, addr string, srv Server) {
 	s.servers = append(s.servers, namedServer{name: name, addr: addr, srv: srv})
+}
+
+// addServer is AddServer for an address that comes from the setting named setting.
+func (s *Service) addServer(name, setting, addr string, srv Server) {
+	s.servers = append(s.servers, namedServer{name: name, setting: setting, addr: addr, srv: srv})
 }
 
 // SetInfo adds a section to the admin /info document: f is called on every request.

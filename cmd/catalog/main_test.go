@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -170,6 +171,40 @@ func TestConfigErrors(t *testing.T) {
 	for _, v := range []string{"CATALOG_STORE", "CATALOG_OPEN", "CATALOG_TOKENS_FILE", "CATALOG_SCORECARDS_FILE", `did you mean "runbook-link"`} {
 		if !strings.Contains(p.Output(), v) {
 			t.Errorf("output does not name %s:\n%s", v, p.Output())
+		}
+	}
+}
+
+// TestPortInUse: a catalog whose port is taken exits 1 with one log record naming the
+// setting and the listen error; a store that cannot open is one record too.
+func TestPortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	addr := l.Addr().String()
+	for _, tt := range []struct{ env, want string }{
+		{"HTTP_ADDR=" + addr, "(HTTP_ADDR): listen tcp " + addr + ": bind: address already in use"},
+		{"ADMIN_ADDR=" + addr, "(ADMIN_ADDR): listen tcp " + addr + ": bind: address already in use"},
+	} {
+		p := start(t, false, "CATALOG_STORE=memory", "CATALOG_OPEN=true", "LOG_FORMAT=json", tt.env)
+		if code := p.Wait(t, 20*time.Second); code != 1 {
+			t.Errorf("%s: exit code: got %d, want 1\n%s", tt.env, code, p.Output())
+		}
+		var found int
+		for _, line := range strings.Split(p.Output(), "\n") {
+			if !strings.Contains(line, "address already in use") {
+				continue
+			}
+			var rec struct{ Level, Msg, Error string }
+			if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level != "ERROR" || !strings.Contains(rec.Error, tt.want) {
+				t.Errorf("%s: got %s, want an ERROR record with %q", tt.env, line, tt.want)
+			}
+			found++
+		}
+		if found != 1 {
+			t.Errorf("%s: records with the listen error: got %d, want 1:\n%s", tt.env, found, p.Output())
 		}
 	}
 }
