@@ -53,9 +53,9 @@ type Store struct {
 	db     *bolt.DB
 	grace  time.Duration
 	opened time.Time // no instance is removed before opened plus its TTL (see core.Due)
-	hub   core.Hub
-	stop  chan struct{}
-	done  chan struct{}
+	hub    core.Hub
+	stop   chan struct{}
+	done   chan struct{}
 
 	mu     sync.Mutex
 	closed bool // guarded by mu
