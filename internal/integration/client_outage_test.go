@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/client"
 	"github.com/paved-road/paved/catalog/server"
+	"github.com/paved-road/paved/catalog/store"
+	"github.com/paved-road/paved/catalog/store/bbolt"
 	"github.com/paved-road/paved/catalog/store/memory"
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/discoverytest"
@@ -23,13 +26,14 @@ import (
 // switchable is a RoundTripper that serves each request with the real catalog handler
 // in process (no sockets, so a testing/synctest bubble can advance its fake clock), or
 // fails it as a refused connection while the catalog is down. It records when each
-// instance's calls were attempted. It is safe for concurrent use.
+// instance's calls were attempted while down, and counts the registrations (a PUT of an
+// instance without If-Match) while up. It is safe for concurrent use.
 type switchable struct {
-	h http.Handler
-
-	mu       sync.Mutex
-	down     bool
-	attempts map[string][]time.Time // by request path, while down
+	mu            sync.Mutex
+	h             http.Handler
+	down          bool
+	attempts      map[string][]time.Time // by request path, while down
+	registrations int                    // while up, since the last setDown
 }
 
 func (s *switchable) setDown(down bool) {
@@ -37,13 +41,22 @@ func (s *switchable) setDown(down bool) {
 	defer s.mu.Unlock()
 	s.down = down
 	s.attempts = map[string][]time.Time{}
+	s.registrations = 0
+}
+
+func (s *switchable) setHandler(h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.h = h
 }
 
 func (s *switchable) RoundTrip(req *http.Request) (*http.Response, error) {
 	s.mu.Lock()
-	down := s.down
+	down, h := s.down, s.h
 	if down {
 		s.attempts[req.URL.Path] = append(s.attempts[req.URL.Path], time.Now())
+	} else if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/instances/") && req.Header.Get("If-Match") == "" {
+		s.registrations++
 	}
 	s.mu.Unlock()
 	if req.Body != nil {
@@ -53,22 +66,39 @@ func (s *switchable) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("dial tcp 127.0.0.1:8500: connect: connection refused")
 	}
 	rec := httptest.NewRecorder()
-	s.h.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	resp := rec.Result()
 	resp.Request = req
 	return resp, nil
+}
+
+// catalogAPI is the real catalog API over st, team-a holding teamToken.
+func catalogAPI(t *testing.T, st store.Store) http.Handler {
+	tokens, err := server.ParseTokens(strings.NewReader("team-a:" + teamToken + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return server.New(st, server.Options{Tokens: tokens})
 }
 
 // outageFleet runs n agents with a 9 s TTL against the real catalog API over a memory
 // store, through a switchable transport, in the calling synctest bubble. It returns the
 // transport, the store and a stop function.
 func outageFleet(t *testing.T, n int) (*switchable, *memory.Store, func()) {
-	tokens, err := server.ParseTokens(strings.NewReader("team-a:" + teamToken + "\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	st := memory.New(memory.Options{})
-	sw := &switchable{h: server.New(st, server.Options{Tokens: tokens})}
+	sw, c, stop := fleet(t, n, st)
+	return sw, st, func() {
+		stop()
+		_ = c.Close()
+		_ = st.Close()
+	}
+}
+
+// fleet runs n agents with a 9 s TTL against the real catalog API over st through a
+// switchable transport. It returns the transport, the agents' client and a function
+// that stops the agents.
+func fleet(t *testing.T, n int, st store.Store) (*switchable, *client.Client, func()) {
+	sw := &switchable{h: catalogAPI(t, st)}
 	sw.setDown(false)
 	c, err := client.New("http://catalog.test", client.WithToken(teamToken), client.WithHTTPClient(&http.Client{Transport: sw}))
 	if err != nil {
@@ -84,16 +114,14 @@ func outageFleet(t *testing.T, n int) (*switchable, *memory.Store, func()) {
 		}
 		wg.Go(func() { _ = a.Run(ctx) })
 	}
-	return sw, st, func() {
+	return sw, c, func() {
 		cancel()
 		wg.Wait()
-		_ = c.Close()
-		_ = st.Close()
 	}
 }
 
 // passing counts the instances of orders the catalog lists passing.
-func passing(t *testing.T, st *memory.Store) int {
+func passing(t *testing.T, st store.Store) int {
 	set, err := st.Instances(t.Context(), "orders")
 	if err != nil {
 		return 0
@@ -109,7 +137,7 @@ func passing(t *testing.T, st *memory.Store) int {
 
 // untilAllPassing advances the bubble's clock in 100 ms steps until the catalog lists
 // all n passing, and returns how long that took; it fails past limit.
-func untilAllPassing(t *testing.T, st *memory.Store, n int, limit time.Duration) time.Duration {
+func untilAllPassing(t *testing.T, st store.Store, n int, limit time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for passing(t, st) != n {
@@ -181,5 +209,94 @@ func TestCatalogUnreachableForTenMinutes(t *testing.T) {
 		sw.setDown(false)
 		d := untilAllPassing(t, st, n, 10*time.Second)
 		t.Logf("%d instances back %v after a 10-minute outage", n, d)
+	})
+}
+
+// TestCatalogRestartedOnItsBboltFile is issue #15's restart end to end: TTL 9 s, five
+// live agents and one instance whose process was SIGKILLed, the catalog down for 27 s
+// and restarted on the same bbolt file. The dead instance is never listed passing and
+// goes one TTL after the restart; the live ones are never missing from the list, are
+// passing again within a heartbeat interval, and never have to register again.
+func TestCatalogRestartedOnItsBboltFile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 5
+		path := filepath.Join(t.TempDir(), "catalog.db")
+		st, err := bbolt.Open(path, bbolt.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sw, c, stop := fleet(t, n, st)
+		defer func() { stop(); _ = c.Close(); _ = st.Close() }()
+		untilAllPassing(t, st, n, 10*time.Second)
+		time.Sleep(time.Minute)
+		// One more instance, whose process is SIGKILLed with the catalog: its last
+		// heartbeat is just before the outage.
+		killed := discoverytest.NewInstance("orders", "orders-killed", 21000)
+		killed.TTL = 9 * time.Second
+		if err := c.Registrar(component("orders"), nil).Register(t.Context(), killed); err != nil {
+			t.Fatal(err)
+		}
+		if got := passing(t, st); got != n+1 {
+			t.Fatalf("before the outage: got %d passing, want %d", got, n+1)
+		}
+
+		sw.setDown(true) // the catalog dies
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(27 * time.Second)
+		if st, err = bbolt.Open(path, bbolt.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		sw.setHandler(catalogAPI(t, st))
+		sw.setDown(false)
+		restarted := time.Now()
+
+		var allPassing, deadGone time.Duration
+		for time.Since(restarted) < 12*time.Second {
+			set, err := st.Instances(t.Context(), "orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Since(restarted)
+			live, livePassing := 0, 0
+			for _, in := range set.Instances {
+				switch {
+				case in.ID == "orders-killed":
+					if in.Status == catalog.StatusPassing {
+						t.Fatalf("%v after the restart: got the killed instance listed passing, want critical", at)
+					}
+				default:
+					live++
+					if in.Status == catalog.StatusPassing {
+						livePassing++
+					}
+				}
+			}
+			if live != n {
+				t.Fatalf("%v after the restart: got %d live instances listed, want all %d", at, live, n)
+			}
+			if livePassing == n && allPassing == 0 {
+				allPassing = at
+			}
+			if len(set.Instances) == n && deadGone == 0 {
+				deadGone = at
+			}
+			time.Sleep(100 * time.Millisecond)
+			synctest.Wait()
+		}
+		t.Logf("after the restart: all live passing at %v, the killed one gone at %v", allPassing, deadGone)
+		if allPassing == 0 || allPassing > 3*time.Second+100*time.Millisecond {
+			t.Errorf("got all live instances passing at %v after the restart, want within the 3 s heartbeat interval", allPassing)
+		}
+		if deadGone < 9*time.Second || deadGone > 10*time.Second+100*time.Millisecond {
+			t.Errorf("got the killed instance removed at %v after the restart, want one TTL (9 s) after it, at the next sweep", deadGone)
+		}
+		sw.mu.Lock()
+		regs := sw.registrations
+		sw.mu.Unlock()
+		if regs != 0 {
+			t.Errorf("got %d registrations after the restart, want none (every live instance's heartbeat finds it)", regs)
+		}
 	})
 }
