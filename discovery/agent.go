@@ -107,9 +107,13 @@ func WithCallTimeout(d time.Duration) AgentOption {
 // Timing, with interval = TTL/3: registration is retried forever with exponential
 // backoff and full jitter (waits drawn from [0, ceiling), the ceiling doubling from the
 // backoff base up to interval); once registered, a heartbeat carrying the readiness
-// status is sent every interval; a heartbeat answered with [ErrUnknownInstance] leads to
-// a full registration after a random delay in [0, interval), so that instances
-// re-registering after a registry restart spread out.
+// status is sent every interval, the first one after a random delay in (0, interval] so
+// that instances registered together heartbeat out of step; a heartbeat that fails
+// (registry unreachable) is tried again at the next interval, forever; a heartbeat
+// answered with [ErrUnknownInstance] leads to a full registration after a random delay
+// in [0, max(interval, [MinReregisterWindow])). So a fleet that a registry forgot at
+// once (it restarted empty) re-registers spread over more than one interval: with the
+// default 30 s TTL, 100 agents come back over about 20 s, never many in one second.
 //
 // Agent is safe for concurrent use. Create it with [NewAgent].
 type Agent struct {
@@ -295,9 +299,9 @@ func (a *Agent) loop(ctx context.Context) {
 		if !a.heartbeat(ctx) {
 			return
 		}
-		// The registry forgot the instance: wait a random part of the interval so that
-		// instances re-registering after a registry restart spread out.
-		if !sleep(ctx, a.cfg.jitter(a.interval)) {
+		// The registry forgot the instance: wait a random part of the re-registration
+		// window so that instances re-registering after a registry restart spread out.
+		if !sleep(ctx, a.cfg.jitter(a.reregisterWindow())) {
 			return
 		}
 	}
@@ -328,9 +332,12 @@ func (a *Agent) register(ctx context.Context) bool {
 }
 
 // heartbeat heartbeats every interval until the registry forgets the instance (true) or
-// ctx ends (false).
+// ctx ends (false). The first heartbeat comes after a random part of the interval, in
+// (0, interval]: agents registered together (a fleet started at once, or re-registered
+// after a registry restart) heartbeat out of step from then on, so that a registry that
+// forgot them all tells each at a different time.
 func (a *Agent) heartbeat(ctx context.Context) bool {
-	t := time.NewTicker(a.interval)
+	t := time.NewTimer(a.interval - a.cfg.jitter(a.interval))
 	defer t.Stop()
 	for {
 		select {
@@ -338,8 +345,8 @@ func (a *Agent) heartbeat(ctx context.Context) bool {
 			return false
 		case <-t.C:
 		case <-a.kick:
-			t.Reset(a.interval)
 		}
+		t.Reset(a.interval)
 		err := a.call(ctx, a.reg.Heartbeat)
 		switch {
 		case ctx.Err() != nil:
@@ -354,6 +361,15 @@ func (a *Agent) heartbeat(ctx context.Context) bool {
 		}
 	}
 }
+
+// MinReregisterWindow is the shortest window an [Agent] draws its re-registration delay
+// from, whatever its heartbeat interval: a fleet the registry forgot at once comes back
+// spread over at least this long, about a sixth of it a second at most on average.
+const MinReregisterWindow = 6 * time.Second
+
+// reregisterWindow is the window of the random delay before a re-registration: the
+// heartbeat interval, or MinReregisterWindow when that is longer.
+func (a *Agent) reregisterWindow() time.Duration { return max(a.interval, MinReregisterWindow) }
 
 func (a *Agent) call(ctx context.Context, f func(context.Context, Instance) error) error {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.callTimeout)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -104,6 +106,7 @@ func TestAgentHeartbeatsEveryThirdOfTTLCarryingReadiness(t *testing.T) {
 		var mu sync.Mutex
 		ready := discovery.StatusPassing
 		a, err := discovery.NewAgent(rec, testInstance(), discovery.WithTTL(30*time.Second),
+			discovery.WithJitter(func(max time.Duration) time.Duration { return max * 3 / 10 }),
 			discovery.WithReadiness(func() discovery.Status { mu.Lock(); defer mu.Unlock(); return ready }))
 		if err != nil {
 			t.Fatal(err)
@@ -128,8 +131,9 @@ func TestAgentHeartbeatsEveryThirdOfTTLCarryingReadiness(t *testing.T) {
 		if len(hb) != 4 {
 			t.Fatalf("heartbeats in 45 s: got %d, want 4", len(hb))
 		}
+		// The first after 10 s less the jitter (3 s), then every 10 s.
 		for i, c := range hb {
-			if got, want := c.at.Sub(start), time.Duration(i+1)*10*time.Second; got != want {
+			if got, want := c.at.Sub(start), time.Duration(i+1)*10*time.Second-3*time.Second; got != want {
 				t.Errorf("heartbeat %d at: got %v, want %v", i, got, want)
 			}
 		}
@@ -205,7 +209,7 @@ func TestAgentReregistersAfterUnknownInstanceWithJitter(t *testing.T) {
 		defer stop()
 		synctest.Wait()
 		rec.reg.Forget("orders", "orders-1") // the registry restarted empty
-		time.Sleep(10 * time.Second)         // the heartbeat finds out
+		time.Sleep(8 * time.Second)          // the first heartbeat (at 7.5 s) finds out
 		synctest.Wait()
 		if got := a.State(); got != discovery.StateRegistering {
 			t.Errorf("State after unknown instance: got %v, want %v", got, discovery.StateRegistering)
@@ -219,8 +223,9 @@ func TestAgentReregistersAfterUnknownInstanceWithJitter(t *testing.T) {
 		if len(regs) != 2 {
 			t.Fatalf("registrations: got %d, want 2", len(regs))
 		}
-		// Heartbeat at 10 s, then a quarter of the 10 s interval (the jitter given).
-		if got, want := regs[1].at.Sub(start), 12500*time.Millisecond; got != want {
+		// Heartbeat at 7.5 s (the 10 s interval less a quarter of it, the jitter given),
+		// then a quarter of the 10 s re-registration window.
+		if got, want := regs[1].at.Sub(start), 10*time.Second; got != want {
 			t.Errorf("re-registration at: got %v, want %v", got, want)
 		}
 		if _, ok := rec.reg.Lookup("orders", "orders-1"); !ok || a.State() != discovery.StateRegistered {
@@ -267,6 +272,88 @@ func TestAgentsReregisteringSpreadOut(t *testing.T) {
 		}
 		for _, stop := range stops {
 			stop()
+		}
+	})
+}
+
+// seededJitter is a deterministic WithJitter source shared by many agents.
+func seededJitter(seed uint64) func(time.Duration) time.Duration {
+	var mu sync.Mutex
+	r := rand.New(rand.NewPCG(seed, seed))
+	return func(max time.Duration) time.Duration {
+		if max <= 0 {
+			return 0
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Duration(r.Int64N(int64(max)))
+	}
+}
+
+// maxPerSecond returns the most instants of at that fall in one window [t, t+1 s).
+func maxPerSecond(at []time.Time) int {
+	slices.SortFunc(at, time.Time.Compare)
+	best := 0
+	for i := range at {
+		n := 0
+		for j := i; j < len(at) && at[j].Sub(at[i]) < time.Second; j++ {
+			n++
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+// TestFleetReregistersSpreadOut is issue #15's case: 100 agents started together, a
+// registry that forgets everything at once. Heartbeats carry jitter from the first one,
+// so the fleet re-registers spread over at least one heartbeat interval, and no
+// one-second window holds more than a fifth of it.
+func TestFleetReregistersSpreadOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recordingRegistrar{}
+		const n = 100
+		jitter := seededJitter(15)
+		var stops []func() error
+		var interval time.Duration
+		for i := range n {
+			inst := testInstance()
+			inst.ID = fmt.Sprintf("orders-%d", i)
+			a, err := discovery.NewAgent(rec, inst, discovery.WithJitter(jitter)) // the default 30 s TTL
+			if err != nil {
+				t.Fatal(err)
+			}
+			interval = a.HeartbeatInterval()
+			stops = append(stops, runAgent(t, a))
+		}
+		synctest.Wait()
+		time.Sleep(time.Minute) // registered for a while, heartbeating
+		synctest.Wait()
+		rec.reg.Forget("orders", "")
+		forgot := time.Now()
+		time.Sleep(3 * interval)
+		synctest.Wait()
+		for _, stop := range stops {
+			stop()
+		}
+		var at []time.Time
+		for _, c := range rec.ops("register") {
+			if c.at.After(forgot) {
+				at = append(at, c.at)
+			}
+		}
+		if len(at) != n {
+			t.Fatalf("re-registrations: got %d, want %d", len(at), n)
+		}
+		slices.SortFunc(at, time.Time.Compare)
+		spread := at[n-1].Sub(at[0])
+		perSecond := maxPerSecond(at)
+		t.Logf("%d re-registrations from %v to %v after the registry forgot them: spread %v, at most %d in one second",
+			n, at[0].Sub(forgot), at[n-1].Sub(forgot), spread, perSecond)
+		if spread < interval {
+			t.Errorf("spread: got %v, want at least one heartbeat interval %v", spread, interval)
+		}
+		if perSecond > n/5 {
+			t.Errorf("re-registrations in one second: got up to %d, want at most %d", perSecond, n/5)
 		}
 	})
 }
@@ -457,6 +544,7 @@ func TestAgentRefreshHeartbeatsAtOnce(t *testing.T) {
 		var mu sync.Mutex
 		ready := discovery.StatusPassing
 		a, err := discovery.NewAgent(rec, testInstance(), discovery.WithTTL(30*time.Second),
+			discovery.WithJitter(func(max time.Duration) time.Duration { return max * 3 / 10 }),
 			discovery.WithReadiness(func() discovery.Status { mu.Lock(); defer mu.Unlock(); return ready }))
 		if err != nil {
 			t.Fatal(err)

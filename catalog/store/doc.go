@@ -16,6 +16,10 @@
 //   - TTL: an instance that is not heartbeated for its TTL is reported critical with
 //     Expired set, and is removed after a grace period (by default its TTL). Both changes
 //     wake watchers. A heartbeat before removal revives it.
+//   - Restart: a store reopened on old data (a catalog restarted after an outage) never
+//     lists passing an instance whose last heartbeat is older than its TTL (it is
+//     critical with Expired set until it heartbeats), and removes no instance before it
+//     had one full TTL after the reopening to heartbeat again.
 //
 // Implementations: store/memory (for tests and development), store/bbolt (a local file,
 // the default: every acknowledged write is fsynced), store/etcd (several catalog

@@ -50,11 +50,12 @@ const (
 
 // Store is a [store.Store] in a bbolt file.
 type Store struct {
-	db    *bolt.DB
-	grace time.Duration
-	hub   core.Hub
-	stop  chan struct{}
-	done  chan struct{}
+	db     *bolt.DB
+	grace  time.Duration
+	opened time.Time // no instance is removed before opened plus its TTL (see core.Due)
+	hub    core.Hub
+	stop   chan struct{}
+	done   chan struct{}
 
 	mu     sync.Mutex
 	closed bool // guarded by mu
@@ -123,7 +124,7 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("store/bbolt: init %s: %w", path, err)
 	}
-	s := &Store{db: db, grace: opts.Grace, stop: make(chan struct{}), done: make(chan struct{}), live: make(map[string]*liveEntry), comps: make(map[string]catalog.Component)}
+	s := &Store{db: db, grace: opts.Grace, opened: core.Now(), stop: make(chan struct{}), done: make(chan struct{}), live: make(map[string]*liveEntry), comps: make(map[string]catalog.Component)}
 	err = db.View(func(tx *bolt.Tx) error {
 		err := tx.Bucket([]byte(bInstances)).ForEachBucket(func(comp []byte) error {
 			return tx.Bucket([]byte(bInstances)).Bucket(comp).ForEach(func(k, v []byte) error {
@@ -224,13 +225,9 @@ func (s *Store) sweep(now time.Time) error {
 			pending[k] = e.hb
 			e.dirty = false
 		}
-		ttl := e.inst.TTL()
-		deadline := e.hb.Add(ttl)
-		grace := s.grace
-		if grace <= 0 {
-			grace = ttl
-		}
-		if !now.Before(deadline.Add(grace)) || (!e.expired && !now.Before(deadline)) {
+		r := core.Record{Instance: e.inst, Expired: e.expired}
+		r.Instance.LastHeartbeat = e.hb
+		if expire, remove := core.Due(&r, now, s.opened, s.grace); expire || remove {
 			due[k] = e
 			e.busy = true
 		}
@@ -288,7 +285,7 @@ func (s *Store) sweep(now time.Time) error {
 				r.Instance.LastHeartbeat = e.hb
 			}
 			s.liveMu.RUnlock()
-			expire, remove := core.Due(r, now, s.grace)
+			expire, remove := core.Due(r, now, s.opened, s.grace)
 			switch {
 			case remove:
 				if err := b.Delete(id); err != nil {
@@ -540,7 +537,7 @@ func (s *Store) GetInstance(ctx context.Context, component, id string) (catalog.
 		r.Instance.LastHeartbeat = e.hb
 	}
 	s.liveMu.RUnlock()
-	return r.View(), nil
+	return r.ViewAt(core.Now()), nil
 }
 
 // putInstance registers or heartbeats in; mustExist makes it a heartbeat only.
@@ -657,6 +654,7 @@ func (s *Store) DeleteInstance(ctx context.Context, component, id string) error 
 // list reads the instance set of component ("" for all) and its set index in tx.
 func (s *Store) list(tx *bolt.Tx, component string) (store.InstanceSet, uint64, error) {
 	set := store.InstanceSet{Index: u64(tx.Bucket([]byte(bMeta)).Get([]byte(kRev))), Instances: []catalog.Instance{}}
+	now := core.Now()
 	read := func(comp []byte) error {
 		b := tx.Bucket([]byte(bInstances)).Bucket(comp)
 		if b == nil {
@@ -672,7 +670,7 @@ func (s *Store) list(tx *bolt.Tx, component string) (store.InstanceSet, uint64, 
 			if e := s.live[liveKey(r.Instance.Component, r.Instance.ID)]; e != nil && e.hb.After(r.Instance.LastHeartbeat) {
 				r.Instance.LastHeartbeat = e.hb
 			}
-			set.Instances = append(set.Instances, r.View())
+			set.Instances = append(set.Instances, r.ViewAt(now))
 			return nil
 		})
 	}

@@ -3,11 +3,14 @@ package bbolt_test
 import (
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/store"
 	"github.com/paved-road/paved/catalog/store/bbolt"
 	"github.com/paved-road/paved/catalog/store/storetest"
@@ -21,14 +24,34 @@ func TestMain(m *testing.M) {
 }
 
 func TestConformance(t *testing.T) {
+	type file struct {
+		path  string
+		grace time.Duration
+	}
+	var mu sync.Mutex
+	files := map[store.Store]file{} // where each store of the suite lives, for Reopen
 	storetest.Run(t, storetest.Harness{
 		Synctest: true,
 		New: func(t *testing.T, grace time.Duration) store.Store {
-			s, err := bbolt.Open(filepath.Join(t.TempDir(), "catalog.db"), bbolt.Options{Grace: grace})
+			path := filepath.Join(t.TempDir(), "catalog.db")
+			s, err := bbolt.Open(path, bbolt.Options{Grace: grace})
 			if err != nil {
 				t.Fatalf("got %v, want nil", err)
 			}
+			mu.Lock()
+			files[s] = file{path, grace}
+			mu.Unlock()
 			return s
+		},
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			mu.Lock()
+			f := files[s]
+			mu.Unlock()
+			s2, err := bbolt.Open(f.path, bbolt.Options{Grace: f.grace})
+			if err != nil {
+				t.Fatalf("reopen: got %v, want nil", err)
+			}
+			return s2
 		},
 	})
 }
@@ -136,4 +159,71 @@ func TestHeartbeatAfterReopenComparesWithFile(t *testing.T) {
 	if set, _ := s.Instances(ctx, "orders"); set.Index <= before.Index {
 		t.Fatalf("got index %d after a changed heartbeat, want more than %d", set.Index, before.Index)
 	}
+}
+
+// TestRestartAfterLongOutage is issue #15's case: TTL 9 s, the catalog down for 27 s
+// (3 TTLs, past TTL + grace) and restarted on the same file. The instances are listed
+// critical at once, the first sweeps remove none, the one that heartbeats within a TTL
+// of the restart is passing again and the dead one goes one TTL after the restart.
+func TestRestartAfterLongOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "catalog.db")
+		s, err := bbolt.Open(path, bbolt.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		if _, err := s.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"live", "dead"} {
+			in := storetest.Instance("orders", id)
+			in.TTLSeconds = 9
+			if _, err := s.PutInstance(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(27 * time.Second) // SIGKILLed or not, nobody heartbeats
+		s, err = bbolt.Open(path, bbolt.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		list := func() map[string]catalog.Instance {
+			set, err := s.Instances(ctx, "orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]catalog.Instance{}
+			for _, in := range set.Instances {
+				out[in.ID] = in
+			}
+			return out
+		}
+		for step := range 8 { // every second of the first 8, sweeps included
+			got := list()
+			if len(got) != 2 {
+				t.Fatalf("%d s after the restart: got %d instances, want both still listed", step, len(got))
+			}
+			for id, in := range got {
+				if in.Status == catalog.StatusPassing || !in.Expired {
+					t.Fatalf("%d s after the restart: got %s %s expired %v, want critical expired", step, id, in.Status, in.Expired)
+				}
+			}
+			time.Sleep(time.Second)
+		}
+		live := storetest.Instance("orders", "live")
+		live.TTLSeconds = 9
+		if in, err := s.HeartbeatInstance(ctx, live); err != nil || in.Status != catalog.StatusPassing {
+			t.Fatalf("heartbeat 8 s after the restart: got %s, %v, want passing, nil", in.Status, err)
+		}
+		time.Sleep(2500 * time.Millisecond) // one TTL after the restart and a sweep
+		got := list()
+		if _, ok := got["dead"]; ok || len(got) != 1 || got["live"].Status != catalog.StatusPassing {
+			t.Fatalf("10.5 s after the restart: got %+v, want live passing alone", got)
+		}
+	})
 }

@@ -19,6 +19,15 @@
 // minimum (about 2 s with default settings). Watch is an etcd watch on the component's
 // keys from the given revision.
 //
+// A catalog process that starts may follow an outage of every catalog process, during
+// which no heartbeat renewed a lease: [New] renews the record lease of every expired
+// instance (and of every one whose grace is shorter than its TTL), so that none is
+// removed before it had one full TTL to heartbeat again; it stays critical until it
+// does. An instance whose record lease ran out during the outage is gone: its agent is
+// told so (412) at its next heartbeat and registers again. When other catalog processes
+// kept running, a start only keeps dead instances listed critical up to TTL + grace
+// longer.
+//
 // Keys live under [Options.Prefix]:
 //
 //	<prefix>c/<component>                 the component (JSON)

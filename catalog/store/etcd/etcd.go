@@ -85,8 +85,70 @@ func New(cli *clientv3.Client, opts Options) (*Store, error) {
 	}
 	s := &Store{cli: cli, prefix: opts.Prefix, grace: opts.Grace, stop: make(chan struct{}), done: make(chan struct{}),
 		pending: make(map[string]pendingBeat)}
+	s.extendAfterRestart(restartTimeout)
 	go s.flushLoop()
 	return s, nil
+}
+
+// restartTimeout bounds the lease renewals New makes (see extendAfterRestart).
+const restartTimeout = 5 * time.Second
+
+// extendAfterRestart gives every instance one full TTL from now to heartbeat again
+// before it is removed: a catalog that starts may follow an outage of every catalog
+// process, during which no heartbeat could renew a lease. It renews the record lease
+// (TTL + grace) of each instance whose alive key is gone, or whose grace is shorter than
+// its TTL, so that what is left of it may be under one TTL. The alive keys are left
+// alone: an expired instance stays critical until it heartbeats. It is best effort,
+// bounded by timeout: a lease it misses expires as it would have.
+func (s *Store) extendAfterRestart(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	resp, err := s.cli.Get(ctx, s.prefix+"i/", clientv3.WithPrefix())
+	if err != nil {
+		return
+	}
+	type inst struct {
+		lease clientv3.LeaseID
+		short bool // grace shorter than the TTL
+		alive bool
+	}
+	byKey := map[string]*inst{}
+	for _, kv := range resp.Kvs {
+		comp, id, kind, ok := s.parseInstKey(kv.Key)
+		if !ok || (kind != "rec" && kind != "alive") {
+			continue
+		}
+		e := byKey[comp+"/"+id]
+		if e == nil {
+			e = &inst{}
+			byKey[comp+"/"+id] = e
+		}
+		if kind == "alive" {
+			e.alive = true
+			continue
+		}
+		e.lease = clientv3.LeaseID(kv.Lease)
+		var r core.Record
+		if json.Unmarshal(kv.Value, &r) == nil {
+			e.short = core.Grace(s.grace, &r.Instance) < r.Instance.TTL()
+		}
+	}
+	leases := make(chan clientv3.LeaseID)
+	var wg sync.WaitGroup
+	for range min(16, len(byKey)) {
+		wg.Go(func() {
+			for l := range leases {
+				_, _ = s.renew(ctx, l)
+			}
+		})
+	}
+	for _, e := range byKey {
+		if e.lease != 0 && (!e.alive || e.short) {
+			leases <- e.lease
+		}
+	}
+	close(leases)
+	wg.Wait()
 }
 
 func (s *Store) compKey(name string) string    { return s.prefix + "c/" + name }

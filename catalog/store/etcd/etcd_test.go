@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,15 +65,35 @@ func prefix(t *testing.T, cli *clientv3.Client) string {
 }
 
 func TestConformance(t *testing.T) {
+	type over struct {
+		cli  *clientv3.Client
+		opts etcd.Options
+	}
+	var mu sync.Mutex
+	stores := map[store.Store]over{} // each store's client and options, for Reopen
 	storetest.Run(t, storetest.Harness{
 		New: func(t *testing.T, grace time.Duration) store.Store {
 			cli := client(t)
 			t.Cleanup(func() { _ = cli.Close() })
-			s, err := etcd.New(cli, etcd.Options{Prefix: prefix(t, cli), Grace: grace})
+			opts := etcd.Options{Prefix: prefix(t, cli), Grace: grace}
+			s, err := etcd.New(cli, opts)
 			if err != nil {
 				t.Fatalf("got %v, want nil", err)
 			}
+			mu.Lock()
+			stores[s] = over{cli, opts}
+			mu.Unlock()
 			return s
+		},
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			mu.Lock()
+			o := stores[s]
+			mu.Unlock()
+			s2, err := etcd.New(o.cli, o.opts)
+			if err != nil {
+				t.Fatalf("reopen: got %v, want nil", err)
+			}
+			return s2
 		},
 	})
 }

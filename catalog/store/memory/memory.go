@@ -81,7 +81,8 @@ func (s *Store) sweep(now time.Time) {
 	changed := false
 	for comp, byID := range s.instances {
 		for id, r := range byID {
-			expire, remove := core.Due(r, now, s.grace)
+			// A memory store starts empty: no instance predates it, so no restart floor.
+			expire, remove := core.Due(r, now, time.Time{}, s.grace)
 			switch {
 			case remove:
 				delete(byID, id)
@@ -211,7 +212,7 @@ func (s *Store) GetInstance(ctx context.Context, component, id string) (catalog.
 	if !ok {
 		return catalog.Instance{}, core.NotFound("instance", component+"/"+id)
 	}
-	return r.View(), nil
+	return r.ViewAt(core.Now()), nil
 }
 
 // putInstance registers or heartbeats in; mustExist makes it a heartbeat only.
@@ -268,6 +269,7 @@ func (s *Store) DeleteInstance(ctx context.Context, component, id string) error 
 // listLocked returns the instance set of component ("" for all).
 func (s *Store) listLocked(component string) (store.InstanceSet, error) {
 	set := store.InstanceSet{Index: s.rev, Instances: []catalog.Instance{}}
+	now := core.Now()
 	var comps []string
 	if component == "" {
 		comps = slices.Sorted(maps.Keys(s.instances))
@@ -280,7 +282,7 @@ func (s *Store) listLocked(component string) (store.InstanceSet, error) {
 	for _, c := range comps {
 		byID := s.instances[c]
 		for _, id := range slices.Sorted(maps.Keys(byID)) {
-			set.Instances = append(set.Instances, byID[id].View())
+			set.Instances = append(set.Instances, byID[id].ViewAt(now))
 		}
 	}
 	return set, nil

@@ -1,5 +1,6 @@
 // Package storetest is the conformance suite every [store.Store] implementation passes:
-// call [Run] from the implementation's tests with a [Harness] that makes empty stores.
+// call [Run] from the implementation's tests with a [Harness] that makes empty stores
+// and, for a store that keeps its data, reopens one as a restarted catalog would.
 //
 // Time-dependent cases (TTL expiry, watch timeouts) use real time APIs; an
 // implementation whose clock is time.Now sets [Harness.Synctest] so each case runs in a

@@ -21,6 +21,11 @@ type Harness struct {
 	// Synctest runs each case in a testing/synctest bubble: the store and everything it
 	// starts must live inside it and stop on Close.
 	Synctest bool
+	// Reopen returns a new store over the data of s, which the suite has closed: what a
+	// catalog restarted on the same data dir (bbolt) or etcd cluster opens. The suite
+	// closes the new store. Nil for a store that keeps nothing across a restart
+	// (memory): the restart case is then skipped.
+	Reopen func(t *testing.T, s store.Store) store.Store
 }
 
 // ttl and grace of the instances in the TTL cases.
@@ -59,6 +64,7 @@ func Run(t *testing.T, h Harness) {
 		{"TTLChangeKeepsScorecard", testTTLChange},
 		{"ConcurrentRegistrations", testConcurrent},
 		{"Closed", testClosed},
+		{"RestartListsStaleCriticalAndWaitsOneTTL", func(t *testing.T, s store.Store) { testRestart(t, h, s) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -740,5 +746,63 @@ func testTTLChange(t *testing.T, s store.Store) {
 	sc := must(s.Scorecard(ctx, "orders"))(t)
 	if len(sc.Instances) != 1 || sc.Score != 42 {
 		t.Fatalf("got %+v, want the scorecard kept across the TTL change", sc)
+	}
+}
+
+// testRestart: the catalog is down longer than the TTL, then restarts on the same data.
+// An instance whose last heartbeat is older than its TTL is never listed passing, and
+// none is removed before it had one full TTL after the restart to heartbeat again. The
+// outage (3 s) is shorter than TTL + grace, so that an etcd cluster keeps the records
+// while no catalog runs; store-specific tests cover longer outages.
+func testRestart(t *testing.T, h Harness, s store.Store) {
+	if h.Reopen == nil {
+		t.Skip("the store keeps nothing across a restart")
+	}
+	ctx := t.Context()
+	ttl := ttlSeconds * time.Second
+	setup(t, s, "orders")
+	must(s.PutInstance(ctx, Instance("orders", "live")))(t)
+	must(s.PutInstance(ctx, Instance("orders", "dead")))(t)
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: got %v, want nil", err)
+	}
+	time.Sleep(ttl + ttl/2) // the outage
+	s = h.Reopen(t, s)
+	t.Cleanup(func() { _ = s.Close() })
+	reopened := time.Now()
+
+	notPassing := func(when string) {
+		t.Helper()
+		set := must(s.Instances(ctx, "orders"))(t)
+		if want := []string{"orders/dead", "orders/live"}; !slices.Equal(ids(set), want) {
+			t.Fatalf("%s: got %v, want %v still listed", when, ids(set), want)
+		}
+		for _, in := range set.Instances {
+			if in.Status == catalog.StatusPassing || !in.Expired {
+				t.Fatalf("%s: got %s status %s expired %v, want not passing and expired (its last heartbeat is older than its TTL)", when, in.ID, in.Status, in.Expired)
+			}
+		}
+		if in := must(s.GetInstance(ctx, "orders", "dead"))(t); in.Status == catalog.StatusPassing || !in.Expired {
+			t.Fatalf("%s: GetInstance: got status %s expired %v, want not passing and expired", when, in.Status, in.Expired)
+		}
+	}
+	notPassing("right after the restart")
+	// Past the first sweeps, short of one TTL after the restart: both are still listed.
+	time.Sleep(ttl - 500*time.Millisecond)
+	notPassing(fmt.Sprintf("%v after the restart", time.Since(reopened)))
+
+	// The live instance's agent heartbeats (its registration still exists): passing.
+	if in := must(s.HeartbeatInstance(ctx, Instance("orders", "live")))(t); in.Status != catalog.StatusPassing || in.Expired {
+		t.Fatalf("heartbeat after the restart: got status %s expired %v, want passing false", in.Status, in.Expired)
+	}
+	set := must(s.Instances(ctx, "orders"))(t)
+	gone := waitFor(t, s, "orders", set.Index, ttl+grace+5*time.Second, func(set store.InstanceSet) bool {
+		return !slices.Contains(ids(set), "orders/dead")
+	})
+	if d := time.Since(reopened); d < ttl-100*time.Millisecond {
+		t.Fatalf("got the dead instance removed %v after the restart, want no sooner than its TTL %v", d, ttl)
+	}
+	if want := []string{"orders/live"}; !slices.Equal(ids(gone), want) {
+		t.Fatalf("got %v, want %v", ids(gone), want)
 	}
 }

@@ -27,6 +27,18 @@ func (r *Record) View() catalog.Instance {
 	return in
 }
 
+// ViewAt is View at now: an instance whose last heartbeat is older than its TTL is
+// critical with Expired set even before a sweep marks it, so that a store never lists
+// it passing (after a restart on old data, or between sweeps).
+func (r *Record) ViewAt(now time.Time) catalog.Instance {
+	if !r.Expired && !now.Before(r.Instance.LastHeartbeat.Add(r.Instance.TTL())) {
+		e := *r
+		e.Expired = true
+		return e.View()
+	}
+	return r.View()
+}
+
 // Now is the store's clock reading: UTC, without the monotonic part, so that a value read
 // back from a file or etcd compares equal.
 func Now() time.Time { return time.Now().UTC().Round(0) }
@@ -39,10 +51,18 @@ func Grace(g time.Duration, in *catalog.Instance) time.Duration {
 	return in.TTL()
 }
 
-// Due says what the sweep must do with r at now.
-func Due(r *Record, now time.Time, grace time.Duration) (expire, remove bool) {
-	deadline := r.Instance.LastHeartbeat.Add(r.Instance.TTL())
-	if !now.Before(deadline.Add(Grace(grace, &r.Instance))) {
+// Due says what the sweep of a store opened at opened must do with r at now. It removes
+// r after its TTL and grace period, but never before opened plus its TTL: an instance
+// whose heartbeats could not reach a catalog that was down has one full TTL after the
+// restart to heartbeat again.
+func Due(r *Record, now, opened time.Time, grace time.Duration) (expire, remove bool) {
+	ttl := r.Instance.TTL()
+	deadline := r.Instance.LastHeartbeat.Add(ttl)
+	removal := deadline.Add(Grace(grace, &r.Instance))
+	if floor := opened.Add(ttl); removal.Before(floor) {
+		removal = floor
+	}
+	if !now.Before(removal) {
 		return false, true
 	}
 	return !r.Expired && !now.Before(deadline), false

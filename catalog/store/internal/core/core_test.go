@@ -26,10 +26,48 @@ func TestDue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r.Expired = tt.expired
-		e, rm := Due(r, t0.Add(tt.at), tt.grace)
+		e, rm := Due(r, t0.Add(tt.at), time.Time{}, tt.grace)
 		if e != tt.expire || rm != tt.remove {
 			t.Errorf("at %v expired %v grace %v: got %v %v, want %v %v", tt.at, tt.expired, tt.grace, e, rm, tt.expire, tt.remove)
 		}
+	}
+}
+
+// A store opened after a long outage removes nothing before one TTL after it opened.
+func TestDueAfterRestart(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := &Record{Instance: catalog.Instance{LastHeartbeat: t0, TTLSeconds: 9}}
+	opened := t0.Add(36 * time.Second) // down for 3 TTLs after the last heartbeat's TTL
+	tests := []struct {
+		at             time.Duration // after opened
+		expired        bool
+		expire, remove bool
+	}{
+		{0, false, true, false},
+		{time.Second, true, false, false},
+		{8 * time.Second, true, false, false},
+		{9 * time.Second, true, false, true},
+	}
+	for _, tt := range tests {
+		r.Expired = tt.expired
+		e, rm := Due(r, opened.Add(tt.at), opened, 0)
+		if e != tt.expire || rm != tt.remove {
+			t.Errorf("%v after opening, expired %v: got %v %v, want %v %v", tt.at, tt.expired, e, rm, tt.expire, tt.remove)
+		}
+	}
+}
+
+func TestViewAt(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := &Record{Instance: catalog.Instance{LastHeartbeat: t0, TTLSeconds: 10, Status: catalog.StatusPassing}}
+	if v := r.ViewAt(t0.Add(9 * time.Second)); v.Status != catalog.StatusPassing || v.Expired {
+		t.Fatalf("within the TTL: got %s %v, want passing false", v.Status, v.Expired)
+	}
+	if v := r.ViewAt(t0.Add(10 * time.Second)); v.Status != catalog.StatusCritical || !v.Expired {
+		t.Fatalf("past the TTL: got %s %v, want critical true", v.Status, v.Expired)
+	}
+	if r.Expired {
+		t.Fatal("got the record marked expired by a view, want it unchanged")
 	}
 }
 
