@@ -164,3 +164,19 @@ func TestLayersDoc(t *testing.T) {
 	}
 	t.Errorf("docs/architecture.md's layering section is stale: go test ./internal/meta -run TestLayersDoc -update")
 }
+
+// TestEveryModuleBuildsAlone: the packages of every module, their tests included, resolve
+// outside the workspace, as the module's users and `go mod tidy` in a consumer see them.
+// A core test importing the catalog server builds in the workspace but breaks every
+// service's `go mod tidy` (the server is another module).
+func TestEveryModuleBuildsAlone(t *testing.T) {
+	for dir := range workspaceModules(t, moduleRoot(t)) {
+		cmd := exec.Command("go", "list", "-test", "-deps", "-e", "-f", "{{with .Error}}{{.}}\n{{end}}", "./...")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "" {
+			t.Errorf("%s outside the workspace: %v\n%s", dir, err, out)
+		}
+	}
+}
