@@ -420,3 +420,42 @@ func TestHungCollectorDoesNotHoldStop(t *testing.T) {
 		t.Errorf("no log of the dropped spans:\n%s", c.output())
 	}
 }
+
+// TestForcedStopExitsZeroLoudly: SHUTDOWN_TIMEOUT running out with a request in flight
+// is not an application error (exit 0, as for a pod killed at the end of its grace
+// period), but the log says so at error level, naming the setting and what was cut.
+func TestForcedStopExitsZeroLoudly(t *testing.T) {
+	c := startChild(t, map[string]string{"DRAIN_DELAY": "0s", "SHUTDOWN_TIMEOUT": "500ms"}, true)
+	cut := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(c.http + "/slow?d=30s")
+		if err == nil {
+			resp.Body.Close()
+		}
+		cut <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the slow request is in flight
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.wait(t, 10*time.Second); code != service.ExitOK {
+		t.Errorf("exit code: got %d, want 0\n%s", code, c.output())
+	}
+	if err := <-cut; err == nil {
+		t.Error("the slow request got an answer, want it cut")
+	}
+	var found bool
+	for _, line := range strings.Split(c.output(), "\n") {
+		var rec struct{ Level, Msg, Error, Hint string }
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Msg != "service stopped" {
+			continue
+		}
+		found = true
+		if rec.Level != "ERROR" || !strings.Contains(rec.Error, "SHUTDOWN_TIMEOUT ran out (500ms): http server: closed 1 connections with requests in flight") || rec.Hint == "" {
+			t.Errorf("last record: got %s, want an ERROR naming SHUTDOWN_TIMEOUT and the cut connection, with a hint", line)
+		}
+	}
+	if !found {
+		t.Errorf("no \"service stopped\" record:\n%s", c.output())
+	}
+}
