@@ -107,7 +107,7 @@ func (s *Service) Run(ctx context.Context) (err error) {
 
 	s.state.Store(stateStopping)
 	s.health.Shutdown()
-	stopErr := st.unwind(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	stopErr := st.unwind(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout, s.logger)
 	s.state.Store(stateStopped)
 	err = errors.Join(cause, stopErr)
 	switch {
