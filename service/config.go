@@ -70,7 +70,7 @@ type Config struct {
 	// StartTimeout bounds the start hooks together.
 	StartTimeout time.Duration `env:"START_TIMEOUT" envDefault:"30s" desc:"Time allowed for all start hooks together."`
 	// ShutdownTimeout bounds the graceful stop after the drain delay: server shutdown, stop hooks and flushes.
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"Time allowed, after the drain delay, for in-flight requests, members and stop hooks. The trace flush has its own bound on top (OTEL_EXPORTER_OTLP_TIMEOUT, at most 5s)."`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"15s" desc:"Time allowed, after the drain delay, for in-flight requests, members and stop hooks; when it runs out, connections still busy are closed (logged at error level, exit code 0). The trace flush has its own bound on top (OTEL_EXPORTER_OTLP_TIMEOUT, at most 5s)."`
 	// DrainDelay is how long the servers keep serving after readiness fails, so load
 	// balancers take the instance out before it stops accepting connections.
 	DrainDelay time.Duration `env:"DRAIN_DELAY" envDefault:"5s" desc:"Time between readiness turning 503 and the servers closing, so load balancers stop sending traffic first."`

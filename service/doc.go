@@ -28,8 +28,15 @@
 //
 // Stop, on SIGTERM, SIGINT, a cancelled context or a failed member: readiness fails at
 // once, the servers keep serving for DRAIN_DELAY so load balancers take the instance out,
-// the servers shut down gracefully under SHUTDOWN_TIMEOUT, the stop hooks run in reverse,
-// telemetry is flushed, and the admin server closes last. A second signal forces the exit.
+// the servers shut down gracefully under SHUTDOWN_TIMEOUT (connections still busy when it
+// runs out are closed: logged at error level, exit code 0), the stop hooks run in
+// reverse, telemetry is flushed under its own bound (the OTLP timeout, at most 5s), and
+// the admin server closes last. A second signal forces the exit.
+//
+// A start that fails at any step undoes the steps before it, last first, through the
+// same path as a stop. Every error that ends the service is logged once, as one record
+// naming what failed and the setting behind it (a port in use names HTTP_ADDR,
+// ADMIN_ADDR or GRPC_ADDR); such a runtime failure exits 1.
 //
 // # Admin endpoints
 //

@@ -198,3 +198,43 @@ func TestRunTwice(t *testing.T) {
 		t.Errorf("second Run: got %v, want ErrAlreadyRun", err)
 	}
 }
+
+// TestForcedCloseAtShutdownTimeout: a request still running when SHUTDOWN_TIMEOUT
+// runs out is cut: its connection is closed, and Run's error says so, wrapping
+// ErrShutdownTimeout.
+func TestForcedCloseAtShutdownTimeout(t *testing.T) {
+	s := newTestService(t, map[string]string{"SHUTDOWN_TIMEOUT": "200ms"})
+	release := make(chan struct{})
+	defer close(release)
+	inFlight := make(chan struct{})
+	s.HandleFunc("GET /stuck", func(w http.ResponseWriter, r *http.Request) {
+		close(inFlight)
+		<-release // ignores its context, as a handler stuck in a call without one does
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-s.Ready()
+	cut := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + s.HTTPAddr().String() + "/stuck")
+		if err == nil {
+			resp.Body.Close()
+		}
+		cut <- err
+	}()
+	<-inFlight
+	cancel()
+	err := <-done
+	if !errors.Is(err, service.ErrShutdownTimeout) || !strings.Contains(err.Error(), "http server: closed 1 connections with requests in flight") {
+		t.Errorf("Run: got %v, want ErrShutdownTimeout naming the cut connection", err)
+	}
+	select {
+	case err := <-cut:
+		if err == nil {
+			t.Error("the stuck request got an answer, want its connection closed")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the stuck request's connection still open 5s after Run returned")
+	}
+}

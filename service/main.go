@@ -12,7 +12,7 @@ import (
 
 // Exit codes of [Main].
 const (
-	ExitOK      = 0 // stopped cleanly
+	ExitOK      = 0 // stopped cleanly, or stopped with a forced close at SHUTDOWN_TIMEOUT
 	ExitFailure = 1 // a runtime failure (a port in use, a failed start hook...), or a forced stop on a second signal
 	ExitConfig  = 2 // invalid configuration, or compliance enforced and failed
 )
@@ -21,7 +21,8 @@ const (
 // (which embeds [Config]) from the environment, builds the service, calls setup to add
 // handlers and hooks, and runs it until SIGTERM or SIGINT. A second signal forces the
 // exit. The exit code is [ExitConfig] for configuration problems, [ExitFailure] for a
-// runtime failure, [ExitOK] otherwise. Problems
+// runtime failure, [ExitOK] otherwise, including a stop whose only problem is a forced
+// close at SHUTDOWN_TIMEOUT ([ErrShutdownTimeout], logged at error level). Problems
 // found before the service's logger exists (loading the configuration) are printed on
 // stderr; every later error that ends the program is logged once, as one record that
 // says what failed and which setting caused it.
@@ -98,7 +99,7 @@ func run[C any, PC interface {
 
 // exitCode maps Run's error to an exit code.
 func exitCode(err error) int {
-	if err == nil {
+	if err == nil || onlyShutdownTimeout(err) {
 		return ExitOK
 	}
 	var ce *ConfigError

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/paved-road/paved/service"
+	"github.com/paved-road/paved/transport/httptransport"
 )
 
 const childEnv = "PAVED_SERVICE_TEST_CHILD"
@@ -33,7 +35,7 @@ type childConfig struct {
 }
 
 // runChild is the service the process tests run: GET /slow?d=DURATION answers after d,
-// GET /work answers at once.
+// GET /work answers at once, POST /orders reads its body and answers 201.
 func runChild(string) int {
 	service.Main(service.Info{Name: "child", Version: "9.9.9"}, func(s *service.Service, cfg *childConfig) error {
 		s.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
@@ -42,6 +44,14 @@ func runChild(string) int {
 			fmt.Fprint(w, "done")
 		})
 		s.HandleFunc("GET /work", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+		s.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				httptransport.WriteProblem(w, r, httptransport.Problem{Status: http.StatusBadRequest, Detail: "the body could not be read"})
+				return
+			}
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"id":"1"}`)
+		})
 		return nil
 	})
 	return 0
@@ -209,17 +219,42 @@ func TestSecondSignalForcesExit(t *testing.T) {
 	}
 }
 
+// load describes the traffic of loadThroughStop.
+type load struct {
+	env map[string]string // the child's settings beside the test's own
+	// post sends non-idempotent POST /orders with a body the client cannot replay
+	// (no GetBody), so a connection closed under a request fails it instead of being
+	// retried quietly; otherwise GET /work.
+	post bool
+	// before is how many requests are sent before the SIGTERM (2000 when zero).
+	before int64
+}
+
+// loadResult is what loadThroughStop saw.
+type loadResult struct {
+	sent, failed int64
+	// resets are the failures where the connection was reset or closed under a request.
+	resets int64
+	exit   int
+	// stop is the time from the SIGTERM to the child's exit.
+	stop time.Duration
+}
+
 // loadThroughStop sends requests on 64 keep-alive connections while a load balancer-like
 // poller watches /readyz every 100ms; once it turns 503 no new request starts. It
-// returns the number of requests sent and of failures.
-func loadThroughStop(t *testing.T, drain time.Duration) (sent, failed int64, exit int) {
-	c := startChild(t, map[string]string{"DRAIN_DELAY": drain.String(), "SHUTDOWN_TIMEOUT": "5s"}, true)
+// sends SIGTERM once l.before requests were sent (or after 20s of trying).
+func loadThroughStop(t *testing.T, l load) loadResult {
+	t.Helper()
+	if l.before == 0 {
+		l.before = 2000
+	}
+	c := startChild(t, l.env, true)
 	tr := &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 	var inRotation atomic.Bool
 	inRotation.Store(true)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
 	go func() { // the load balancer's health check
@@ -232,30 +267,71 @@ func loadThroughStop(t *testing.T, drain time.Duration) (sent, failed int64, exi
 			time.Sleep(100 * time.Millisecond)
 		}
 	}()
+	var r loadResult
 	var wg sync.WaitGroup
 	for range 64 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for inRotation.Load() && ctx.Err() == nil {
-				atomic.AddInt64(&sent, 1)
-				if status(client, c.http+"/work") != 200 {
-					atomic.AddInt64(&failed, 1)
+				atomic.AddInt64(&r.sent, 1)
+				code, err := send(client, c.http, l.post)
+				if err != nil || code != map[bool]int{false: 200, true: 201}[l.post] {
+					atomic.AddInt64(&r.failed, 1)
+				}
+				if isReset(err) {
+					atomic.AddInt64(&r.resets, 1)
 				}
 			}
 		}()
 	}
 	// Let the load build up before the stop.
-	for deadline := time.Now().Add(10 * time.Second); atomic.LoadInt64(&sent) < 2000 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(20 * time.Second); atomic.LoadInt64(&r.sent) < l.before && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
+	sig := time.Now()
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	wg.Wait()
-	return sent, failed, c.wait(t, drain+10*time.Second)
+	r.exit = c.wait(t, 30*time.Second)
+	r.stop = time.Since(sig)
+	return r
+}
+
+// send sends one request of the load and returns its status code.
+func send(client *http.Client, base string, post bool) (int, error) {
+	var req *http.Request
+	var err error
+	if post {
+		req, err = http.NewRequest("POST", base+"/orders", strings.NewReader(`{"item":"book","quantity":1}`))
+		if err == nil {
+			req.GetBody = nil // not replayable: the transport must not retry it
+			req.Header.Set("Content-Type", "application/json")
+		}
+	} else {
+		req, err = http.NewRequest("GET", base+"/work", nil)
+	}
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// isReset reports whether err is a connection reset or closed under a request.
+func isReset(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		strings.Contains(err.Error(), "server closed idle connection") || strings.Contains(err.Error(), "connection reset"))
 }
 
 func TestNoFailedRequestsThroughGracefulStop(t *testing.T) {
-	sent, failed, code := loadThroughStop(t, time.Second)
+	r := loadThroughStop(t, load{env: map[string]string{"DRAIN_DELAY": "1s", "SHUTDOWN_TIMEOUT": "5s"}})
+	sent, failed, code := r.sent, r.failed, r.exit
 	t.Logf("drain 1s: %d requests, %d failed", sent, failed)
 	if sent < 1000 {
 		t.Errorf("only %d requests sent: the load is too light to show anything", sent)
@@ -269,10 +345,40 @@ func TestNoFailedRequestsThroughGracefulStop(t *testing.T) {
 
 	// Control: without a drain delay the same client must see failures, or this test
 	// could not see them either.
-	sent, failed, _ = loadThroughStop(t, 0)
+	r = loadThroughStop(t, load{env: map[string]string{"DRAIN_DELAY": "0s", "SHUTDOWN_TIMEOUT": "5s"}})
+	sent, failed = r.sent, r.failed
 	t.Logf("drain 0 (control): %d requests, %d failed", sent, failed)
 	if failed == 0 {
 		t.Errorf("control run with DRAIN_DELAY=0 saw no failures in %d requests: the test cannot see failures", sent)
+	}
+}
+
+// TestF2NoResetsForPOSTsThroughSIGTERM (reliability test F2): SIGTERM while 64
+// keep-alive clients send non-idempotent POSTs, on the default settings (DRAIN_DELAY
+// 5s, SHUTDOWN_TIMEOUT 15s): not one connection reset, nor any other failure, among
+// at least 10,000 requests, and exit 0.
+func TestF2NoResetsForPOSTsThroughSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("F2 takes 10,000 requests and the default 5s drain")
+	}
+	r := loadThroughStop(t, load{post: true, before: 10000})
+	t.Logf("F2: %d POSTs, %d resets, %d failed, stop %s, exit %d", r.sent, r.resets, r.failed, r.stop.Round(time.Millisecond), r.exit)
+	if r.sent < 10000 {
+		t.Errorf("only %d requests sent, want at least 10000", r.sent)
+	}
+	if r.resets != 0 || r.failed != 0 {
+		t.Errorf("got %d resets and %d failed requests of %d, want 0", r.resets, r.failed, r.sent)
+	}
+	if r.exit != 0 {
+		t.Errorf("exit code: got %d, want 0", r.exit)
+	}
+
+	// Control: without a drain delay the same clients must see resets, or this test
+	// could not see them either.
+	r = loadThroughStop(t, load{post: true, env: map[string]string{"DRAIN_DELAY": "0s"}})
+	t.Logf("F2 control, DRAIN_DELAY=0: %d POSTs, %d resets, %d failed", r.sent, r.resets, r.failed)
+	if r.resets == 0 {
+		t.Errorf("control run with DRAIN_DELAY=0 saw no resets in %d POSTs: the test cannot see them", r.sent)
 	}
 }
 
@@ -456,5 +562,44 @@ func TestHungCollectorDoesNotHoldStop(t *testing.T) {
 	}
 	if !strings.Contains(c.output(), "spans dropped") {
 		t.Errorf("no log of the dropped spans:\n%s", c.output())
+	}
+}
+
+// TestForcedStopExitsZeroLoudly: SHUTDOWN_TIMEOUT running out with a request in flight
+// is not an application error (exit 0, as for a pod killed at the end of its grace
+// period), but the log says so at error level, naming the setting and what was cut.
+func TestForcedStopExitsZeroLoudly(t *testing.T) {
+	c := startChild(t, map[string]string{"DRAIN_DELAY": "0s", "SHUTDOWN_TIMEOUT": "500ms"}, true)
+	cut := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(c.http + "/slow?d=30s")
+		if err == nil {
+			resp.Body.Close()
+		}
+		cut <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the slow request is in flight
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.wait(t, 10*time.Second); code != service.ExitOK {
+		t.Errorf("exit code: got %d, want 0\n%s", code, c.output())
+	}
+	if err := <-cut; err == nil {
+		t.Error("the slow request got an answer, want it cut")
+	}
+	var found bool
+	for _, line := range strings.Split(c.output(), "\n") {
+		var rec struct{ Level, Msg, Error, Hint string }
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Msg != "service stopped" {
+			continue
+		}
+		found = true
+		if rec.Level != "ERROR" || !strings.Contains(rec.Error, "SHUTDOWN_TIMEOUT ran out (500ms): http server: closed 1 connections with requests in flight") || rec.Hint == "" {
+			t.Errorf("last record: got %s, want an ERROR naming SHUTDOWN_TIMEOUT and the cut connection, with a hint", line)
+		}
+	}
+	if !found {
+		t.Errorf("no \"service stopped\" record:\n%s", c.output())
 	}
 }

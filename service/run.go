@@ -7,19 +7,68 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paved-road/paved/telemetry"
 )
 
+// ErrShutdownTimeout is wrapped by [Service.Run]'s error when SHUTDOWN_TIMEOUT ran out
+// before the servers and members had stopped: connections with requests in flight
+// were closed forcibly. The stop is otherwise complete (stop hooks ran, telemetry was
+// flushed). [Main] logs it at error level and exits 0, as Kubernetes treats a pod
+// killed at the end of its grace period: see docs/operations.md.
+var ErrShutdownTimeout = errors.New("service: SHUTDOWN_TIMEOUT ran out")
+
 // maxFlushTimeout bounds the telemetry flush at the stop, whatever the exporter
 // timeout: a trace collector that does not answer costs the stop this much at most.
 const maxFlushTimeout = 5 * time.Second
 
-// httpServer adapts *http.Server to [Server].
-type httpServer struct{ *http.Server }
+// httpServer adapts *http.Server to [Server]: Shutdown closes the connections still
+// busy when ctx ends, and says how many there were.
+type httpServer struct {
+	*http.Server
+	conns *connTracker
+}
 
 func (h httpServer) Serve(l net.Listener) error { return h.Server.Serve(l) }
+
+func (h httpServer) Shutdown(ctx context.Context) error {
+	err := h.Server.Shutdown(ctx)
+	if err == nil {
+		return nil
+	}
+	n := h.conns.busy()
+	_ = h.Server.Close()
+	return fmt.Errorf("closed %d connections with requests in flight: %w", n, err)
+}
+
+// connTracker counts the connections of a server that have a request in flight. It is
+// safe for concurrent use.
+type connTracker struct {
+	// mu guards active.
+	mu     sync.Mutex
+	active map[net.Conn]struct{}
+}
+
+func newConnTracker() *connTracker { return &connTracker{active: map[net.Conn]struct{}{}} }
+
+// track is the server's ConnState hook.
+func (c *connTracker) track(conn net.Conn, st http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st == http.StateActive {
+		c.active[conn] = struct{}{}
+	} else {
+		delete(c.active, conn)
+	}
+}
+
+func (c *connTracker) busy() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.active)
+}
 
 // Run starts the service and blocks until it has stopped. In order: the admin server
 // (probes answer; readiness and startup fail), the start hooks under START_TIMEOUT, the
@@ -37,7 +86,8 @@ func (h httpServer) Serve(l net.Listener) error { return h.Server.Serve(l) }
 // error of the stop.
 //
 // Run returns nil after a stop asked for through ctx, and otherwise the error that
-// stopped the service joined with any error of the stop itself. It may be called once.
+// stopped the service joined with any error of the stop itself; a forced close at
+// SHUTDOWN_TIMEOUT wraps [ErrShutdownTimeout]. It may be called once.
 func (s *Service) Run(ctx context.Context) (err error) {
 	if !s.ran.CompareAndSwap(false, true) {
 		return ErrAlreadyRun
@@ -57,7 +107,7 @@ func (s *Service) Run(ctx context.Context) (err error) {
 
 	s.state.Store(stateStopping)
 	s.health.Shutdown()
-	stopErr := st.unwind(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	stopErr := st.unwind(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout, s.logger)
 	s.state.Store(stateStopped)
 	err = errors.Join(cause, stopErr)
 	switch {
@@ -65,6 +115,9 @@ func (s *Service) Run(ctx context.Context) (err error) {
 		s.logger.Info("service stopped")
 	case !isReady(s.readyCh):
 		s.logger.Error("service not started", "error", err.Error())
+	case onlyShutdownTimeout(err):
+		s.logger.Error("service stopped", "error", err.Error(),
+			"hint", "requests were cut: raise SHUTDOWN_TIMEOUT (and terminationGracePeriodSeconds), or make the handlers end with their context")
 	default:
 		s.logger.Error("service stopped", "error", err.Error())
 	}
@@ -104,7 +157,10 @@ func (s *Service) serve(ctx context.Context, st *stack, admin *adminStage) error
 	if err != nil {
 		return fmt.Errorf("service: http middleware: %w", err)
 	}
-	servers := []namedServer{{name: "http", setting: "HTTP_ADDR", addr: s.cfg.HTTPAddr, srv: httpServer{s.newHTTPServer(public, "http")}}}
+	conns := newConnTracker()
+	hs := s.newHTTPServer(public, "http")
+	hs.ConnState = conns.track
+	servers := []namedServer{{name: "http", setting: "HTTP_ADDR", addr: s.cfg.HTTPAddr, srv: httpServer{hs, conns}}}
 	servers = append(servers, s.servers...)
 	listeners := make([]net.Listener, 0, len(servers))
 	for _, sv := range servers {
@@ -147,10 +203,13 @@ func (s *Service) serve(ctx context.Context, st *stack, admin *adminStage) error
 		}()
 	}
 	memberCtx, stopMembers := context.WithCancel(context.WithoutCancel(ctx))
+	var running atomic.Int32 // members
 	for _, m := range s.members {
 		wg.Add(1)
+		running.Add(1)
 		go func() {
 			defer wg.Done()
+			defer running.Add(-1)
 			exits <- exit{m.name, m.run(memberCtx)}
 		}()
 	}
@@ -162,7 +221,11 @@ func (s *Service) serve(ctx context.Context, st *stack, admin *adminStage) error
 		select {
 		case <-done:
 		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("service: members still running after SHUTDOWN_TIMEOUT (%s)", s.cfg.ShutdownTimeout))
+			// The servers' Serve returns once their Shutdown has; only members can
+			// still be running.
+			if n := running.Load(); n > 0 {
+				errs = append(errs, fmt.Errorf("%w (%s): %d members still running", ErrShutdownTimeout, s.cfg.ShutdownTimeout, n))
+			}
 		}
 		// Members that stopped with an error while shutting down are failures too.
 		for len(exits) > 0 {
@@ -249,13 +312,22 @@ func (s *Service) shutdownServers(ctx context.Context, servers []namedServer) []
 			defer wg.Done()
 			if err := sv.srv.Shutdown(ctx); err != nil {
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("service: %s server shutdown: %w", sv.name, err))
+				errs = append(errs, s.shutdownError(ctx, sv.name, err))
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
 	return errs
+}
+
+// shutdownError names the server whose Shutdown failed, as a forced close when ctx
+// (SHUTDOWN_TIMEOUT) ran out.
+func (s *Service) shutdownError(ctx context.Context, name string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%s): %s server: %v", ErrShutdownTimeout, s.cfg.ShutdownTimeout, name, err)
+	}
+	return fmt.Errorf("service: %s server shutdown: %w", name, err)
 }
 
 // listenError names the server that could not listen and the setting that gave its
@@ -265,6 +337,23 @@ func listenError(name, setting string, err error) error {
 		setting = "the address given to AddServer"
 	}
 	return fmt.Errorf("service: %s server (%s): %w", name, setting, err)
+}
+
+// onlyShutdownTimeout reports whether every error joined in err is a forced close at
+// SHUTDOWN_TIMEOUT.
+func onlyShutdownTimeout(err error) bool {
+	if err == nil {
+		return false
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !onlyShutdownTimeout(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return errors.Is(err, ErrShutdownTimeout)
 }
 
 // checkServers refuses a setting that asks for a server the service does not have.
@@ -285,7 +374,7 @@ func (s *Service) checkServers() error {
 // Run to start and the last to stop.
 type adminStage struct {
 	s          *Service
-	srv        *http.Server
+	srv        httpServer
 	done       chan error
 	stopHealth context.CancelFunc
 	healthDone chan error
@@ -302,7 +391,10 @@ func (a *adminStage) start(ctx context.Context) error {
 	s.mu.Lock()
 	s.adminAddr = ln.Addr()
 	s.mu.Unlock()
-	a.srv = s.newHTTPServer(s.adminHandler(), "admin")
+	conns := newConnTracker()
+	hs := s.newHTTPServer(s.adminHandler(), "admin")
+	hs.ConnState = conns.track
+	a.srv = httpServer{hs, conns}
 	a.done = make(chan error, 1)
 	go func() { a.done <- a.srv.Serve(ln) }()
 	healthCtx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
@@ -317,9 +409,9 @@ func (a *adminStage) stop(ctx context.Context) error {
 	if a.done == nil {
 		return a.s.health.Close()
 	}
-	err := a.srv.Shutdown(ctx)
-	if err != nil {
-		err = errors.Join(err, a.srv.Close())
+	var err error
+	if e := a.srv.Shutdown(ctx); e != nil {
+		err = a.s.shutdownError(ctx, "admin", e)
 	}
 	<-a.done
 	a.stopHealth()

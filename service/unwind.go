@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 )
 
@@ -35,7 +36,8 @@ func (st *stack) pushOwn(name string, stop func(ctx context.Context) error) {
 // unwind stops every stage, last pushed first, and joins their errors. The shared
 // context of timeout starts when the first stage that uses it runs, so the stages
 // that bound themselves before it (deregistration, the drain delay) do not eat it.
-func (st *stack) unwind(base context.Context, timeout time.Duration) error {
+// Each stage's stop is logged at debug level with its duration, to find a slow stop.
+func (st *stack) unwind(base context.Context, timeout time.Duration, log *slog.Logger) error {
 	var shared context.Context
 	var errs []error
 	for i := len(st.stages) - 1; i >= 0; i-- {
@@ -49,7 +51,9 @@ func (st *stack) unwind(base context.Context, timeout time.Duration) error {
 			}
 			ctx = shared
 		}
+		t := time.Now()
 		errs = append(errs, sg.stop(ctx))
+		log.Debug("stage stopped", "stage", sg.name, "duration", time.Since(t).String())
 	}
 	st.stages = nil
 	return errors.Join(errs...)
