@@ -26,9 +26,9 @@ go build -o "$work/paved" ./cmd/paved
 step "go build ./cmd/paved"
 "$work/paved" new example.com/team-a/greeter --owner team-a --dir "$work/greeter" >/dev/null
 step "paved new"
-(cd "$work/greeter" && go mod tidy >/dev/null 2>&1)
+(cd "$work/greeter" && go mod tidy >"$work/tidy.log" 2>&1) || { grep -v '^go: downloading' "$work/tidy.log" >&2; exit 1; }
 step "go mod tidy"
-(cd "$work/greeter" && go test ./... >/dev/null)
+(cd "$work/greeter" && go test ./... >"$work/test.log" 2>&1) || { cat "$work/test.log" >&2; exit 1; }
 step "go test ./..."
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

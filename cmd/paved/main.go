@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/mod/module"
+
 	"github.com/paved-road/paved/cmd/paved/internal/check"
 	"github.com/paved-road/paved/cmd/paved/internal/export"
 	"github.com/paved-road/paved/cmd/paved/internal/scaffold"
@@ -256,15 +258,31 @@ func templates() fs.FS {
 
 // develBuild reports whether this binary was built from a checkout rather than
 // installed at a released version.
-func develBuild() bool {
+func develBuild() bool { return pavedVersion() == "" }
+
+// pavedVersion is the released version of the Paved core this binary was built with
+// (its dependency on github.com/paved-road/paved, so the version a new service should
+// require), or "" when that is not a published version: a workspace or replaced build
+// ("(devel)", or a dependency with a replace), or a pseudo-version of a commit stamped
+// from a checkout, which the module proxy has never seen.
+func pavedVersion() string {
 	bi, ok := debug.ReadBuildInfo()
-	return !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)"
+	if !ok {
+		return ""
+	}
+	return pavedVersionOf(bi)
 }
 
-// pavedVersion is the released Paved version this binary is, or "" for a devel build.
-func pavedVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+// pavedVersionOf is pavedVersion for the build information bi.
+func pavedVersionOf(bi *debug.BuildInfo) string {
+	for _, d := range bi.Deps {
+		if d.Path != scaffold.PavedModule {
+			continue
+		}
+		if d.Replace != nil || d.Version == "" || d.Version == "(devel)" || module.IsPseudoVersion(d.Version) {
+			return ""
+		}
+		return d.Version
 	}
 	return ""
 }
