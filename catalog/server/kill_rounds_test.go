@@ -1,0 +1,216 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paved-road/paved/catalog"
+	"github.com/paved-road/paved/catalog/store/bbolt"
+	"github.com/paved-road/paved/catalog/store/storetest"
+)
+
+// kills is how many times TestF6RepeatedKill9 kills the catalog. CI runs the default;
+// the nightly size is -kills 1000 (bench/README.md).
+var kills = flag.Int("kills", 100, "kill -9 rounds of TestF6RepeatedKill9")
+
+// killWriters is how many clients write at once during a round.
+const killWriters = 8
+
+// catalogChild is a catalog process (killChild) serving the API over a bbolt file.
+type catalogChild struct {
+	cmd  *exec.Cmd
+	base string // http://host:port
+}
+
+// startCatalogChild re-executes the test binary as a catalog over path and waits for
+// its address. It fails the test when the child cannot open the store.
+func startCatalogChild(t *testing.T, path string) *catalogChild {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), killChildEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatal("got no output from the catalog, want its address")
+	}
+	addr, ok := strings.CutPrefix(sc.Text(), "addr ")
+	if !ok {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("restart: got %q from the catalog, want addr <host:port> (the store did not open?)", sc.Text())
+	}
+	return &catalogChild{cmd: cmd, base: "http://" + addr}
+}
+
+// killLedger is what the writers know was acknowledged: an id is present (its PUT was
+// answered 200) or deleted (its DELETE was answered 204); an id with a call in flight
+// at the kill is in neither, since either outcome is correct for it.
+type killLedger struct {
+	mu      sync.Mutex
+	present map[string]bool
+	deleted map[string]bool
+}
+
+// TestF6RepeatedKill9 is reliability test F6 of issue #15: the catalog (the API over a
+// bbolt file, as cmd/catalog runs it) is killed with SIGKILL at a random moment of a
+// stream of registrations and deregistrations, -kills times in a row on the same file.
+// Every restart must open the store, and after each one every acknowledged
+// registration is there and every acknowledged deregistration stays gone.
+func TestF6RepeatedKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 6))
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: killWriters}}
+	defer client.CloseIdleConnections()
+	call := func(method, url string, v any) (int, error) {
+		var body []byte
+		if v != nil {
+			body, _ = json.Marshal(v)
+		}
+		req, _ := http.NewRequestWithContext(context.Background(), method, url, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	led := &killLedger{present: map[string]bool{}, deleted: map[string]bool{}}
+	var acked int
+	var writing time.Duration
+	for round := range *kills {
+		c := startCatalogChild(t, path)
+		if round == 0 {
+			if code, err := call("PUT", c.base+"/api/v1/components/orders", storetest.Component("orders", "team-a")); err != nil || code != 201 {
+				_ = c.cmd.Process.Kill()
+				_ = c.cmd.Wait()
+				t.Fatalf("got %d, %v creating the component, want 201", code, err)
+			}
+		}
+		base := c.base + "/api/v1/components/orders/instances/"
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var n sync.Mutex
+		count := 0
+		start := time.Now()
+		for w := range killWriters {
+			wg.Go(func() {
+				var mine []string // ids this writer registered in this round
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if i%5 == 4 && len(mine) > 0 { // every fifth call deregisters one
+						id := mine[0]
+						mine = mine[1:]
+						led.mu.Lock()
+						delete(led.present, id) // in flight: either outcome is right
+						led.mu.Unlock()
+						code, err := call("DELETE", base+id, nil)
+						if err != nil {
+							return // the catalog is gone
+						}
+						if code != 204 {
+							t.Errorf("round %d: DELETE %s: got %d, want 204", round, id, code)
+							return
+						}
+						led.mu.Lock()
+						led.deleted[id] = true
+						led.mu.Unlock()
+					} else {
+						in := storetest.Instance("orders", fmt.Sprintf("r%d-w%d-%d", round, w, i))
+						in.TTLSeconds = catalog.MaxTTLSeconds
+						code, err := call("PUT", base+in.ID, in)
+						if err != nil {
+							return
+						}
+						if code != 200 {
+							t.Errorf("round %d: PUT %s: got %d, want 200", round, in.ID, code)
+							return
+						}
+						led.mu.Lock()
+						led.present[in.ID] = true
+						led.mu.Unlock()
+						mine = append(mine, in.ID)
+					}
+					n.Lock()
+					count++
+					n.Unlock()
+				}
+			})
+		}
+		// A random moment: between 20 and 400 ms into the stream.
+		time.Sleep(20*time.Millisecond + time.Duration(rng.Int64N(int64(380*time.Millisecond))))
+		if err := c.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.cmd.Wait()
+		writing += time.Since(start)
+		close(stop)
+		wg.Wait()
+		client.CloseIdleConnections()
+		if t.Failed() {
+			return
+		}
+		acked += count
+
+		st, err := bbolt.Open(path, bbolt.Options{})
+		if err != nil {
+			t.Fatalf("round %d: restart after kill -9: got %v, want the store open", round, err)
+		}
+		set, err := st.Instances(t.Context(), "orders")
+		_ = st.Close()
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		have := make(map[string]bool, len(set.Instances))
+		for _, in := range set.Instances {
+			have[in.ID] = true
+		}
+		led.mu.Lock()
+		for id := range led.present {
+			if !have[id] {
+				t.Errorf("round %d: acknowledged registration %s is missing after kill -9", round, id)
+			}
+		}
+		for id := range led.deleted {
+			if have[id] {
+				t.Errorf("round %d: acknowledged deregistration %s is back after kill -9", round, id)
+			}
+		}
+		led.mu.Unlock()
+		if t.Failed() {
+			return
+		}
+	}
+	t.Logf("%d kill -9 rounds: %d acknowledged writes (%.0f a second while writing), every restart opened the store, none lost",
+		*kills, acked, float64(acked)/writing.Seconds())
+}
