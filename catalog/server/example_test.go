@@ -28,6 +28,7 @@ team-a:team-a-secret-token-1234
 
 	put := func(token, body string) {
 		req, _ := http.NewRequest("PUT", ts.URL+"/api/v1/components/orders", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
@@ -60,6 +61,7 @@ func Example_heartbeat() {
 
 	put := func(path, ifMatch, body string) {
 		req, _ := http.NewRequest("PUT", ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		if ifMatch != "" {
 			req.Header.Set("If-Match", ifMatch)
 		}
