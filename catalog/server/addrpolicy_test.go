@@ -46,12 +46,6 @@ func (r fakeResolver) LookupNetIP(_ context.Context, network, host string) ([]ne
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
-func (r fakeResolver) set(name, addr string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.names[name] = []netip.Addr{netip.MustParseAddr(addr)}
-}
-
 func (r fakeResolver) lookups(name string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

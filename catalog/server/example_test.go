@@ -94,3 +94,15 @@ func ExampleDecodeStrict() {
 	// Output:
 	// catalog: bad body: owner: appears more than once
 }
+
+// CATALOG_ALLOWED_NETWORKS is parsed with ParseNetworks, which lists every bad entry.
+func ExampleParseNetworks() {
+	nets, err := server.ParseNetworks([]string{"10.0.0.0/8", "fd00::/8"})
+	fmt.Println(nets, err)
+	_, err = server.ParseNetworks([]string{"10.0.0.1/8", "169.254.0.0/16"})
+	fmt.Println(err)
+	// Output:
+	// [10.0.0.0/8 fd00::/8] <nil>
+	// "10.0.0.1/8": has host bits set: did you mean 10.0.0.0/8?
+	// "169.254.0.0/16": is link-local: instance addresses there are always refused
+}
