@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -54,10 +55,12 @@ func (t *Tokens) AddHash(team, hexHash string) error {
 func (t *Tokens) Len() int { return len(t.entries) }
 
 // ParseTokens reads a tokens file (CATALOG_TOKENS_FILE): one "team:token" or
-// "team:sha256:HEX" a line; '#' starts a comment; blank lines are skipped. An error
-// names the line; it never quotes a token.
+// "team:sha256:HEX" a line; '#' starts a comment; blank lines are skipped. The error
+// lists every bad line, one error each joined with errors.Join, each naming its line
+// ("server: tokens line 3: ..."); it never quotes a token.
 func ParseTokens(r io.Reader) (*Tokens, error) {
 	t := &Tokens{}
+	var errs []error
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -70,7 +73,8 @@ func ParseTokens(r io.Reader) (*Tokens, error) {
 		}
 		team, secret, ok := strings.Cut(line, ":")
 		if !ok {
-			return nil, fmt.Errorf("server: tokens line %d: want team:token or team:sha256:HEX", n)
+			errs = append(errs, fmt.Errorf("server: tokens line %d: want team:token or team:sha256:HEX", n))
+			continue
 		}
 		team = strings.TrimSpace(team)
 		var err error
@@ -80,11 +84,14 @@ func ParseTokens(r io.Reader) (*Tokens, error) {
 			err = t.Add(team, strings.TrimSpace(secret))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tokens line %d: %w", n, err)
+			errs = append(errs, fmt.Errorf("server: tokens line %d: %s", n, strings.TrimPrefix(err.Error(), "server: ")))
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("server: reading tokens: %w", err)
+		errs = append(errs, fmt.Errorf("server: reading tokens: %w", err))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return t, nil
 }
@@ -109,3 +116,9 @@ func hashEqual(token string, hash *[sha256.Size]byte) bool {
 	h := sha256.Sum256([]byte(token))
 	return subtle.ConstantTimeCompare(h[:], hash[:]) == 1
 }
+
+// noTokensDetail answers a write to a catalog that knows no token, whatever the request
+// carries, so that the caller's log points at the catalog's configuration rather than at
+// the caller's token.
+const noTokensDetail = "the catalog has no tokens configured (no tokens file and no admin token), so it refuses every write: " +
+	"its operator must set CATALOG_TOKENS_FILE or CATALOG_ADMIN_TOKEN; the token sent is not the problem"

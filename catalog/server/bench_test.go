@@ -38,7 +38,7 @@ func newHeartbeatEnv(b *testing.B, n int) *heartbeatEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = st.Close() })
-	ts := httptest.NewServer(server.New(st, server.Options{AdminToken: adminToken}))
+	ts := httptest.NewServer(server.New(st, server.Options{AdminToken: adminToken, Development: true}))
 	b.Cleanup(ts.Close)
 	if _, err := st.PutComponent(context.Background(), storetest.Component("orders", "team-a")); err != nil {
 		b.Fatal(err)
@@ -68,6 +68,7 @@ func newHeartbeatEnv(b *testing.B, n int) *heartbeatEnv {
 func (e *heartbeatEnv) put(i int) error {
 	req, _ := http.NewRequestWithContext(context.Background(), "PUT", fmt.Sprintf("%s/api/v1/components/orders/instances/i-%d", e.url, i), bytes.NewReader(e.bodies[i]))
 	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
 	if e.registered {
 		req.Header.Set("If-Match", "*")
 	}
@@ -155,7 +156,7 @@ func BenchmarkWatchDeliveryHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	ts := httptest.NewServer(server.New(st, server.Options{AdminToken: adminToken}))
+	ts := httptest.NewServer(server.New(st, server.Options{AdminToken: adminToken, Development: true}))
 	defer ts.Close()
 	ctx := context.Background()
 	if _, err := st.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {

@@ -26,7 +26,8 @@ const maxDepth = 32
 // DecodeStrict decodes one JSON value from r into v, a pointer to a struct, and rejects
 // what encoding/json lets through: unknown fields (names are matched case-sensitively,
 // unlike encoding/json), duplicate keys, values of the wrong type, null where a value is
-// required, nesting deeper than 32, trailing data, and bodies over maxBytes
+// required, NUL characters (U+0000) in strings and keys, nesting deeper than 32,
+// trailing data, and bodies over maxBytes
 // (0 means [DefaultMaxBodyBytes]). Every error is a [*DecodeError] naming the field;
 // a body over the limit wraps [ErrBodyTooLarge]. On error v is left unchanged.
 //
@@ -182,6 +183,9 @@ func (w *walker) value(t reflect.Type) error {
 		}
 		return nil
 	case '"':
+		if strings.IndexByte(tok.String(), 0) >= 0 {
+			return w.fail("must not contain NUL characters (U+0000)")
+		}
 		switch {
 		case t == nil, t.Kind() == reflect.String:
 			return nil
@@ -255,6 +259,9 @@ func (w *walker) object(t reflect.Type, fields map[string]reflect.Type) error {
 			return w.fail("is not valid JSON: object key is not a string")
 		}
 		key := tok.String()
+		if strings.IndexByte(key, 0) >= 0 {
+			return w.fail("has a key with a NUL character (U+0000)")
+		}
 		seg := segment{key: key, kind: '['}
 		var ft reflect.Type
 		switch {

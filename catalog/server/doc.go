@@ -18,7 +18,7 @@
 //	GET    /api/v1/components/{name}/compass.yml      the component as an Atlassian Compass compass.yml ([catalog.CompassYAML])
 //	GET    /api/v1/export/catalog-info.yaml           every component (list filters apply), one YAML document each
 //	GET    /api/v1/export/compass.yml                 the same in Compass form
-//	GET    /api/v1/targets                            Prometheus HTTP service discovery
+//	GET    /api/v1/targets                            Prometheus HTTP service discovery: every live instance, with a health label
 //	GET    /api/v1/openapi.json                       the OpenAPI 3.1 document ([OpenAPI])
 //
 // # Auth
@@ -37,7 +37,18 @@
 //
 // Bodies are decoded with [DecodeStrict] and checked with Validate: every
 // problem is a 4xx problem+json document naming the field; nothing is written unless the
-// whole call succeeds.
+// whole call succeeds. A write whose Content-Type is not application/json is 415; a
+// request with two Authorization headers is 400.
+//
+// # Address policy
+//
+// The addresses an instance registers are checked against [Options.AllowedNetworks]
+// (the catalog's CATALOG_ALLOWED_NETWORKS; [DefaultAllowedNetworks] when nil): a host
+// name by every address it resolves to ([Options.Resolver]); loopback only when a
+// loopback network is listed (the development default lists them); link-local,
+// unspecified, multicast and cloud metadata addresses never. A refused address is 400
+// naming the field and the policy. /api/v1/targets applies the policy again to what it
+// publishes, so records written before the policy are not handed to Prometheus.
 //
 // # Heartbeats
 //

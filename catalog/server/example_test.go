@@ -28,6 +28,7 @@ team-a:team-a-secret-token-1234
 
 	put := func(token, body string) {
 		req, _ := http.NewRequest("PUT", ts.URL+"/api/v1/components/orders", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
@@ -60,6 +61,7 @@ func Example_heartbeat() {
 
 	put := func(path, ifMatch, body string) {
 		req, _ := http.NewRequest("PUT", ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		if ifMatch != "" {
 			req.Header.Set("If-Match", ifMatch)
 		}
@@ -91,4 +93,16 @@ func ExampleDecodeStrict() {
 	fmt.Println(err)
 	// Output:
 	// catalog: bad body: owner: appears more than once
+}
+
+// CATALOG_ALLOWED_NETWORKS is parsed with ParseNetworks, which lists every bad entry.
+func ExampleParseNetworks() {
+	nets, err := server.ParseNetworks([]string{"10.0.0.0/8", "fd00::/8"})
+	fmt.Println(nets, err)
+	_, err = server.ParseNetworks([]string{"10.0.0.1/8", "169.254.0.0/16"})
+	fmt.Println(err)
+	// Output:
+	// [10.0.0.0/8 fd00::/8] <nil>
+	// "10.0.0.1/8": has host bits set: did you mean 10.0.0.0/8?
+	// "169.254.0.0/16": is link-local: instance addresses there are always refused
 }

@@ -275,6 +275,9 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, http.StatusBadRequest, "the body names another instance than the path", errs)
 		return
 	}
+	if !s.admitAddresses(w, r, in) {
+		return
+	}
 	put := s.st.PutInstance
 	if heartbeat {
 		put = s.st.HeartbeatInstance
@@ -403,13 +406,16 @@ func (s *Server) putScorecard(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// TargetGroup is one entry of Prometheus HTTP service discovery.
+// TargetGroup is one entry of Prometheus HTTP service discovery: one live instance.
 type TargetGroup struct {
 	Targets []string          `json:"targets"` // host:port to scrape: the admin address
-	Labels  map[string]string `json:"labels"`  // component, owner, tier, lifecycle, version, instance_id, environment (when registered)
+	Labels  map[string]string `json:"labels"`  // component, owner, tier, lifecycle, version, instance_id, health (passing, warning or critical), environment (when registered)
 }
 
-// targets lists every healthy instance's admin address, labelled with its component.
+// targets lists the admin address of every live instance (registered and not expired,
+// whatever its readiness), labelled with its component and its health, so that
+// Prometheus keeps scraping an instance that fails readiness. An address the address
+// policy refuses is not published, whenever it was registered.
 func (s *Server) targets(w http.ResponseWriter, r *http.Request) {
 	comps, err := s.st.ListComponents(r.Context(), catalog.ComponentFilter{})
 	if err != nil {
@@ -425,12 +431,22 @@ func (s *Server) targets(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := []TargetGroup{}
+	live := set.Instances[:0:0]
+	admins := make([]string, 0, len(set.Instances))
 	for _, in := range set.Instances {
-		c := byName[in.Component]
-		if c == nil || !in.Healthy() || in.Addresses.Admin == "" {
+		if byName[in.Component] == nil || in.Expired || in.Addresses.Admin == "" {
 			continue
 		}
+		live = append(live, in)
+		admins = append(admins, in.Addresses.Admin)
+	}
+	allowed := s.policy.publishable(r.Context(), admins)
+	out := []TargetGroup{}
+	for _, in := range live {
+		if !allowed(in.Addresses.Admin) {
+			continue
+		}
+		c := byName[in.Component]
 		labels := map[string]string{
 			"component":   in.Component,
 			"owner":       c.Owner,
@@ -438,6 +454,7 @@ func (s *Server) targets(w http.ResponseWriter, r *http.Request) {
 			"lifecycle":   string(c.Lifecycle),
 			"version":     in.Version,
 			"instance_id": in.ID,
+			"health":      string(in.Status),
 		}
 		if env := in.Metadata[EnvironmentMetadata]; env != "" {
 			labels["environment"] = env

@@ -44,7 +44,7 @@ func killChild() bool {
 		os.Exit(1)
 	}
 	fmt.Println("addr", l.Addr())
-	_ = http.Serve(l, server.New(st, server.Options{AdminToken: adminToken}))
+	_ = http.Serve(l, server.New(st, server.Options{AdminToken: adminToken, Development: true}))
 	return true
 }
 
@@ -83,6 +83,7 @@ func TestKill9CatalogKeepsAcknowledgedRegistrations(t *testing.T) {
 		body, _ := json.Marshal(v)
 		req, _ := http.NewRequestWithContext(context.Background(), "PUT", url, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
 		if err != nil {
 			return 0, err

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/store/storetest"
 )
 
@@ -47,7 +48,8 @@ func freeAddr(t *testing.T) string {
 
 // A real Prometheus, configured with http_sd_configs pointing at the catalog's
 // /api/v1/targets, discovers a registered service and scrapes it: up == 1, with the
-// catalog's labels.
+// catalog's labels; an instance failing readiness is scraped too (up == 1), labelled
+// health="critical".
 func TestPrometheusDiscoversAndScrapes(t *testing.T) {
 	bin := prometheusBin(t)
 	e := newEnv(t)
@@ -62,6 +64,14 @@ func TestPrometheusDiscoversAndScrapes(t *testing.T) {
 	in.TTLSeconds = 3600
 	expect(t, e.do("PUT", "/api/v1/components/orders", tokenA, storetest.Component("orders", "team-a")), 201)
 	expect(t, e.do("PUT", "/api/v1/components/orders/instances/i-1", tokenA, in), 200)
+	// A second instance fails readiness: it is still scraped, labelled health="critical".
+	sick := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer sick.Close()
+	in2 := storetest.Instance("orders", "i-2")
+	in2.Addresses.Admin = strings.TrimPrefix(sick.URL, "http://")
+	in2.TTLSeconds = 3600
+	in2.Status = catalog.StatusCritical
+	expect(t, e.do("PUT", "/api/v1/components/orders/instances/i-2", tokenA, in2), 200)
 
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`global:
@@ -96,19 +106,24 @@ scrape_configs:
 		_ = cmd.Wait()
 	}()
 
-	query := "http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(`up{job="paved",component="orders"}`)
+	query := "http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(`up{job="paved",component="orders",instance_id="i-1"}`)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	var last string
+	sickQuery := "http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(`up{job="paved",instance_id="i-2"}`)
 	for ctx.Err() == nil {
 		labels, value, err := queryOne(ctx, query)
-		if err == nil && value == "1" {
-			if labels["owner"] != "team-a" || labels["instance"] != in.Addresses.Admin || labels["instance_id"] != "i-1" || labels["tier"] != "2" {
-				t.Fatalf("got labels %v, want owner team-a, instance %s, instance_id i-1, tier 2", labels, in.Addresses.Admin)
+		sickLabels, sickValue, sickErr := queryOne(ctx, sickQuery)
+		if err == nil && value == "1" && sickErr == nil && sickValue == "1" {
+			if labels["owner"] != "team-a" || labels["instance"] != in.Addresses.Admin || labels["instance_id"] != "i-1" || labels["tier"] != "2" || labels["health"] != "passing" {
+				t.Fatalf("got labels %v, want owner team-a, instance %s, instance_id i-1, tier 2, health passing", labels, in.Addresses.Admin)
+			}
+			if sickLabels["health"] != "critical" || sickLabels["instance"] != in2.Addresses.Admin {
+				t.Fatalf("got labels %v for the instance failing readiness, want health critical, instance %s", sickLabels, in2.Addresses.Admin)
 			}
 			return
 		}
-		last = fmt.Sprint(labels, value, err)
+		last = fmt.Sprint(labels, value, err, sickLabels, sickValue, sickErr)
 		time.Sleep(250 * time.Millisecond)
 	}
 	log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))

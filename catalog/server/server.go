@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,27 @@ type Options struct {
 	// cards when scoring them by Scorecards; the file must have been parsed with it. The
 	// zero RuleSet means compliance.DefaultRuleSet().
 	RuleSet compliance.RuleSet
+
+	// Development says the catalog runs in SERVICE_ENV=development: the default address
+	// policy then allows loopback and private networks. Open implies it.
+	Development bool
+	// AllowedNetworks is the address policy (CATALOG_ALLOWED_NETWORKS): the networks
+	// the addresses of registered instances may be in. Nil means
+	// DefaultAllowedNetworks(Development): outside development private networks and
+	// public addresses, never loopback. Loopback is allowed only by a network inside a
+	// loopback range (127.0.0.0/8, ::1/128 or narrower), not by a wider one such as
+	// 0.0.0.0/0. Link-local (169.254.0.0/16, fe80::/10), unspecified and multicast
+	// addresses and the cloud metadata addresses (169.254.169.254, fd00:ec2::254,
+	// 100.100.100.200, metadata.google.internal...) are refused whatever the list. A
+	// host name is allowed when every address it resolves to is. docs/catalog.md
+	// describes the policy.
+	AllowedNetworks []netip.Prefix
+	// Resolver resolves the host names of instance addresses. Nil means
+	// net.DefaultResolver.
+	Resolver Resolver
+	// ResolveTimeout bounds the resolution of one host name. Zero means
+	// DefaultResolveTimeout (2 s).
+	ResolveTimeout time.Duration
 }
 
 // Server is the catalog REST API. It implements http.Handler.
@@ -62,6 +84,7 @@ type Server struct {
 	maxBody   int64
 	waitDef   time.Duration
 	waitLimit time.Duration
+	policy    *addressPolicy
 }
 
 // New returns a Server over st.
@@ -99,6 +122,7 @@ func New(st store.Store, opts Options) *Server {
 	if opts.Open {
 		s.log.Warn("catalog: open mode: writes need no token; never use it outside local development")
 	}
+	s.policy = newAddressPolicy(opts)
 	s.routes()
 	return s
 }
@@ -171,7 +195,7 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	allow := map[string][]string{}
 	for _, rt := range Routes() {
-		m.HandleFunc(rt.Method+" "+rt.Pattern, handlers[rt])
+		m.HandleFunc(rt.Method+" "+rt.Pattern, s.guard(handlers[rt]))
 		allow[rt.Pattern] = append(allow[rt.Pattern], rt.Method)
 		if rt.Method == "GET" {
 			allow[rt.Pattern] = append(allow[rt.Pattern], "HEAD")
@@ -269,7 +293,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (caller, b
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="catalog"`)
 	detail := "a bearer token is required"
-	if tok != "" {
+	switch {
+	case s.admin == nil && s.tokens.Len() == 0:
+		detail = noTokensDetail
+	case tok != "":
 		detail = "the bearer token is not valid"
 	}
 	s.problem(w, r, http.StatusUnauthorized, detail, nil)

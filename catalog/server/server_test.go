@@ -49,7 +49,7 @@ func newEnv(t *testing.T, mutate ...func(*server.Options)) *env {
 		t.Fatal(err)
 	}
 	st := memory.New(memory.Options{Grace: time.Second, SweepInterval: 50 * time.Millisecond})
-	opts := server.Options{Tokens: tokens, AdminToken: adminToken, DefaultWait: 5 * time.Second}
+	opts := server.Options{Tokens: tokens, AdminToken: adminToken, DefaultWait: 5 * time.Second, Development: true}
 	for _, m := range mutate {
 		m(&opts)
 	}
@@ -90,6 +90,9 @@ func (e *env) doHeader(method, path, token string, header http.Header, body any)
 	req, err := http.NewRequestWithContext(e.t.Context(), method, e.url+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -460,6 +463,9 @@ func TestTTLExpiryOverHTTP(t *testing.T) {
 	}
 }
 
+// TestTargets: every live instance is published with its health, whatever its readiness,
+// so Prometheus keeps scraping an instance that fails readiness (up stays 1 and its
+// health check series stay); an expired one is not.
 func TestTargets(t *testing.T) {
 	e := newEnv(t)
 	e.seed()
@@ -471,26 +477,55 @@ func TestTargets(t *testing.T) {
 	expect(t, e.do("PUT", "/api/v1/components/billing/instances/b-1", tokenB, noAdmin), 200)
 	prod := storetest.Instance("orders", "i-3")
 	prod.Addresses.Admin = "127.0.0.1:9093"
+	prod.Status = catalog.StatusWarning
 	prod.Metadata = map[string]string{server.EnvironmentMetadata: "production"}
 	expect(t, e.do("PUT", "/api/v1/components/orders/instances/i-3", tokenA, prod), 200)
+	gone := storetest.Instance("orders", "i-4")
+	gone.TTLSeconds = 1
+	expect(t, e.do("PUT", "/api/v1/components/orders/instances/i-4", tokenA, gone), 200)
 
-	r := e.do("GET", "/api/v1/targets", "", nil)
-	expect(t, r, 200)
-	var groups []server.TargetGroup
-	if err := json.Unmarshal(r.body, &groups); err != nil {
-		t.Fatal(err)
+	labels := func(id, health string) map[string]string {
+		return map[string]string{"component": "orders", "owner": "team-a", "tier": "2", "lifecycle": "production",
+			"version": "1.0.0", "instance_id": id, "health": health}
 	}
-	want := []server.TargetGroup{{
-		Targets: []string{"127.0.0.1:9090"},
-		Labels: map[string]string{"component": "orders", "owner": "team-a", "tier": "2", "lifecycle": "production",
-			"version": "1.0.0", "instance_id": "i-1"},
-	}, {
-		Targets: []string{"127.0.0.1:9093"},
-		Labels: map[string]string{"component": "orders", "owner": "team-a", "tier": "2", "lifecycle": "production",
-			"version": "1.0.0", "instance_id": "i-3", "environment": "production"},
-	}}
-	if b1, b2 := mustJSON(groups), mustJSON(want); b1 != b2 {
-		t.Fatalf("got %s, want %s", b1, b2)
+	want := []server.TargetGroup{
+		{Targets: []string{"127.0.0.1:9090"}, Labels: labels("i-1", "passing")},
+		{Targets: []string{"127.0.0.1:9090"}, Labels: labels("i-2", "critical")},
+		{Targets: []string{"127.0.0.1:9093"}, Labels: labels("i-3", "warning")},
+	}
+	want[2].Labels["environment"] = "production"
+	get := func() string {
+		r := e.do("GET", "/api/v1/targets", "", nil)
+		expect(t, r, 200)
+		var groups []server.TargetGroup
+		if err := json.Unmarshal(r.body, &groups); err != nil {
+			t.Fatal(err)
+		}
+		return mustJSON(groups)
+	}
+	// i-4 is live until its 1 s TTL runs out, then expired (critical) for the 1 s grace:
+	// it is published while live, not once expired.
+	if got, w := get(), mustJSON(append(slices.Clone(want), server.TargetGroup{Targets: []string{"127.0.0.1:9090"}, Labels: labels("i-4", "passing")})); got != w {
+		t.Fatalf("got %s, want %s", got, w)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatal("i-4 did not expire within 5s")
+		}
+		in, err := e.st.GetInstance(t.Context(), "orders", "i-4")
+		if err != nil || !in.Expired {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		got := get()
+		if in, err := e.st.GetInstance(t.Context(), "orders", "i-4"); err != nil || !in.Expired {
+			t.Fatalf("i-4 was removed during the check (%v): the answer proves nothing", err)
+		}
+		if w := mustJSON(want); got != w {
+			t.Fatalf("with i-4 expired: got %s, want %s", got, w)
+		}
+		break
 	}
 }
 
@@ -601,6 +636,7 @@ func TestHashedToken(t *testing.T) {
 	for token, want := range map[string]int{"test": 201, "tesT": 401} {
 		req := httptest.NewRequestWithContext(context.Background(), "PUT", "/api/v1/components/orders", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != want {

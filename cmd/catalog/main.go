@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/paved-road/paved/catalog/server"
 	"github.com/paved-road/paved/catalog/server/ui"
@@ -29,6 +32,8 @@ type Config struct {
 	ReadToken  string `env:"CATALOG_READ_TOKEN" secret:"true" desc:"When set, reads need a token too (this one, a team's or the admin's)."`
 	Open       bool   `env:"CATALOG_OPEN" envDefault:"false" desc:"Development only: writes need no token. Logs a warning and shows a banner in the UI."`
 	Scorecards string `env:"CATALOG_SCORECARDS_FILE" desc:"The platform team's scorecards file (JSON, docs/compliance.md): which rules are required, and their weights, by tier, lifecycle, environment and label. Scores shown by the API and the UI follow it."`
+	// AllowedNetworks is the address policy for registered instances, CIDRs.
+	AllowedNetworks []string `env:"CATALOG_ALLOWED_NETWORKS" desc:"Networks (CIDRs, comma-separated, such as 10.0.0.0/8,fd00::/8) the addresses of registered instances may be in; the targets Prometheus gets are filtered by it too. Unset: loopback and private networks in development; private networks and public addresses elsewhere. Loopback is allowed only when a loopback network (127.0.0.0/8, ::1/128) is listed; link-local, unspecified, multicast and cloud metadata addresses never are (docs/catalog.md)."`
 }
 
 // Validate checks the catalog's own settings.
@@ -50,7 +55,14 @@ func (c *Config) Validate() error {
 	}
 	if c.TokensFile != "" {
 		if _, err := loadTokens(c.TokensFile); err != nil {
-			errs = append(errs, service.NewProblem("CATALOG_TOKENS_FILE", c.TokensFile, err.Error()))
+			for _, e := range each(err) { // every bad line
+				errs = append(errs, service.NewProblem("CATALOG_TOKENS_FILE", c.TokensFile, strings.TrimPrefix(e.Error(), "server: ")))
+			}
+		}
+	}
+	if _, err := server.ParseNetworks(c.AllowedNetworks); err != nil {
+		for _, e := range each(err) { // every bad entry
+			errs = append(errs, service.NewProblem("CATALOG_ALLOWED_NETWORKS", "", e.Error()))
 		}
 	}
 	if c.Scorecards != "" {
@@ -79,23 +91,41 @@ var info = service.Info{
 }
 
 func main() {
-	service.Main(info, setup)
+	self := newSelfRegistrar(info)
+	service.Main(info, func(s *service.Service, cfg *Config) error { return setup(s, cfg, self) }, service.WithRegistrar(self))
 }
 
-// setup opens the store and mounts the API and the UI.
-func setup(s *service.Service, cfg *Config) error {
+// setup opens the store, mounts the API and the UI, and binds self, the registrar that
+// registers the catalog in its own store.
+func setup(s *service.Service, cfg *Config, self *selfRegistrar) error {
 	st, err := openStore(cfg)
 	if err != nil {
 		return err
 	}
 	s.OnStop("store", func(context.Context) error { return st.Close() })
+	self.bind(st)
+	// The catalog is the registry: it registers in it (selfRegistrar), which is the fact
+	// the registration-configured rule asks for.
+	s.AddFacts(func(f *compliance.Facts) { f.Registry = compliance.RegistryCatalog })
 	if err := s.Health().Register(health.Check{Name: "store", Check: func(ctx context.Context) error {
 		_, err := st.ListComponents(ctx, catalogFilterNone)
 		return err
 	}}); err != nil {
 		return err
 	}
-	opts := server.Options{AdminToken: cfg.AdminToken, ReadToken: cfg.ReadToken, Open: cfg.Open, Logger: s.Logger()}
+	opts := server.Options{AdminToken: cfg.AdminToken, ReadToken: cfg.ReadToken, Open: cfg.Open, Logger: s.Logger(),
+		Development: cfg.Env == service.EnvDevelopment}
+	if len(cfg.AllowedNetworks) > 0 {
+		if opts.AllowedNetworks, err = server.ParseNetworks(cfg.AllowedNetworks); err != nil {
+			return err
+		}
+	}
+	policy := opts.AllowedNetworks
+	if policy == nil {
+		policy = server.DefaultAllowedNetworks(opts.Development || opts.Open)
+	}
+	s.Logger().Info("address policy for registered instances", "allowed_networks", fmt.Sprint(policy),
+		"loopback", slices.ContainsFunc(policy, func(p netip.Prefix) bool { return p.Addr().IsLoopback() }))
 	if cfg.TokensFile != "" {
 		if opts.Tokens, err = loadTokens(cfg.TokensFile); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,5 +258,118 @@ func TestScorecardsFile(t *testing.T) {
 	// owner-set (weight 3) passes, runbook-link (weight 10 here) fails: 3*100/13.
 	if sc.Score != 23 || len(sc.Scorecards) != 1 || len(sc.Failing) != 1 || sc.Failing[0].Level != "error" {
 		t.Fatalf("got %+v, want score 23 under critical-services with runbook-link failing as an error", sc)
+	}
+}
+
+// tokensFile writes a tokens file for team-a and returns its path.
+func tokensFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(path, []byte("team-a:tok-a-0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestCompliantInProduction: the catalog program in production settings (tokens file,
+// bbolt store, a tracing collector, a real version) is compliant, score 100: it
+// registers itself in its own store, which is what registration-configured asks of
+// every service. Its instance is listed and, allowed by the address policy, published
+// as a Prometheus target.
+func TestCompliantInProduction(t *testing.T) {
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK) // an OTLP/HTTP collector that accepts every export
+	}))
+	defer collector.Close()
+	p := start(t, true, "SERVICE_ENV=production", "SERVICE_VERSION=1.4.2", "CATALOG_TOKENS_FILE="+tokensFile(t),
+		"CATALOG_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "OTEL_TRACES_EXPORTER=otlp",
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL, "CATALOG_ALLOWED_NETWORKS=10.0.0.0/8,127.0.0.0/8", "REGISTRY_TTL=3s")
+	var rep struct {
+		Score     int      `json:"score"`
+		Compliant bool     `json:"compliant"`
+		Failed    []string `json:"failed"`
+		Results   []struct {
+			ID, Status, Message string
+		} `json:"results"`
+	}
+	var body string
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var code int
+		code, body = do(t, "GET", p.admin+"/compliance", "", "")
+		if code != 200 || json.Unmarshal([]byte(body), &rep) != nil {
+			t.Fatalf("GET /compliance: got %d %s", code, body)
+		}
+		_, inst := do(t, "GET", p.api+"/api/v1/components/catalog/instances", "", "")
+		if rep.Score == 100 && strings.Contains(inst, `"component":"catalog"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got score %d, failed %v, instances %s; want 100, compliant, the catalog registered:\n%s", rep.Score, rep.Failed, inst, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !rep.Compliant || len(rep.Failed) != 0 {
+		t.Fatalf("got compliant %v, failed %v, want compliant with no failure", rep.Compliant, rep.Failed)
+	}
+	for _, r := range rep.Results {
+		if r.ID == "registration-configured" && (r.Status != "pass" || !strings.Contains(r.Message, "catalog")) {
+			t.Fatalf("registration-configured: got %s %q, want pass, registers with catalog", r.Status, r.Message)
+		}
+	}
+	_, targets := do(t, "GET", p.api+"/api/v1/targets", "", "")
+	if !strings.Contains(targets, `"targets":["`+p.AdminAddr+`"]`) || !strings.Contains(targets, `"component":"catalog"`) {
+		t.Fatalf("got targets %s, want the catalog's own admin address %s", targets, p.AdminAddr)
+	}
+}
+
+// TestConfigListsEveryBadEntry: a tokens file with several bad lines and a list of
+// networks with several bad entries are reported in full at config load, each line and
+// entry with what is wrong; exit 2.
+func TestConfigListsEveryBadEntry(t *testing.T) {
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokens, []byte("team-a:tok-a-0123456789abcdef\nteam-b\nteam-c:short\n\nTeam-D:tok-d-0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, false, "CATALOG_STORE=memory", "CATALOG_TOKENS_FILE="+tokens,
+		"CATALOG_ALLOWED_NETWORKS=10.0.0.0/8,10.0.0.1/8,banana,169.254.0.0/16")
+	if code := p.Wait(t, 20*time.Second); code != 2 {
+		t.Fatalf("exit code: got %d, want 2\n%s", code, p.Output())
+	}
+	for _, want := range []string{"tokens line 2: want team:token", "tokens line 3: the token of team \"team-c\" must be at least 16",
+		"tokens line 5: team \"Team-D\"", `CATALOG_ALLOWED_NETWORKS: "10.0.0.1/8": has host bits set: did you mean 10.0.0.0/8?`,
+		`CATALOG_ALLOWED_NETWORKS: "banana": is not a CIDR`, `CATALOG_ALLOWED_NETWORKS: "169.254.0.0/16": is link-local`, "(6 problems)"} {
+		if !strings.Contains(p.Output(), want) {
+			t.Errorf("output does not contain %q:\n%s", want, p.Output())
+		}
+	}
+}
+
+// TestAddressPolicyByEnvironment: outside development the catalog refuses an instance
+// whose admin address is loopback, naming the field; CATALOG_ALLOWED_NETWORKS listing
+// 127.0.0.0/8 re-allows it. (Development allows loopback: the other tests register
+// 127.0.0.1 addresses with the default SERVICE_ENV.)
+func TestAddressPolicyByEnvironment(t *testing.T) {
+	tokens := tokensFile(t)
+	for _, tt := range []struct {
+		env  []string
+		want int
+	}{
+		{[]string{"SERVICE_ENV=staging"}, 400},
+		{[]string{"SERVICE_ENV=staging", "CATALOG_ALLOWED_NETWORKS=10.0.0.0/8,127.0.0.0/8"}, 200},
+	} {
+		p := start(t, true, append([]string{"CATALOG_STORE=memory", "CATALOG_TOKENS_FILE=" + tokens}, tt.env...)...)
+		if code, body := do(t, "PUT", p.api+"/api/v1/components/orders", "tok-a-0123456789abcdef", component("orders", "team-a")); code != 201 {
+			t.Fatalf("PUT component: %d %s", code, body)
+		}
+		code, body := do(t, "PUT", p.api+"/api/v1/components/orders/instances/i-1", "tok-a-0123456789abcdef", instance("orders", "i-1"))
+		if code != tt.want {
+			t.Errorf("%v: got %d %s, want %d", tt.env, code, body, tt.want)
+		}
+		if tt.want == 400 && (!strings.Contains(body, `"field":"addresses.admin"`) || !strings.Contains(body, "address policy")) {
+			t.Errorf("%v: got %s, want addresses.admin refused by the address policy", tt.env, body)
+		}
+		p.Stop(t)
 	}
 }

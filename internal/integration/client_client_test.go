@@ -35,7 +35,7 @@ func newCatalog(t testing.TB) *httptest.Server {
 		t.Fatal(err)
 	}
 	st := memory.New(memory.Options{SweepInterval: 100 * time.Millisecond})
-	srv := httptest.NewServer(server.New(st, server.Options{Tokens: tokens, AdminToken: adminToken, DefaultWait: 2 * time.Second}))
+	srv := httptest.NewServer(server.New(st, server.Options{Tokens: tokens, AdminToken: adminToken, DefaultWait: 2 * time.Second, Development: true}))
 	t.Cleanup(func() { srv.Close(); _ = st.Close() })
 	return srv
 }

@@ -78,7 +78,7 @@ func catalogAPI(t *testing.T, st store.Store) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return server.New(st, server.Options{Tokens: tokens})
+	return server.New(st, server.Options{Tokens: tokens, Development: true})
 }
 
 // outageFleet runs n agents with a 9 s TTL against the real catalog API over a memory

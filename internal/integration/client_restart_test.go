@@ -45,7 +45,7 @@ func startLiveCatalog(t *testing.T, addr string) *liveCatalog {
 	}
 	st := memory.New(memory.Options{SweepInterval: 100 * time.Millisecond, Grace: time.Second})
 	c := &liveCatalog{t: t, addr: ln.Addr().String(), st: st, done: make(chan struct{}),
-		srv: &http.Server{Handler: server.New(st, server.Options{Tokens: tokens, AdminToken: adminToken, DefaultWait: 2 * time.Second})}}
+		srv: &http.Server{Handler: server.New(st, server.Options{Tokens: tokens, AdminToken: adminToken, DefaultWait: 2 * time.Second, Development: true})}}
 	go func() { defer close(c.done); _ = c.srv.Serve(ln) }()
 	return c
 }

@@ -27,7 +27,7 @@ func TestRegistersInCatalog(t *testing.T) {
 	}
 	st := memory.New(memory.Options{})
 	defer st.Close()
-	cat := httptest.NewServer(server.New(st, server.Options{Tokens: tokens}))
+	cat := httptest.NewServer(server.New(st, server.Options{Tokens: tokens, Development: true}))
 	defer cat.Close()
 
 	cfg, err := service.Load[service.Config](service.WithEnviron(map[string]string{
@@ -92,7 +92,7 @@ func TestWiringChangesScoreInCatalog(t *testing.T) {
 	tokens, _ := server.ParseTokens(strings.NewReader("team-a:" + token))
 	st := memory.New(memory.Options{})
 	defer st.Close()
-	cat := httptest.NewServer(server.New(st, server.Options{Tokens: tokens}))
+	cat := httptest.NewServer(server.New(st, server.Options{Tokens: tokens, Development: true}))
 	defer cat.Close()
 
 	scoreOf := func(env map[string]string, withCheck bool) int {
@@ -187,7 +187,7 @@ func TestCatalogDownAtStartup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := httptest.NewUnstartedServer(server.New(st, server.Options{Tokens: tokens}))
+	cat := httptest.NewUnstartedServer(server.New(st, server.Options{Tokens: tokens, Development: true}))
 	cat.Listener = cl
 	cat.Start()
 	defer cat.Close()

@@ -53,7 +53,7 @@ func startCatalog(t *testing.T) *catalogServer {
 		t.Fatal(err)
 	}
 	st := memory.New(memory.Options{})
-	api := server.New(st, server.Options{Tokens: tokens})
+	api := server.New(st, server.Options{Tokens: tokens, Development: true})
 	h, err := ui.New(st, ui.Options{Open: api.OpenMode()})
 	if err != nil {
 		t.Fatal(err)
