@@ -60,8 +60,9 @@ func WithRegistryBackend(b discovery.Backend) Option {
 	}
 }
 
-// WithRegistrar makes the service register with r, whatever REGISTRY says, for a team
-// that builds its registrar itself.
+// WithRegistrar makes the service register with r, for a team that builds its registrar
+// itself. REGISTRY=none still turns registration off; any other REGISTRY value is not
+// used for registration, and the service logs a warning saying so.
 func WithRegistrar(r discovery.Registrar) Option {
 	return func(s *Service) { s.registrar = r }
 }
@@ -141,6 +142,16 @@ func (s *Service) readiness() discovery.Status {
 func (s *Service) newAgent(ctx context.Context) (*discovery.Agent, error) {
 	reg := s.registrar
 	name := s.cfg.EffectiveRegistry()
+	if reg != nil {
+		switch s.cfg.Registry {
+		case "":
+		case RegistryNone: // none means none, even with the main's own registrar
+			s.logger.Info("REGISTRY=none: not registering (the registrar passed with service.WithRegistrar is not used)")
+			return nil, nil
+		default:
+			s.logger.Warn("REGISTRY is not used for registration: the main passed its own registrar (service.WithRegistrar); set REGISTRY=none to turn registration off", "REGISTRY", s.cfg.Registry)
+		}
+	}
 	if reg == nil {
 		if name == RegistryNone {
 			return nil, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/health"
+	"github.com/paved-road/paved/internal/testenv"
 	"github.com/paved-road/paved/service"
 )
 
@@ -111,5 +112,39 @@ func TestRegistryWithoutBackendIsAConfigError(t *testing.T) {
 	_, err = service.New(service.Info{Name: "x"}, &cfg, service.WithLogOutput(io.Discard))
 	if err == nil || !strings.Contains(err.Error(), "WithRegistryBackend") {
 		t.Errorf("got %v, want a config error naming WithRegistryBackend", err)
+	}
+}
+
+// TestRegistryNoneWithOwnRegistrar: REGISTRY=none turns registration off even when the
+// main passed its own registrar (it was silently ignored: the service registered).
+func TestRegistryNoneWithOwnRegistrar(t *testing.T) {
+	reg := &static.Registry{}
+	cfg, err := service.Load[service.Config](service.WithEnviron(map[string]string{
+		"HTTP_ADDR": "127.0.0.1:0", "ADMIN_ADDR": "127.0.0.1:0", "DRAIN_DELAY": "0s", "REGISTRY": "none",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &testenv.Buffer{}
+	s, err := service.New(service.Info{Name: "reg-none", Version: "1.0.0"}, &cfg,
+		service.WithLogOutput(log), service.WithRegistrar(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-s.Ready()
+	time.Sleep(100 * time.Millisecond) // registration starts in the background at once
+	_, found := reg.Lookup("reg-none", s.InstanceID())
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: got %v, want nil", err)
+	}
+	if found {
+		t.Error("got the instance registered with REGISTRY=none, want no registration")
+	}
+	if !strings.Contains(log.String(), "REGISTRY=none: not registering") {
+		t.Errorf("got log %q, want it to say registration is off", log.String())
 	}
 }
