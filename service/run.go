@@ -172,7 +172,13 @@ func (s *Service) serve(ctx context.Context, st *stack, admin *adminStage) error
 			_ = l.Close() // closed already once its server has shut down
 			return nil
 		})
-		listeners = append(listeners, l)
+		served := l
+		if sv.name == "http" && sv.setting == "HTTP_ADDR" {
+			for _, wrap := range s.httpListener {
+				served = wrap(served)
+			}
+		}
+		listeners = append(listeners, served)
 	}
 	s.mu.Lock()
 	s.httpAddr = listeners[0].Addr()

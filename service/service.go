@@ -58,9 +58,11 @@ type Service struct {
 	propagator       propagation.TextMapPropagator
 	mux              *http.ServeMux
 	handler          http.Handler
-	adminMux         *http.ServeMux
-	logOutput        io.Writer
-	startTime        time.Time
+	// httpListener wraps the public HTTP server's listener (WrapHTTPListener).
+	httpListener []func(net.Listener) net.Listener
+	adminMux     *http.ServeMux
+	logOutput    io.Writer
+	startTime    time.Time
 
 	hooks   []Hook
 	members []member
@@ -389,6 +391,17 @@ func (s *Service) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 // SetHandler replaces the public ServeMux with h, for a service that builds its own
 // router. Handlers added with Handle are then not served.
 func (s *Service) SetHandler(h http.Handler) { s.handler = h }
+
+// WrapHTTPListener makes the public HTTP server (HTTP_ADDR) accept its connections
+// through f(l), where l is the listener Run binds: f may refuse or close connections
+// before any byte is read (a connection cap per client address, as the catalog's), or
+// wrap them. The wrapped listener's Addr must be l's; closing it must close l. Wrappers
+// given by several calls apply in order, the first one innermost. Like handlers, it must
+// be called before Run; the admin server and servers added with AddServer are not
+// wrapped.
+func (s *Service) WrapHTTPListener(f func(l net.Listener) net.Listener) {
+	s.httpListener = append(s.httpListener, f)
+}
 
 // AdminHandle registers an extra handler on the admin server, such as a capability's
 // own diagnostics page.

@@ -56,7 +56,18 @@ func main() {
 	change := flag.Duration("change-every", 500*time.Millisecond, "how often the watched component changes")
 	bin := flag.String("catalog", "", "catalog binary; empty builds ./cmd/catalog")
 	etcd := flag.String("etcd", "", "etcd client URLs: run the catalog on CATALOG_STORE=etcd instead of bbolt (use an empty etcd and one -n per run: the store's data stays in etcd)")
+	nf := noisyFlags()
 	flag.Parse()
+	if nf.child {
+		os.Exit(noisyChild(nf))
+	}
+	if nf.on {
+		if err := runNoisy(*bin, nf); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/catalog:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	s := settings{ttl: *ttl, duration: *duration, workers: *workers, watchers: *watchers, changeInterval: *change, etcd: *etcd}
 	if err := run(*counts, *bin, s); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/catalog:", err)
@@ -121,14 +132,17 @@ type proc struct {
 }
 
 // start runs the catalog on loopback (on bbolt in dataDir, or on etcd when etcd is set)
-// and waits (at most 30 s) for its ready line.
-func start(bin, dataDir, etcd string) (*proc, error) {
+// and waits (at most 30 s) for its ready line. The per-client limits are off (this load
+// comes from one address by design) unless extra, added last, sets them.
+func start(bin, dataDir, etcd string, extra ...string) (*proc, error) {
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s",
-		"CATALOG_STORE=bbolt", "CATALOG_DATA_DIR=" + dataDir, "CATALOG_ADMIN_TOKEN=" + adminToken, "REGISTRY=none"}
+		"CATALOG_STORE=bbolt", "CATALOG_DATA_DIR=" + dataDir, "CATALOG_ADMIN_TOKEN=" + adminToken, "REGISTRY=none",
+		"CATALOG_MAX_CONNS_PER_CLIENT=0", "CATALOG_RATE_PER_CLIENT=0", "CATALOG_RATE_PER_BEARER=0"}
 	if etcd != "" {
 		cmd.Env = append(cmd.Env, "CATALOG_STORE=etcd", "ETCD_ENDPOINTS="+etcd)
 	}
+	cmd.Env = append(cmd.Env, extra...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

@@ -59,6 +59,22 @@
 // and removed, its component deleted, or the catalog restarted empty) is 412 Precondition
 // Failed, and the agent registers again with a plain PUT.
 //
+// # Limits
+//
+// [Options.Limits] caps the connections of each client address ([Server.LimitListener]
+// wraps the listener) and limits requests per client address and per bearer token,
+// answering 429 problem+json with Retry-After. Heartbeats of registered instances at
+// most at their expected rate (one every TTL/3, a burst of 3) are exempt, so they are
+// never the requests refused. Every table the limits keep is bounded, with no goroutine
+// per client. See [Limits].
+//
+// # Metrics
+//
+// With [Options.Registerer] the server registers the paved_catalog_* families: components
+// and instances by status (read from the store at scrape time), registrations,
+// heartbeats, deregistrations, expirations (counted by [Server.Run]), long polls in
+// flight, store latency by operation, refusals by reason and the limit tables' sizes.
+//
 // # Scores
 //
 // [Options.Scorecards] holds the platform team's scorecards file (package compliance):

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/store"
 	"github.com/paved-road/paved/compliance"
@@ -70,6 +72,14 @@ type Options struct {
 	// ResolveTimeout bounds the resolution of one host name. Zero means
 	// DefaultResolveTimeout (2 s).
 	ResolveTimeout time.Duration
+	// Registerer receives the catalog's own metrics (paved_catalog_*, docs/metrics.md);
+	// [Server.Run] feeds the expirations counter. Nil means none. New panics when a name
+	// is taken already on it (a registry given to two servers).
+	Registerer prometheus.Registerer
+	// Limits are the per-client limits: a connection cap per client (applied by
+	// [Server.LimitListener]) and request rates per client and per token. The zero value
+	// limits nothing; the catalog program uses [DefaultLimits].
+	Limits Limits
 }
 
 // Server is the catalog REST API. It implements http.Handler.
@@ -85,6 +95,13 @@ type Server struct {
 	waitDef   time.Duration
 	waitLimit time.Duration
 	policy    *addressPolicy
+	// raw is the store New was given; base is raw timed and counted (meteredStore),
+	// under st, which adds the scores.
+	raw, base store.Store
+	met       *metrics
+	lim       *limiter
+	now       func() time.Time
+	front     http.Handler // mux behind the rate limits (rateGuard)
 }
 
 // New returns a Server over st.
@@ -93,9 +110,10 @@ func New(st store.Store, opts Options) *Server {
 	if set.Len() == 0 {
 		set = compliance.DefaultRuleSet()
 	}
-	st = &scoredStore{Store: st, file: opts.Scorecards, set: set}
-	s := &Server{st: st, opts: opts, log: opts.Logger, tokens: opts.Tokens, maxBody: opts.MaxBodyBytes,
-		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait}
+	s := &Server{raw: st, opts: opts, log: opts.Logger, tokens: opts.Tokens, maxBody: opts.MaxBodyBytes,
+		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait, met: newMetrics(), lim: newLimiter(opts.Limits), now: time.Now}
+	s.base = meteredStore{Store: st, s: s}
+	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -124,6 +142,12 @@ func New(st store.Store, opts Options) *Server {
 	}
 	s.policy = newAddressPolicy(opts)
 	s.routes()
+	s.front = s.rateGuard(s.mux)
+	if opts.Registerer != nil {
+		if err := s.met.register(opts.Registerer, s); err != nil {
+			panic("server: registering the catalog's metrics (paved_catalog_*) on Options.Registerer: " + err.Error())
+		}
+	}
 	return s
 }
 
@@ -136,7 +160,7 @@ func (s *Server) Store() store.Store { return s.st }
 func (s *Server) OpenMode() bool { return s.opts.Open }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.front.ServeHTTP(w, r) }
 
 // Route is one operation of the API: a method and a ServeMux path pattern.
 type Route struct {

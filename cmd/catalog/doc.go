@@ -18,6 +18,14 @@
 //	CATALOG_SCORECARDS_FILE  the platform team's scorecards (JSON, docs/compliance.md);
 //	                     the API's and the UI's scores follow it
 //	ETCD_ENDPOINTS       etcd client URLs for CATALOG_STORE=etcd
+//	CATALOG_MAX_CONNS_PER_CLIENT  connections per client address (default 64; 0: no cap)
+//	CATALOG_RATE_PER_CLIENT, CATALOG_BURST_PER_CLIENT  requests a second per client
+//	                     address, and at once (default 50, 100); over it, 429 with Retry-After
+//	CATALOG_RATE_PER_BEARER, CATALOG_BURST_PER_BEARER  the same per bearer token
+//	                     (default 200, 400); heartbeats of registered instances at their
+//	                     rate are exempt from both (docs/catalog.md, "Limits")
+//
+// Its own metrics (paved_catalog_*, docs/metrics.md) are on the admin /metrics.
 //
 // Without any token and not open, the catalog serves reads and refuses every write,
 // and says so in its log. It exits 2 on a configuration problem, listing every one.

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/paved-road/paved/catalog/server"
@@ -34,6 +36,14 @@ type Config struct {
 	Scorecards string `env:"CATALOG_SCORECARDS_FILE" desc:"The platform team's scorecards file (JSON, docs/compliance.md): which rules are required, and their weights, by tier, lifecycle, environment and label. Scores shown by the API and the UI follow it."`
 	// AllowedNetworks is the address policy for registered instances, CIDRs.
 	AllowedNetworks []string `env:"CATALOG_ALLOWED_NETWORKS" desc:"Networks (CIDRs, comma-separated, such as 10.0.0.0/8,fd00::/8) the addresses of registered instances may be in; the targets Prometheus gets are filtered by it too. Unset: loopback and private networks in development; private networks and public addresses elsewhere. Loopback is allowed only when a loopback network (127.0.0.0/8, ::1/128) is listed; link-local, unspecified, multicast and cloud metadata addresses never are (docs/catalog.md)."`
+
+	// Per-client limits (docs/catalog.md, "Limits"). The per-token settings say BEARER:
+	// a name holding TOKEN would mark them secret.
+	MaxConnsPerClient int     `env:"CATALOG_MAX_CONNS_PER_CLIENT" envDefault:"64" desc:"Most connections one client address (an IPv4 address or an IPv6 /64) may hold open at once; more are closed as soon as they are accepted. 0 means no cap."`
+	RatePerClient     float64 `env:"CATALOG_RATE_PER_CLIENT" envDefault:"50" desc:"Requests a second one client address may make on average; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
+	BurstPerClient    int     `env:"CATALOG_BURST_PER_CLIENT" envDefault:"100" desc:"Requests one client address may make at once, above CATALOG_RATE_PER_CLIENT."`
+	RatePerToken      float64 `env:"CATALOG_RATE_PER_BEARER" envDefault:"200" desc:"Requests a second that may carry one bearer token (a team's, the admin's or the read token), from any address; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
+	BurstPerToken     int     `env:"CATALOG_BURST_PER_BEARER" envDefault:"400" desc:"Requests that may carry one token at once, above CATALOG_RATE_PER_BEARER."`
 }
 
 // Validate checks the catalog's own settings.
@@ -70,7 +80,40 @@ func (c *Config) Validate() error {
 			errs = append(errs, service.NewProblem("CATALOG_SCORECARDS_FILE", c.Scorecards, err.Error()))
 		}
 	}
+	errs = append(errs, c.validateLimits()...)
 	return joinErrs(errs)
+}
+
+// validateLimits checks the per-client limits, every problem at once.
+func (c *Config) validateLimits() []error {
+	var errs []error
+	if c.MaxConnsPerClient < 0 {
+		errs = append(errs, service.NewProblem("CATALOG_MAX_CONNS_PER_CLIENT", strconv.Itoa(c.MaxConnsPerClient), "must be 0 (no cap) or more"))
+	}
+	rates := []struct {
+		rateKey, burstKey string
+		rate              float64
+		burst             int
+	}{
+		{"CATALOG_RATE_PER_CLIENT", "CATALOG_BURST_PER_CLIENT", c.RatePerClient, c.BurstPerClient},
+		{"CATALOG_RATE_PER_BEARER", "CATALOG_BURST_PER_BEARER", c.RatePerToken, c.BurstPerToken},
+	}
+	for _, r := range rates {
+		if math.IsNaN(r.rate) || math.IsInf(r.rate, 0) || r.rate < 0 {
+			errs = append(errs, service.NewProblem(r.rateKey, strconv.FormatFloat(r.rate, 'g', -1, 64), "must be a number of requests a second, 0 (no limit) or more"))
+		}
+		if r.burst < 1 && r.rate > 0 {
+			errs = append(errs, service.NewProblem(r.burstKey, strconv.Itoa(r.burst), "must be 1 or more when "+r.rateKey+" is set"))
+		}
+	}
+	return errs
+}
+
+// limits returns the server's limits from the settings.
+func (c *Config) limits() server.Limits {
+	return server.Limits{MaxConnsPerClient: c.MaxConnsPerClient,
+		ClientRate: c.RatePerClient, ClientBurst: c.BurstPerClient,
+		TokenRate: c.RatePerToken, TokenBurst: c.BurstPerToken}
 }
 
 var info = service.Info{
@@ -114,7 +157,7 @@ func setup(s *service.Service, cfg *Config, self *selfRegistrar) error {
 		return err
 	}
 	opts := server.Options{AdminToken: cfg.AdminToken, ReadToken: cfg.ReadToken, Open: cfg.Open, Logger: s.Logger(),
-		Development: cfg.Env == service.EnvDevelopment}
+		Development: cfg.Env == service.EnvDevelopment, Registerer: s.Registerer(), Limits: cfg.limits()}
 	if len(cfg.AllowedNetworks) > 0 {
 		if opts.AllowedNetworks, err = server.ParseNetworks(cfg.AllowedNetworks); err != nil {
 			return err
@@ -143,6 +186,8 @@ func setup(s *service.Service, cfg *Config, self *selfRegistrar) error {
 		s.Logger().Warn("no tokens configured: the catalog serves reads and refuses every write; set CATALOG_TOKENS_FILE or CATALOG_ADMIN_TOKEN (or CATALOG_OPEN=true in development)")
 	}
 	api := server.New(st, opts)
+	s.WrapHTTPListener(api.LimitListener)
+	s.Go("catalog metrics", api.Run)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	if cfg.ReadToken == "" { // the UI has no login: it is served only when reads are open
