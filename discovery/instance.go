@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paved-road/paved/problem"
 )
 
 // Status is an instance's readiness, carried by each heartbeat. It is string-typed so its
@@ -181,13 +183,10 @@ func (in Instance) Validate() error {
 	return &ValidationError{Problems: p}
 }
 
-// Problem is one invalid field of an [Instance].
-type Problem struct {
-	// Field is the JSON name of the field, dotted for nested ones ("addresses.http").
-	Field string
-	// Message says what is wrong and what would be valid.
-	Message string
-}
+// Problem is one invalid field of an [Instance], a [problem.FieldError]: Field is the
+// JSON name of the field, dotted for nested ones ("addresses.http"), and Message says
+// what is wrong and what would be valid.
+type Problem = problem.FieldError
 
 // ValidationError lists every problem found by [Instance.Validate].
 type ValidationError struct {
