@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/problem"
 )
 
@@ -82,8 +83,8 @@ type Instance struct {
 	// and '-', starting and ending with a letter or digit. Required.
 	ID string `json:"id"`
 	// Service is the name of the service (the catalog component) the instance runs: a
-	// DNS label, 1-63 lower-case letters, digits and '-', starting with a letter and not
-	// ending with '-'. Required.
+	// DNS label ([catalog.IsDNSLabel]: 1-63 lower-case letters, digits and '-', starting
+	// and ending with a letter or digit). Required.
 	Service string `json:"service"`
 	// Version is the version it runs: 1-128 printable ASCII characters, no spaces.
 	// Required.
@@ -137,9 +138,9 @@ func (in Instance) Validate() error {
 	}
 	switch {
 	case in.Service == "":
-		add("service", "is required: a DNS label, 1-63 lower-case letters, digits and '-'")
-	case !isDNSLabel(in.Service):
-		add("service", "must be a DNS label, 1-63 lower-case letters, digits and '-', starting with a letter and not ending with '-', got %q", clip(in.Service))
+		add("service", "is required: a DNS label, "+catalog.DNSLabelRule)
+	case !catalog.IsDNSLabel(in.Service):
+		add("service", "must be a DNS label, "+catalog.DNSLabelRule+", got %q", clip(in.Service))
 	}
 	switch {
 	case in.Version == "":
@@ -262,26 +263,15 @@ func isInstanceID(s string) bool {
 	return true
 }
 
-// ValidateServiceName returns nil when name is a valid service name (a DNS label: 1-63
-// lower-case letters, digits and '-', starting with a letter, not ending with '-'), and
-// otherwise an error saying what would be valid. Backends check the names they watch.
+// ValidateServiceName returns nil when name is a valid service name, a DNS label
+// ([catalog.IsDNSLabel]: 1-63 lower-case letters, digits and '-', starting and ending
+// with a letter or digit), and otherwise an error saying what would be valid. Backends
+// check the names they watch.
 func ValidateServiceName(name string) error {
-	if !isDNSLabel(name) {
-		return fmt.Errorf("discovery: service must be a DNS label, 1-63 lower-case letters, digits and '-', starting with a letter and not ending with '-', got %q", clip(name))
+	if !catalog.IsDNSLabel(name) {
+		return fmt.Errorf("discovery: service must be a DNS label, %s, got %q", catalog.DNSLabelRule, clip(name))
 	}
 	return nil
-}
-
-func isDNSLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func isToken(s string) bool {

@@ -83,8 +83,8 @@ type Client struct {
 // unary calls run under the policy given with [WithPolicy]. No connection is made
 // until the first call.
 func NewClient(name string, opts ...ClientOption) (*Client, error) {
-	if !isDNSLabel(name) {
-		return nil, fmt.Errorf("grpctransport: dependency name must be a DNS label (1-63 lower-case letters, digits and '-', starting with a letter, not ending with '-'), got %q", name)
+	if err := discovery.ValidateServiceName(name); err != nil {
+		return nil, fmt.Errorf("grpctransport: dependency name: %w", err)
 	}
 	var o clientOptions
 	for _, opt := range opts {
@@ -221,17 +221,4 @@ func classify(err error, idempotent bool) error {
 		return resilience.Permanent(ce)
 	}
 	return resilience.Permanent(&codeError{err: err, code: 400})
-}
-
-func isDNSLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

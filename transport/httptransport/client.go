@@ -103,10 +103,10 @@ type Client struct {
 
 // NewClient returns a client for the dependency name, which is also the host that
 // requests to it use (http://inventory/items/1) and its metrics' server_address. name
-// must be a DNS label: 1-63 lower-case letters, digits and '-', starting with a letter.
+// must be a valid service name ([discovery.ValidateServiceName]).
 func NewClient(name string, opts ...ClientOption) (*Client, error) {
-	if !isDNSLabel(name) {
-		return nil, fmt.Errorf("httptransport: dependency name must be a DNS label (1-63 lower-case letters, digits and '-', starting with a letter, not ending with '-'), got %q", clip(name))
+	if err := discovery.ValidateServiceName(name); err != nil {
+		return nil, fmt.Errorf("httptransport: dependency name: %w", err)
 	}
 	var o clientOptions
 	for _, opt := range opts {
@@ -291,19 +291,6 @@ func DecodeJSONResponse[T any]() kithttp.DecodeResponseFunc {
 		}
 		return v, nil
 	}
-}
-
-func isDNSLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func clip(s string) string {
