@@ -12,21 +12,17 @@ import (
 	"github.com/paved-road/paved/problem"
 )
 
-// Status is an instance's readiness, carried by each heartbeat. It is string-typed so its
-// JSON form reads well.
-type Status string
+// Status is an instance's readiness, carried by each heartbeat: [catalog.Status], the
+// one instance status of Paved, so an instance's status reads the same in discovery,
+// in every backend and in the catalog.
+type Status = catalog.Status
 
-// The statuses an instance may report.
+// The statuses an instance may report; Status.Valid reports whether a value is one.
 const (
-	StatusPassing  Status = "passing"  // ready for traffic
-	StatusWarning  Status = "warning"  // ready but degraded
-	StatusCritical Status = "critical" // not ready: clients do not send it traffic
+	StatusPassing  = catalog.StatusPassing  // ready for traffic
+	StatusWarning  = catalog.StatusWarning  // ready but degraded
+	StatusCritical = catalog.StatusCritical // not ready: clients do not send it traffic
 )
-
-// Valid reports whether s is one of [StatusPassing], [StatusWarning] and [StatusCritical].
-func (s Status) Valid() bool {
-	return s == StatusPassing || s == StatusWarning || s == StatusCritical
-}
 
 // AddressKind names one of an instance's addresses.
 type AddressKind string

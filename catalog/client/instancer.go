@@ -80,7 +80,7 @@ func (in *Instancer) loop(ctx context.Context, c *Client, component string) {
 			all = append(all, discovery.Instance{
 				ID: ci.ID, Service: ci.Component, Version: ci.Version,
 				Addresses: discovery.Addresses{HTTP: ci.Addresses.HTTP, Admin: ci.Addresses.Admin, GRPC: ci.Addresses.GRPC},
-				Status:    discovery.Status(ci.Status),
+				Status:    ci.Status,
 				Metadata:  ci.Metadata,
 			})
 		}
