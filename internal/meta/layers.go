@@ -37,7 +37,7 @@ func Layers() []Layer {
 		{Package: "problem", Why: "RFC 9457 problems and field errors, the standard library only"},
 		// Capabilities that import nothing else of ours but the vocabulary.
 		{Package: "catalog", Paved: []string{"problem"}, Why: "the catalog's types: no I/O"},
-		{Package: "compliance", Paved: []string{"problem"}, Why: "rules and facts"},
+		{Package: "compliance", Paved: []string{"catalog", "problem"}, Why: "rules and facts"},
 		{Package: "health", Paved: []string{"problem"}, ThirdParty: prom, Why: "checks and probes"},
 		{Package: "health/checks", Why: "ready-made checks on the standard library"},
 		{Package: "health/grpchealth", Paved: []string{"health"}, ThirdParty: grpc, Why: "gRPC health fed by health"},
