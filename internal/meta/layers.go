@@ -45,7 +45,7 @@ func Layers() []Layer {
 		{Package: "telemetry", ThirdParty: join(goKit, prom, otel, grpc), Why: "logging, metrics registry, tracing, nothing else of ours"},
 		{Package: "telemetry/otlpgrpc", Paved: []string{"telemetry"}, ThirdParty: join(otel, grpc), Why: "the OTLP/gRPC exporter, linked by a main that uses it"},
 		{Package: "telemetry/consoletrace", Paved: []string{"telemetry"}, ThirdParty: otel, Why: "the console exporter, linked by a main that uses it"},
-		{Package: "discovery", Paved: []string{"catalog", "problem"}, ThirdParty: join(goKit, prom), Why: "the registry contract; no backend"},
+		{Package: "discovery", Paved: []string{"catalog", "problem"}, ThirdParty: join(goKit, prom, []string{"github.com/cenkalti/backoff"}), Why: "the registry contract; no backend"},
 		// Backends of discovery.
 		{Package: "discovery/static", Paved: []string{"discovery"}, Why: "the in-process backend"},
 		{Package: "discovery/discoverytest", Paved: []string{"discovery"}, ThirdParty: goKit, Why: "the backends' conformance suite"},
