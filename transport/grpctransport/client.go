@@ -45,11 +45,16 @@ func WithTarget(target string) ClientOption { return func(o *clientOptions) { o.
 // WithPolicy runs every unary call under p (see [PolicyUnary]).
 func WithPolicy(p *resilience.Policy) ClientOption { return func(o *clientOptions) { o.policy = p } }
 
-// WithClientTracing gives every call a client span from tp (otelgrpc stats handler),
-// injecting its context with prop (nil means W3C tracecontext and baggage). Without it
-// the trace context of the call's context is still propagated.
-func WithClientTracing(tp trace.TracerProvider, prop propagation.TextMapPropagator) ClientOption {
-	return func(o *clientOptions) { o.tp, o.prop = tp, prop }
+// WithTracerProvider gives every call a client span from tp (otelgrpc stats handler).
+// Without it the trace context of the call's context is still propagated.
+func WithTracerProvider(tp trace.TracerProvider) ClientOption {
+	return func(o *clientOptions) { o.tp = tp }
+}
+
+// WithPropagator injects the trace context into calls with prop; nil (the default)
+// means W3C tracecontext and baggage.
+func WithPropagator(prop propagation.TextMapPropagator) ClientOption {
+	return func(o *clientOptions) { o.prop = prop }
 }
 
 // WithDialOptions adds options to grpc.NewClient, after Paved's: transport credentials
