@@ -129,7 +129,7 @@ func (in Instance) Validate() error {
 	switch {
 	case in.ID == "":
 		add("id", "is required: 1-128 letters, digits, '.', '_' and '-'")
-	case !isInstanceID(in.ID):
+	case !catalog.IsInstanceID(in.ID):
 		add("id", "must be 1-128 letters, digits, '.', '_' and '-', starting and ending with a letter or digit, got %q", clip(in.ID))
 	}
 	switch {
@@ -242,21 +242,6 @@ func checkHostPort(s string) string {
 
 func isAlnum(c rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-func isInstanceID(s string) bool {
-	if len(s) == 0 || len(s) > 128 {
-		return false
-	}
-	for i, c := range s {
-		if !isAlnum(c) && c != '.' && c != '_' && c != '-' {
-			return false
-		}
-		if (i == 0 || i == len(s)-1) && !isAlnum(c) {
-			return false
-		}
-	}
-	return true
 }
 
 // ValidateServiceName returns nil when name is a valid service name, a DNS label
