@@ -28,7 +28,8 @@ type BackendOption interface {
 	apply(*options)
 }
 
-// RegistrarOption configures a [Registrar]: an [Option] or a registrar's own option.
+// RegistrarOption configures a [Registrar]: an [Option] (etcd has no registrar-only
+// option yet).
 // Passing an instancer's option to [NewRegistrar] does not compile, so no option is a
 // silent no-op.
 type RegistrarOption interface {
@@ -48,11 +49,6 @@ type Option func(*options)
 func (f Option) apply(o *options) { f(o) }
 func (Option) registrar()         {}
 func (Option) instancer()         {}
-
-type registrarOption func(*options)
-
-func (f registrarOption) apply(o *options) { f(o) }
-func (registrarOption) registrar()         {}
 
 type instancerOption func(*options)
 
