@@ -276,7 +276,7 @@ func TestComponentFilter(t *testing.T) {
 func TestProblemError(t *testing.T) {
 	p := &catalog.Problem{Title: "Forbidden", Status: 403, Detail: "team-b may not change orders"}
 	var err error = p
-	if got, want := err.Error(), "catalog: 403 Forbidden: team-b may not change orders"; got != want {
+	if got, want := err.Error(), "problem: 403 Forbidden: team-b may not change orders"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }

@@ -4,7 +4,11 @@
 // compliance report), [ComponentFilter], and the [Problem] document (RFC 9457) every API
 // error is written as.
 //
-// The package does no I/O and imports nothing else of Paved.
+// It is also the home of the vocabulary other packages share: the name rule
+// [IsDNSLabel], an instance's [Status] (discovery.Status is this type) and a component's
+// [Links] (compliance.Links and service.Links are this type).
+//
+// The package does no I/O and imports nothing else of Paved but package problem.
 //
 // # Validation
 //

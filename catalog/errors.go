@@ -3,24 +3,15 @@ package catalog
 import (
 	"fmt"
 	"strings"
+
+	"github.com/paved-road/paved/problem"
 )
 
-// FieldError is one problem with one field of a request body.
-type FieldError struct {
-	// Field is the JSON path of the field, such as "links.runbook", "dependsOn[2]" or
-	// "labels[team]". It is empty for a problem with the body as a whole.
-	Field string `json:"field,omitempty"`
-	// Message says what is wrong and what would be valid.
-	Message string `json:"message"`
-}
-
-// String returns "field: message", or the message alone when Field is empty.
-func (e FieldError) String() string {
-	if e.Field == "" {
-		return e.Message
-	}
-	return e.Field + ": " + e.Message
-}
+// FieldError is one problem with one field of a request body, [problem.FieldError]:
+// Field is the JSON path of the field, such as "links.runbook", "dependsOn[2]" or
+// "labels[team]" (empty for the body as a whole), and Message says what is wrong and
+// what would be valid.
+type FieldError = problem.FieldError
 
 // ValidationError lists every problem found in a value. Validate methods return it as
 // *ValidationError; match it with errors.As.

@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-// Status is an instance's readiness, reported with each heartbeat.
+// Status is an instance's readiness, reported with each heartbeat. It is Paved's one
+// instance status: discovery.Status is this type. (A health check's pass/warn/fail and
+// a compliance rule's pass/fail are other concepts, with types of their own.)
 type Status string
 
 // The statuses an instance may report. An instance that misses heartbeats for its TTL is

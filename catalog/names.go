@@ -19,9 +19,13 @@ const (
 	MaxIDLength          = 128  // instance ids, versions, rule ids
 )
 
+// DNSLabelRule says what [IsDNSLabel] accepts, for error messages.
+const DNSLabelRule = "1-63 lower-case letters, digits and '-', starting and ending with a letter or digit"
+
 // IsDNSLabel reports whether s is an RFC 1123 DNS label: 1–63 lower-case letters, digits
-// and '-', starting and ending with a letter or digit. Component, owner and type names
-// are DNS labels.
+// and '-', starting and ending with a letter or digit. It is Paved's one name rule:
+// component, owner, team and type names in the catalog, service names in discovery,
+// SERVICE_NAME, and the dependency names of the transports' clients are DNS labels.
 func IsDNSLabel(s string) bool {
 	if len(s) == 0 || len(s) > MaxNameLength {
 		return false
@@ -40,11 +44,11 @@ func IsDNSLabel(s string) bool {
 
 func checkDNSLabel(p *problems, field, s string) {
 	if s == "" {
-		p.add(field, "is required: a DNS label (1-63 lower-case letters, digits and '-')")
+		p.add(field, "is required: a DNS label ("+DNSLabelRule+")")
 		return
 	}
 	if !IsDNSLabel(s) {
-		p.add(field, "must be a DNS label (1-63 lower-case letters, digits and '-', starting and ending with a letter or digit), got %q", Clip(s))
+		p.add(field, "must be a DNS label ("+DNSLabelRule+"), got %q", Clip(s))
 	}
 }
 

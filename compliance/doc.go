@@ -46,5 +46,6 @@
 // concurrent reads. A RuleSet is immutable. The zero Facts is a service of which nothing
 // was observed (it fails most rules); the zero RuleSet has no rules and scores 100; the
 // zero Selector matches every component. Handler is safe for concurrent use when the
-// func it serves is. The package starts no goroutines and imports nothing else of Paved.
+// func it serves is. The package starts no goroutines and imports nothing else of Paved but the vocabulary
+// packages problem and catalog (types, no I/O).
 package compliance

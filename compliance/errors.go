@@ -4,24 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/paved-road/paved/problem"
 )
 
-// FieldError is one problem with one field.
-type FieldError struct {
-	// Field is the path of the field, such as "scorecards[0].rules[2].id"; empty for a
-	// problem with the input as a whole.
-	Field string `json:"field,omitempty"`
-	// Message says what is wrong and what would be valid.
-	Message string `json:"message"`
-}
-
-// String returns "field: message", or the message alone when Field is empty.
-func (e FieldError) String() string {
-	if e.Field == "" {
-		return e.Message
-	}
-	return e.Field + ": " + e.Message
-}
+// FieldError is one problem with one field, [problem.FieldError]: Field is the path of
+// the field, such as "scorecards[0].rules[2].id" (empty for the input as a whole), and
+// Message says what is wrong and what would be valid.
+type FieldError = problem.FieldError
 
 // RuleSetError lists every problem of rules given to [NewRuleSet].
 type RuleSetError struct {

@@ -3,6 +3,8 @@ package compliance
 import (
 	"strings"
 	"time"
+
+	"github.com/paved-road/paved/catalog"
 )
 
 // Environments a service runs in, the values of SERVICE_ENV.
@@ -98,15 +100,8 @@ type Facts struct {
 	Registry string `json:"registry,omitempty"`
 }
 
-// Links are the component's declared URLs.
-type Links struct {
-	Repository string `json:"repository,omitempty"` // source repository
-	Docs       string `json:"docs,omitempty"`       // documentation
-	Runbook    string `json:"runbook,omitempty"`    // what to do when it breaks
-	OnCall     string `json:"onCall,omitempty"`     // who to page
-	Dashboard  string `json:"dashboard,omitempty"`  // metrics dashboard
-	APISpec    string `json:"apiSpec,omitempty"`    // OpenAPI, protobuf or similar
-}
+// Links are the component's declared URLs: [catalog.Links], the one Links type of Paved.
+type Links = catalog.Links
 
 // Check is a registered health check.
 type Check struct {

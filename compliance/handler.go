@@ -7,13 +7,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paved-road/paved/problem"
 )
 
 // Media types the [Handler] writes.
 const (
 	ContentTypeJSON    = "application/json; charset=utf-8"
 	ContentTypeText    = "text/plain; charset=utf-8"
-	ContentTypeProblem = "application/problem+json"
+	ContentTypeProblem = problem.ContentType
 )
 
 // Handler serves the current [Report] at the admin /compliance endpoint: JSON (the
@@ -162,25 +164,8 @@ func quality(ranges []mediaRange, typ, sub string) float64 {
 	return q
 }
 
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
-}
-
+// writeProblem writes an RFC 9457 problem document, never cached, naming the path.
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
-	b, _ := json.Marshal(problem{
-		Type: "about:blank", Title: http.StatusText(status), Status: status,
-		Detail: detail, Instance: r.URL.Path,
-	}) // only strings and an int: cannot fail
-	w.Header().Set("Content-Type", ContentTypeProblem)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(append(b, '\n'))
-	}
+	problem.Write(w, r, problem.Problem{Type: problem.AboutBlank, Status: status, Detail: detail, Instance: r.URL.Path})
 }

@@ -70,7 +70,7 @@ func ExampleInstance_Validate() {
 	err := discovery.Instance{ID: "orders-1", Service: "Orders", Version: "1.0", Addresses: discovery.Addresses{HTTP: "0.0.0.0:8080"}, Status: discovery.StatusPassing}.Validate()
 	fmt.Println(err)
 	// Output:
-	// discovery: invalid instance: service must be a DNS label, 1-63 lower-case letters, digits and '-', starting with a letter and not ending with '-', got "Orders"; addresses.http host must be a reachable address, not the unspecified address (0.0.0.0 or ::), got "0.0.0.0:8080"
+	// discovery: invalid instance: service must be a DNS label, 1-63 lower-case letters, digits and '-', starting and ending with a letter or digit, got "Orders"; addresses.http host must be a reachable address, not the unspecified address (0.0.0.0 or ::), got "0.0.0.0:8080"
 }
 
 // The address to register for a server listening on all interfaces.

@@ -7,23 +7,22 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paved-road/paved/catalog"
+	"github.com/paved-road/paved/problem"
 )
 
-// Status is an instance's readiness, carried by each heartbeat. It is string-typed so its
-// JSON form reads well.
-type Status string
+// Status is an instance's readiness, carried by each heartbeat: [catalog.Status], the
+// one instance status of Paved, so an instance's status reads the same in discovery,
+// in every backend and in the catalog.
+type Status = catalog.Status
 
-// The statuses an instance may report.
+// The statuses an instance may report; Status.Valid reports whether a value is one.
 const (
-	StatusPassing  Status = "passing"  // ready for traffic
-	StatusWarning  Status = "warning"  // ready but degraded
-	StatusCritical Status = "critical" // not ready: clients do not send it traffic
+	StatusPassing  = catalog.StatusPassing  // ready for traffic
+	StatusWarning  = catalog.StatusWarning  // ready but degraded
+	StatusCritical = catalog.StatusCritical // not ready: clients do not send it traffic
 )
-
-// Valid reports whether s is one of [StatusPassing], [StatusWarning] and [StatusCritical].
-func (s Status) Valid() bool {
-	return s == StatusPassing || s == StatusWarning || s == StatusCritical
-}
 
 // AddressKind names one of an instance's addresses.
 type AddressKind string
@@ -80,8 +79,8 @@ type Instance struct {
 	// and '-', starting and ending with a letter or digit. Required.
 	ID string `json:"id"`
 	// Service is the name of the service (the catalog component) the instance runs: a
-	// DNS label, 1-63 lower-case letters, digits and '-', starting with a letter and not
-	// ending with '-'. Required.
+	// DNS label ([catalog.IsDNSLabel]: 1-63 lower-case letters, digits and '-', starting
+	// and ending with a letter or digit). Required.
 	Service string `json:"service"`
 	// Version is the version it runs: 1-128 printable ASCII characters, no spaces.
 	// Required.
@@ -130,14 +129,14 @@ func (in Instance) Validate() error {
 	switch {
 	case in.ID == "":
 		add("id", "is required: 1-128 letters, digits, '.', '_' and '-'")
-	case !isInstanceID(in.ID):
+	case !catalog.IsInstanceID(in.ID):
 		add("id", "must be 1-128 letters, digits, '.', '_' and '-', starting and ending with a letter or digit, got %q", clip(in.ID))
 	}
 	switch {
 	case in.Service == "":
-		add("service", "is required: a DNS label, 1-63 lower-case letters, digits and '-'")
-	case !isDNSLabel(in.Service):
-		add("service", "must be a DNS label, 1-63 lower-case letters, digits and '-', starting with a letter and not ending with '-', got %q", clip(in.Service))
+		add("service", "is required: a DNS label, "+catalog.DNSLabelRule)
+	case !catalog.IsDNSLabel(in.Service):
+		add("service", "must be a DNS label, "+catalog.DNSLabelRule+", got %q", clip(in.Service))
 	}
 	switch {
 	case in.Version == "":
@@ -181,13 +180,10 @@ func (in Instance) Validate() error {
 	return &ValidationError{Problems: p}
 }
 
-// Problem is one invalid field of an [Instance].
-type Problem struct {
-	// Field is the JSON name of the field, dotted for nested ones ("addresses.http").
-	Field string
-	// Message says what is wrong and what would be valid.
-	Message string
-}
+// Problem is one invalid field of an [Instance], a [problem.FieldError]: Field is the
+// JSON name of the field, dotted for nested ones ("addresses.http"), and Message says
+// what is wrong and what would be valid.
+type Problem = problem.FieldError
 
 // ValidationError lists every problem found by [Instance.Validate].
 type ValidationError struct {
@@ -248,41 +244,15 @@ func isAlnum(c rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-func isInstanceID(s string) bool {
-	if len(s) == 0 || len(s) > 128 {
-		return false
-	}
-	for i, c := range s {
-		if !isAlnum(c) && c != '.' && c != '_' && c != '-' {
-			return false
-		}
-		if (i == 0 || i == len(s)-1) && !isAlnum(c) {
-			return false
-		}
-	}
-	return true
-}
-
-// ValidateServiceName returns nil when name is a valid service name (a DNS label: 1-63
-// lower-case letters, digits and '-', starting with a letter, not ending with '-'), and
-// otherwise an error saying what would be valid. Backends check the names they watch.
+// ValidateServiceName returns nil when name is a valid service name, a DNS label
+// ([catalog.IsDNSLabel]: 1-63 lower-case letters, digits and '-', starting and ending
+// with a letter or digit), and otherwise an error saying what would be valid. Backends
+// check the names they watch.
 func ValidateServiceName(name string) error {
-	if !isDNSLabel(name) {
-		return fmt.Errorf("discovery: service must be a DNS label, 1-63 lower-case letters, digits and '-', starting with a letter and not ending with '-', got %q", clip(name))
+	if !catalog.IsDNSLabel(name) {
+		return fmt.Errorf("discovery: service must be a DNS label, %s, got %q", catalog.DNSLabelRule, clip(name))
 	}
 	return nil
-}
-
-func isDNSLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func isToken(s string) bool {

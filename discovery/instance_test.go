@@ -101,7 +101,7 @@ func TestInstanceReady(t *testing.T) {
 }
 
 func TestValidateServiceName(t *testing.T) {
-	for name, ok := range map[string]bool{"inventory": true, "a-1": true, "": false, "Orders": false, "-x": false, "x-": false, "1x": false} {
+	for name, ok := range map[string]bool{"inventory": true, "a-1": true, "": false, "Orders": false, "-x": false, "x-": false, "1x": true, "x_1": false} {
 		if err := discovery.ValidateServiceName(name); (err == nil) != ok {
 			t.Errorf("%q: got %v, want valid=%v", name, err, ok)
 		}

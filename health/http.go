@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paved-road/paved/problem"
 )
 
 // httpPaths are the path segments of the sets served over HTTP.
@@ -52,21 +54,21 @@ func (r *Registry) Handler() http.Handler { return http.HandlerFunc(r.serveHTTP)
 func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		problem(w, http.StatusMethodNotAllowed, "method "+req.Method+" not allowed; use GET or HEAD")
+		writeProblem(w, req, http.StatusMethodNotAllowed, "method "+req.Method+" not allowed; use GET or HEAD")
 		return
 	}
 	path := strings.TrimPrefix(req.URL.Path, "/")
 	seg, name, _ := strings.Cut(path, "/")
 	kind := httpKind(seg)
 	if kind == 0 || strings.Contains(name, "/") {
-		problem(w, http.StatusNotFound, "no health endpoint at "+strconv.Quote(req.URL.Path)+"; want /livez, /readyz, /startupz or /healthz, optionally followed by /<check>")
+		writeProblem(w, req, http.StatusNotFound, "no health endpoint at "+strconv.Quote(req.URL.Path)+"; want /livez, /readyz, /startupz or /healthz, optionally followed by /<check>")
 		return
 	}
 	q := queryOpts{}
 	if req.URL.RawQuery != "" {
 		var err error
 		if q, err = parseQuery(req); err != nil {
-			problem(w, http.StatusBadRequest, err.Error())
+			writeProblem(w, req, http.StatusBadRequest, err.Error())
 			return
 		}
 	}
@@ -82,7 +84,7 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	if name != "" {
 		cr, err := r.EvaluateCheck(req.Context(), kind, name)
 		if err != nil {
-			problem(w, http.StatusNotFound, err.Error())
+			writeProblem(w, req, http.StatusNotFound, err.Error())
 			return
 		}
 		rep = Report{Kind: kind, Checks: append(sc.checks[:0], cr)}
@@ -90,7 +92,7 @@ func (r *Registry) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	} else {
 		var err error
 		if rep, err = r.evaluate(req.Context(), kind, q.exclude, sc.checks); err != nil {
-			problem(w, http.StatusBadRequest, "exclude: "+err.Error())
+			writeProblem(w, req, http.StatusBadRequest, "exclude: "+err.Error())
 			return
 		}
 	}
@@ -294,17 +296,8 @@ func (r *Registry) writeJSON(buf *bytes.Buffer, rep Report) {
 	_ = json.NewEncoder(buf).Encode(doc)
 }
 
-// problem writes an RFC 9457 application/problem+json error.
-func problem(w http.ResponseWriter, code int, detail string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(struct {
-		Type   string `json:"type"`
-		Title  string `json:"title"`
-		Status int    `json:"status"`
-		Detail string `json:"detail"`
-	}{"about:blank", http.StatusText(code), code, detail})
+// writeProblem writes an RFC 9457 application/problem+json error, never cached.
+func writeProblem(w http.ResponseWriter, r *http.Request, code int, detail string) {
+	w.Header().Set("Cache-Control", "no-store")
+	problem.Write(w, r, problem.Problem{Type: problem.AboutBlank, Status: code, Detail: detail})
 }

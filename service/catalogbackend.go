@@ -54,7 +54,7 @@ func componentOf(i Info) catalog.Component {
 		Type:         i.Type,
 		Tier:         i.Tier,
 		Lifecycle:    catalog.Lifecycle(i.Lifecycle),
-		Links:        catalog.Links(i.Links),
+		Links:        i.Links,
 		DependsOn:    i.DependsOn,
 		ProvidesAPIs: i.ProvidesAPIs,
 		Labels:       i.Labels,

@@ -30,8 +30,9 @@ func (s *Service) Client(dependency string, policy resilience.PolicyConfig, opts
 	}
 	base := []httptransport.ClientOption{
 		httptransport.WithPolicy(p),
-		httptransport.WithClientTracing(s.tracer, s.propagator),
-		httptransport.WithClientRegisterer(s.registry),
+		httptransport.WithTracerProvider(s.tracer),
+		httptransport.WithPropagator(s.propagator),
+		httptransport.WithRegisterer(s.registry),
 		httptransport.WithRecorder(s.deps.Record),
 	}
 	if in != nil {

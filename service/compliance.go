@@ -42,16 +42,13 @@ func (s *Service) AddFacts(f FactsFunc) {
 func (s *Service) Facts() compliance.Facts {
 	c, i := s.cfg, s.info
 	f := compliance.Facts{
-		Name:        i.Name,
-		Owner:       i.Owner,
-		Description: i.Description,
-		Tier:        i.Tier,
-		Lifecycle:   i.Lifecycle,
-		Labels:      i.Labels,
-		Links: compliance.Links{
-			Repository: i.Links.Repository, Docs: i.Links.Docs, Runbook: i.Links.Runbook,
-			OnCall: i.Links.OnCall, Dashboard: i.Links.Dashboard, APISpec: i.Links.APISpec,
-		},
+		Name:            i.Name,
+		Owner:           i.Owner,
+		Description:     i.Description,
+		Tier:            i.Tier,
+		Lifecycle:       i.Lifecycle,
+		Labels:          i.Labels,
+		Links:           i.Links,
 		DependsOn:       i.DependsOn,
 		Environment:     c.Env,
 		Version:         i.Version,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/telemetry"
 )
@@ -330,18 +331,11 @@ func (p *problems) nonNegative(key string, d time.Duration) {
 	}
 }
 
-// validateDNSLabel returns what is wrong with s as an RFC 1123 DNS label, or "".
+// validateDNSLabel returns what is wrong with s as a DNS label ([catalog.IsDNSLabel]),
+// or "".
 func validateDNSLabel(s string) string {
-	if len(s) < 1 || len(s) > 63 {
-		return "must be 1 to 63 characters long"
-	}
-	for i, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-		case r == '-' && i > 0 && i < len(s)-1:
-		default:
-			return "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit"
-		}
+	if !catalog.IsDNSLabel(s) {
+		return "must be a DNS label: " + catalog.DNSLabelRule
 	}
 	return ""
 }

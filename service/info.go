@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"time"
+
+	"github.com/paved-road/paved/catalog"
 )
 
 // Info is a service's identity and the catalog metadata it registers with: who owns it,
@@ -39,15 +41,9 @@ type Info struct {
 	Labels map[string]string `json:"labels,omitempty"`
 }
 
-// Links are the component's URLs, http or https.
-type Links struct {
-	Repository string `json:"repository,omitempty"`
-	Docs       string `json:"docs,omitempty"`
-	Runbook    string `json:"runbook,omitempty"`
-	OnCall     string `json:"onCall,omitempty"`
-	Dashboard  string `json:"dashboard,omitempty"`
-	APISpec    string `json:"apiSpec,omitempty"`
-}
+// Links are the component's URLs, http or https: [catalog.Links], the one Links type
+// of Paved, so Info's links go to the catalog and to compliance as they are.
+type Links = catalog.Links
 
 // BuildInfo is what the binary knows about its own build.
 type BuildInfo struct {

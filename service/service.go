@@ -484,7 +484,7 @@ func (s *Service) String() string {
 // tracingOptions are the options of the service's tracer provider: its logger and the
 // exporters the main linked in.
 func tracingOptions(s *Service) []telemetry.TracingOption {
-	opts := []telemetry.TracingOption{telemetry.WithTracingLogger(s.logger)}
+	opts := []telemetry.TracingOption{telemetry.WithLogger(s.logger)}
 	for _, e := range s.traceExporters {
 		opts = append(opts, telemetry.WithExporter(e))
 	}

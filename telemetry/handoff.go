@@ -8,19 +8,20 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// Handoff settings of [NewBatchSpanProcessor].
+// Handoff settings of [NewBatchSpanProcessor]: tuning measured by bench/transport, not
+// settings a service chooses.
 const (
-	// HandoffSize is how many ended spans are handed to the batch processor at once.
-	HandoffSize = 64
-	// HandoffDelay is the longest an ended span waits before it is handed over, when
-	// fewer than HandoffSize have ended since the last handoff.
-	HandoffDelay = 100 * time.Millisecond
+	// handoffSize is how many ended spans are handed to the batch processor at once.
+	handoffSize = 64
+	// handoffDelay is the longest an ended span waits before it is handed over, when
+	// fewer than handoffSize have ended since the last handoff.
+	handoffDelay = 100 * time.Millisecond
 )
 
 // NewBatchSpanProcessor returns the span processor [NewTracing] puts in front of each
 // exporter: the SDK's batch span processor (opts are its options), with ended spans
-// handed to it in groups of [HandoffSize], or [HandoffDelay] after the first of a group,
-// instead of one at a time. ForceFlush and Shutdown hand over what is held first.
+// handed to it in groups of 64, or 100 ms after the first of a group, instead of one at
+// a time. ForceFlush and Shutdown hand over what is held first.
 //
 // Why: the SDK's processor wakes its goroutine through a channel for every ended span.
 // With one processor for the process (GOMAXPROCS=1, which Go sets in a container limited
@@ -36,7 +37,7 @@ const (
 // validates those variables into TracingConfig.Batch, which [NewTracing] passes on).
 func NewBatchSpanProcessor(exp sdktrace.SpanExporter, opts ...sdktrace.BatchSpanProcessorOption) sdktrace.SpanProcessor {
 	opts = append(BatchConfig{}.options(), opts...)
-	return newHandoff(sdktrace.NewBatchSpanProcessor(exp, opts...), HandoffSize, HandoffDelay)
+	return newHandoff(sdktrace.NewBatchSpanProcessor(exp, opts...), handoffSize, handoffDelay)
 }
 
 // handoff holds ended spans and passes them to next in groups; see NewBatchSpanProcessor.

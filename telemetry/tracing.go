@@ -51,9 +51,9 @@ type tracingOptions struct {
 	exporters  map[string]Exporter // linked in with WithExporter, by name
 }
 
-// WithTracingLogger sets the logger that reports failed exports; nil (the default)
-// discards. Header values never reach it.
-func WithTracingLogger(l *slog.Logger) TracingOption {
+// WithLogger sets the logger that reports failed exports; nil (the default) discards.
+// Header values never reach it.
+func WithLogger(l *slog.Logger) TracingOption {
 	return func(o *tracingOptions) { o.logger = l }
 }
 

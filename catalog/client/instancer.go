@@ -14,8 +14,8 @@ import (
 // Instancer follows a component's healthy instances with the catalog's long poll and
 // feeds them to a [discovery.Cache]: it is a [discovery.Instancer], and a go-kit
 // sd.Instancer, so sd.NewEndpointer and the lb package work on it. While the catalog is
-// unreachable it keeps the last known set (and reports the error), retrying with
-// backoff. Stop it when done.
+// unreachable it keeps the last known set (and reports the error), retrying with a
+// [discovery.Backoff]. Stop it when done.
 type Instancer struct {
 	*discovery.Cache
 	cancel context.CancelFunc
@@ -46,7 +46,7 @@ func (c *Client) Instancer(component string, opts ...discovery.CacheOption) *Ins
 func (in *Instancer) loop(ctx context.Context, c *Client, component string) {
 	defer close(in.done)
 	var index uint64
-	backoff := 100 * time.Millisecond
+	backoff := discovery.NewBackoff()
 	for ctx.Err() == nil {
 		set, err := c.watch(ctx, component, false, index, watchWait)
 		if ctx.Err() != nil {
@@ -66,21 +66,18 @@ func (in *Instancer) loop(ctx context.Context, c *Client, component string) {
 		}
 		if err != nil {
 			in.Update(nil, err) // the cache keeps the last known set
-			select {
-			case <-ctx.Done():
+			if !backoff.Wait(ctx) {
 				return
-			case <-time.After(backoff):
 			}
-			backoff = min(backoff*2, 5*time.Second)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		backoff.Reset()
 		all := make([]discovery.Instance, 0, len(set.Instances))
 		for _, ci := range set.Instances {
 			all = append(all, discovery.Instance{
 				ID: ci.ID, Service: ci.Component, Version: ci.Version,
 				Addresses: discovery.Addresses{HTTP: ci.Addresses.HTTP, Admin: ci.Addresses.Admin, GRPC: ci.Addresses.GRPC},
-				Status:    discovery.Status(ci.Status),
+				Status:    ci.Status,
 				Metadata:  ci.Metadata,
 			})
 		}

@@ -50,7 +50,7 @@ func (r *Registrar) toCatalog(inst discovery.Instance) catalog.Instance {
 		Addresses:  catalog.Addresses{HTTP: inst.Addresses.HTTP, Admin: inst.Addresses.Admin, GRPC: inst.Addresses.GRPC},
 		StartedAt:  r.started,
 		TTLSeconds: ttl,
-		Status:     catalog.Status(inst.Status),
+		Status:     inst.Status,
 		Metadata:   inst.Metadata,
 	}
 }

@@ -27,7 +27,7 @@ type tokenEntry struct {
 // Add adds a team's token, given in clear; it is stored hashed.
 func (t *Tokens) Add(team, token string) error {
 	if !catalog.IsDNSLabel(team) {
-		return fmt.Errorf("server: team %q must be a DNS label (1-63 lower-case letters, digits and '-')", team)
+		return fmt.Errorf("server: team %q must be a DNS label (%s)", team, catalog.DNSLabelRule)
 	}
 	if len(token) < 16 {
 		return fmt.Errorf("server: the token of team %q must be at least 16 characters", team)
@@ -39,7 +39,7 @@ func (t *Tokens) Add(team, token string) error {
 // AddHash adds a team's token given as the hex SHA-256 of the token.
 func (t *Tokens) AddHash(team, hexHash string) error {
 	if !catalog.IsDNSLabel(team) {
-		return fmt.Errorf("server: team %q must be a DNS label (1-63 lower-case letters, digits and '-')", team)
+		return fmt.Errorf("server: team %q must be a DNS label (%s)", team, catalog.DNSLabelRule)
 	}
 	b, err := hex.DecodeString(hexHash)
 	if err != nil || len(b) != sha256.Size {

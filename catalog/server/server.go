@@ -19,6 +19,7 @@ import (
 	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/store"
 	"github.com/paved-road/paved/compliance"
+	"github.com/paved-road/paved/problem"
 )
 
 // Options are a Server's settings. The zero value serves reads to anyone and refuses
@@ -241,11 +242,7 @@ func (s *Server) routes() {
 
 // problem writes an RFC 9457 problem document.
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, detail string, errs []catalog.FieldError) {
-	p := catalog.Problem{Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path, Errors: errs}
-	w.Header().Set("Content-Type", catalog.ProblemContentType)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(p)
+	problem.Write(w, r, problem.Problem{Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path, Errors: errs})
 }
 
 // fail maps an error of decoding, validation or the store to a problem.

@@ -18,17 +18,19 @@ const Name = "consul"
 // passed by heartbeats, and finds dependencies with blocking queries of the health API.
 // The client is Consul's own default (api.DefaultConfig), so it reads Consul's standard
 // variables: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), CONSUL_HTTP_TOKEN,
-// CONSUL_HTTP_SSL, CONSUL_CACERT and the others its documentation lists. opts apply to
-// the registrar and the instancers alike; the service's logger is used unless
-// [WithLogger] gives another.
-func Backend(opts ...Option) *Registry {
+// CONSUL_HTTP_SSL, CONSUL_CACERT and the others its documentation lists. Each of opts
+// goes where its kind says: an [Option] to the registrar and the instancers, a
+// [RegistrarOption] such as [WithDeregisterCriticalAfter] to the registrar, an
+// [InstancerOption] such as [WithWaitTime] to the instancers. The service's logger is
+// used unless [WithLogger] gives another.
+func Backend(opts ...BackendOption) *Registry {
 	return &Registry{opts: opts}
 }
 
 // Registry is the [discovery.Backend] that [Backend] returns. It is safe for
 // concurrent use.
 type Registry struct {
-	opts []Option
+	opts []BackendOption
 
 	mu        sync.Mutex
 	client    *api.Client // built at the first Registrar or Instancer call
@@ -40,7 +42,7 @@ var _ discovery.Backend = (*Registry)(nil)
 // Name returns "consul".
 func (b *Registry) Name() string { return Name }
 
-func (b *Registry) clientFor(cfg discovery.BackendConfig) (*api.Client, []Option, error) {
+func (b *Registry) clientFor(cfg discovery.BackendConfig) (*api.Client, []BackendOption, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.client == nil {
@@ -53,7 +55,7 @@ func (b *Registry) clientFor(cfg discovery.BackendConfig) (*api.Client, []Option
 	}
 	opts := b.opts
 	if cfg.Logger != nil {
-		opts = append([]Option{WithLogger(cfg.Logger)}, opts...)
+		opts = append([]BackendOption{WithLogger(cfg.Logger)}, opts...)
 	}
 	return b.client, opts, nil
 }
@@ -64,7 +66,8 @@ func (b *Registry) Registrar(_ context.Context, cfg discovery.BackendConfig) (di
 	if err != nil {
 		return nil, err
 	}
-	return NewRegistrar(c, opts...)
+	reg, _ := split(opts)
+	return NewRegistrar(c, reg...)
 }
 
 // Instancer returns an [Instancer] of service.
@@ -73,7 +76,8 @@ func (b *Registry) Instancer(_ context.Context, cfg discovery.BackendConfig, ser
 	if err != nil {
 		return nil, err
 	}
-	return NewInstancer(c, service, opts...)
+	_, inst := split(opts)
+	return NewInstancer(c, service, inst...)
 }
 
 // Close releases the client's idle connections, if a client was built.

@@ -35,8 +35,56 @@ const ReservedMetaPrefix = "paved-"
 // Consul does not accept less than a minute.
 const DefaultDeregisterCriticalAfter = time.Minute
 
-// Option configures a [Registrar] or an [Instancer].
+// BackendOption configures a [Backend], which passes each option on to its registrar,
+// its instancers or both, as the option's kind says. Every option is a BackendOption.
+type BackendOption interface {
+	apply(*options)
+}
+
+// RegistrarOption configures a [Registrar]: an [Option] or a registrar's own option.
+// Passing an instancer's option to [NewRegistrar] does not compile, so no option is a
+// silent no-op.
+type RegistrarOption interface {
+	BackendOption
+	registrar()
+}
+
+// InstancerOption configures an [Instancer]: an [Option] or an instancer's own option.
+type InstancerOption interface {
+	BackendOption
+	instancer()
+}
+
+// Option configures a [Registrar] and an [Instancer] alike.
 type Option func(*options)
+
+func (f Option) apply(o *options) { f(o) }
+func (Option) registrar()         {}
+func (Option) instancer()         {}
+
+type registrarOption func(*options)
+
+func (f registrarOption) apply(o *options) { f(o) }
+func (registrarOption) registrar()         {}
+
+type instancerOption func(*options)
+
+func (f instancerOption) apply(o *options) { f(o) }
+func (instancerOption) instancer()         {}
+
+// split returns the options of a Backend that apply to its registrar and to its
+// instancers.
+func split(opts []BackendOption) (reg []RegistrarOption, inst []InstancerOption) {
+	for _, o := range opts {
+		if r, ok := o.(RegistrarOption); ok {
+			reg = append(reg, r)
+		}
+		if i, ok := o.(InstancerOption); ok {
+			inst = append(inst, i)
+		}
+	}
+	return reg, inst
+}
 
 type options struct {
 	deregAfter time.Duration
@@ -46,9 +94,9 @@ type options struct {
 }
 
 // WithDeregisterCriticalAfter sets the check's DeregisterCriticalServiceAfter. The default
-// is [DefaultDeregisterCriticalAfter]. An [Instancer] ignores it.
-func WithDeregisterCriticalAfter(d time.Duration) Option {
-	return func(o *options) { o.deregAfter = d }
+// is [DefaultDeregisterCriticalAfter].
+func WithDeregisterCriticalAfter(d time.Duration) RegistrarOption {
+	return registrarOption(func(o *options) { o.deregAfter = d })
 }
 
 // WithLogger sets the logger for query errors. Nil, the default, discards.
@@ -56,22 +104,21 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }
 
-// WithCacheOptions passes options to the [discovery.Cache] of an [Instancer]. A
-// [Registrar] ignores them.
-func WithCacheOptions(opts ...discovery.CacheOption) Option {
-	return func(o *options) { o.cacheOpts = append(o.cacheOpts, opts...) }
+// WithCacheOptions passes options to the [discovery.Cache] of an [Instancer].
+func WithCacheOptions(opts ...discovery.CacheOption) InstancerOption {
+	return instancerOption(func(o *options) { o.cacheOpts = append(o.cacheOpts, opts...) })
 }
 
 // WithWaitTime sets how long one blocking query of an [Instancer] waits for a change.
-// The default is 5 minutes, Consul's own. A [Registrar] ignores it.
-func WithWaitTime(d time.Duration) Option {
-	return func(o *options) { o.wait = d }
+// The default is 5 minutes, Consul's own.
+func WithWaitTime(d time.Duration) InstancerOption {
+	return instancerOption(func(o *options) { o.wait = d })
 }
 
-func newOptions(opts []Option) (options, error) {
+func newOptions[O BackendOption](opts []O) (options, error) {
 	o := options{deregAfter: DefaultDeregisterCriticalAfter, wait: 5 * time.Minute}
 	for _, f := range opts {
-		f(&o)
+		f.apply(&o)
 	}
 	if o.deregAfter <= 0 {
 		return o, fmt.Errorf("consul: DeregisterCriticalServiceAfter must be positive (Consul accepts 1m or more), got %v", o.deregAfter)
@@ -100,7 +147,7 @@ type Registrar struct {
 var _ discovery.Registrar = (*Registrar)(nil)
 
 // NewRegistrar returns a registrar on client's agent.
-func NewRegistrar(client *api.Client, opts ...Option) (*Registrar, error) {
+func NewRegistrar(client *api.Client, opts ...RegistrarOption) (*Registrar, error) {
 	if client == nil {
 		return nil, errors.New("consul: NewRegistrar: client is nil; create one with api.NewClient")
 	}

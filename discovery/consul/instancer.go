@@ -30,7 +30,7 @@ var _ discovery.Instancer = (*Instancer)(nil)
 
 // NewInstancer starts watching the instances of service. It returns at once; the first
 // set arrives when the agent answers. It fails on an invalid service name or option.
-func NewInstancer(client *api.Client, service string, opts ...Option) (*Instancer, error) {
+func NewInstancer(client *api.Client, service string, opts ...InstancerOption) (*Instancer, error) {
 	if client == nil {
 		return nil, errors.New("consul: NewInstancer: client is nil; create one with api.NewClient")
 	}
@@ -65,7 +65,7 @@ func (in *Instancer) Stop() {
 func (in *Instancer) run(ctx context.Context) {
 	defer close(in.done)
 	var index uint64
-	backoff := 100 * time.Millisecond
+	backoff := discovery.NewBackoff()
 	for ctx.Err() == nil {
 		q := (&api.QueryOptions{WaitIndex: index, WaitTime: in.wait}).WithContext(ctx)
 		entries, meta, err := in.client.Health().Service(in.service, "", false, q)
@@ -75,17 +75,12 @@ func (in *Instancer) run(ctx context.Context) {
 		if err != nil {
 			in.log.Warn("consul health query failed; keeping the last known instances", "error", err.Error())
 			in.Update(nil, fmt.Errorf("consul: health of %s: %w", in.service, err))
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !backoff.Wait(ctx) {
 				return
-			case <-t.C:
 			}
-			backoff = min(2*backoff, 5*time.Second)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		backoff.Reset()
 		// Consul's advice: restart from 0 when the index goes back.
 		if meta.LastIndex < index {
 			index = 0

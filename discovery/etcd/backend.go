@@ -16,17 +16,18 @@ const Name = "etcd"
 // then registers the service under the prefix with a lease renewed by heartbeats, and
 // finds dependencies by watching the prefix. One client, built from ETCD_ENDPOINTS at the
 // first use ([NewClient]'s settings), serves the registrar and every instancer, and is
-// closed with the backend. opts apply to the registrar and the instancers alike
-// ([WithPrefix], [WithCacheOptions], [WithRevisionCheck]); the service's logger is used
-// unless [WithLogger] gives another.
-func Backend(opts ...Option) *Registry {
+// closed with the backend. Each of opts goes where its kind says: an [Option] such as
+// [WithPrefix] to the registrar and the instancers, an [InstancerOption] such as
+// [WithCacheOptions] or [WithRevisionCheck] to the instancers. The service's logger is
+// used unless [WithLogger] gives another.
+func Backend(opts ...BackendOption) *Registry {
 	return &Registry{opts: opts}
 }
 
 // Registry is the [discovery.Backend] that [Backend] returns. It is safe for
 // concurrent use.
 type Registry struct {
-	opts []Option
+	opts []BackendOption
 
 	mu     sync.Mutex
 	client *clientv3.Client // built at the first Registrar or Instancer call
@@ -37,7 +38,7 @@ var _ discovery.Backend = (*Registry)(nil)
 // Name returns "etcd".
 func (b *Registry) Name() string { return Name }
 
-func (b *Registry) clientFor(cfg discovery.BackendConfig) (*clientv3.Client, []Option, error) {
+func (b *Registry) clientFor(cfg discovery.BackendConfig) (*clientv3.Client, []BackendOption, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.client == nil {
@@ -49,7 +50,7 @@ func (b *Registry) clientFor(cfg discovery.BackendConfig) (*clientv3.Client, []O
 	}
 	opts := b.opts
 	if cfg.Logger != nil {
-		opts = append([]Option{WithLogger(cfg.Logger)}, opts...) // an explicit WithLogger wins
+		opts = append([]BackendOption{WithLogger(cfg.Logger)}, opts...) // an explicit WithLogger wins
 	}
 	return b.client, opts, nil
 }
@@ -60,7 +61,8 @@ func (b *Registry) Registrar(_ context.Context, cfg discovery.BackendConfig) (di
 	if err != nil {
 		return nil, err
 	}
-	return NewRegistrar(c, opts...)
+	reg, _ := split(opts)
+	return NewRegistrar(c, reg...)
 }
 
 // Instancer returns an [Instancer] of service on the backend's client.
@@ -69,7 +71,8 @@ func (b *Registry) Instancer(_ context.Context, cfg discovery.BackendConfig, ser
 	if err != nil {
 		return nil, err
 	}
-	return NewInstancer(c, service, opts...)
+	_, inst := split(opts)
+	return NewInstancer(c, service, inst...)
 }
 
 // Close closes the client, if one was built.

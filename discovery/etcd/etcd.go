@@ -22,8 +22,52 @@ func Key(prefix, service, id string) string {
 	return prefix + "/" + service + "/" + id
 }
 
-// Option configures a [Registrar] or an [Instancer].
+// BackendOption configures a [Backend], which passes each option on to its registrar,
+// its instancers or both, as the option's kind says. Every option is a BackendOption.
+type BackendOption interface {
+	apply(*options)
+}
+
+// RegistrarOption configures a [Registrar]: an [Option] (etcd has no registrar-only
+// option yet).
+// Passing an instancer's option to [NewRegistrar] does not compile, so no option is a
+// silent no-op.
+type RegistrarOption interface {
+	BackendOption
+	registrar()
+}
+
+// InstancerOption configures an [Instancer]: an [Option] or an instancer's own option.
+type InstancerOption interface {
+	BackendOption
+	instancer()
+}
+
+// Option configures a [Registrar] and an [Instancer] alike.
 type Option func(*options)
+
+func (f Option) apply(o *options) { f(o) }
+func (Option) registrar()         {}
+func (Option) instancer()         {}
+
+type instancerOption func(*options)
+
+func (f instancerOption) apply(o *options) { f(o) }
+func (instancerOption) instancer()         {}
+
+// split returns the options of a Backend that apply to its registrar and to its
+// instancers.
+func split(opts []BackendOption) (reg []RegistrarOption, inst []InstancerOption) {
+	for _, o := range opts {
+		if r, ok := o.(RegistrarOption); ok {
+			reg = append(reg, r)
+		}
+		if i, ok := o.(InstancerOption); ok {
+			inst = append(inst, i)
+		}
+	}
+	return reg, inst
+}
 
 type options struct {
 	prefix        string
@@ -45,22 +89,22 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithCacheOptions passes options to the [discovery.Cache] of an [Instancer] (which
-// statuses are ready, which address the go-kit view lists). A [Registrar] ignores them.
-func WithCacheOptions(opts ...discovery.CacheOption) Option {
-	return func(o *options) { o.cacheOpts = append(o.cacheOpts, opts...) }
+// statuses are ready, which address the go-kit view lists).
+func WithCacheOptions(opts ...discovery.CacheOption) InstancerOption {
+	return instancerOption(func(o *options) { o.cacheOpts = append(o.cacheOpts, opts...) })
 }
 
 // WithRevisionCheck sets how often an [Instancer] checks that etcd's revision did not go
 // back, which happens when etcd was restarted empty; it then reads the service again.
-// The default is 5 s. A [Registrar] ignores it.
-func WithRevisionCheck(d time.Duration) Option {
-	return func(o *options) { o.revisionCheck = d }
+// The default is 5 s.
+func WithRevisionCheck(d time.Duration) InstancerOption {
+	return instancerOption(func(o *options) { o.revisionCheck = d })
 }
 
-func newOptions(opts []Option) (options, error) {
+func newOptions[O BackendOption](opts []O) (options, error) {
 	o := options{prefix: DefaultPrefix, revisionCheck: 5 * time.Second}
 	for _, f := range opts {
-		f(&o)
+		f.apply(&o)
 	}
 	if !strings.HasPrefix(o.prefix, "/") || strings.HasSuffix(o.prefix, "/") {
 		return o, fmt.Errorf("etcd: prefix must start with '/' and not end with '/', as in %q, got %q", DefaultPrefix, o.prefix)

@@ -30,7 +30,7 @@ var _ discovery.Instancer = (*Instancer)(nil)
 
 // NewInstancer starts watching the instances of service. It returns at once; the first
 // set arrives when etcd answers. It fails on an invalid service name or option.
-func NewInstancer(client *clientv3.Client, service string, opts ...Option) (*Instancer, error) {
+func NewInstancer(client *clientv3.Client, service string, opts ...InstancerOption) (*Instancer, error) {
 	if client == nil {
 		return nil, errors.New("etcd: NewInstancer: client is nil; create one with NewClient")
 	}

@@ -47,7 +47,7 @@ func (l *lease) isLost() bool {
 }
 
 // NewRegistrar returns a registrar on client. It fails on an invalid option.
-func NewRegistrar(client *clientv3.Client, opts ...Option) (*Registrar, error) {
+func NewRegistrar(client *clientv3.Client, opts ...RegistrarOption) (*Registrar, error) {
 	if client == nil {
 		return nil, errors.New("etcd: NewRegistrar: client is nil; create one with NewClient")
 	}

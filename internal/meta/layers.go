@@ -33,17 +33,19 @@ func Layers() []Layer {
 		transports = []string{"transport/httptransport", "transport/grpctransport"}
 	)
 	return []Layer{
-		// Capabilities that import nothing else of ours.
-		{Package: "catalog", Why: "the catalog's types: no I/O, nothing else of ours"},
-		{Package: "compliance", Why: "rules and facts, nothing else of ours"},
-		{Package: "health", ThirdParty: prom, Why: "checks and probes, nothing else of ours"},
+		// The shared vocabulary: the standard library only.
+		{Package: "problem", Why: "RFC 9457 problems and field errors, the standard library only"},
+		// Capabilities that import nothing else of ours but the vocabulary.
+		{Package: "catalog", Paved: []string{"problem"}, Why: "the catalog's types: no I/O"},
+		{Package: "compliance", Paved: []string{"catalog", "problem"}, Why: "rules and facts"},
+		{Package: "health", Paved: []string{"problem"}, ThirdParty: prom, Why: "checks and probes"},
 		{Package: "health/checks", Why: "ready-made checks on the standard library"},
 		{Package: "health/grpchealth", Paved: []string{"health"}, ThirdParty: grpc, Why: "gRPC health fed by health"},
 		{Package: "resilience", ThirdParty: join(goKit, prom, []string{"github.com/sony/gobreaker", "golang.org/x/time"}), Why: "breakers, retries, limits, nothing else of ours"},
 		{Package: "telemetry", ThirdParty: join(goKit, prom, otel, grpc), Why: "logging, metrics registry, tracing, nothing else of ours"},
 		{Package: "telemetry/otlpgrpc", Paved: []string{"telemetry"}, ThirdParty: join(otel, grpc), Why: "the OTLP/gRPC exporter, linked by a main that uses it"},
 		{Package: "telemetry/consoletrace", Paved: []string{"telemetry"}, ThirdParty: otel, Why: "the console exporter, linked by a main that uses it"},
-		{Package: "discovery", ThirdParty: join(goKit, prom), Why: "the registry contract; no backend"},
+		{Package: "discovery", Paved: []string{"catalog", "problem"}, ThirdParty: join(goKit, prom, []string{"github.com/cenkalti/backoff"}), Why: "the registry contract; no backend"},
 		// Backends of discovery.
 		{Package: "discovery/static", Paved: []string{"discovery"}, Why: "the in-process backend"},
 		{Package: "discovery/discoverytest", Paved: []string{"discovery"}, ThirdParty: goKit, Why: "the backends' conformance suite"},
@@ -51,7 +53,7 @@ func Layers() []Layer {
 		{Package: "discovery/consul/...", Paved: []string{"discovery"}, ThirdParty: []string{"github.com/hashicorp/consul"}, Why: "the Consul backend, a module of its own"},
 		// Transports, over the capabilities.
 		{Package: "transport", Why: "the transports' overview (documentation only)"},
-		{Package: "transport/httptransport", Paved: []string{"discovery", "resilience", "telemetry"}, ThirdParty: join(goKit, prom, otel), Why: "HTTP servers and clients"},
+		{Package: "transport/httptransport", Paved: []string{"discovery", "problem", "resilience", "telemetry"}, ThirdParty: join(goKit, prom, otel), Why: "HTTP servers and clients"},
 		{Package: "transport/grpctransport", Paved: []string{"discovery", "resilience", "telemetry", "transport/httptransport", "health/grpchealth"}, ThirdParty: join(goKit, prom, otel, grpc), Why: "gRPC servers and clients, sharing HTTP's request ids"},
 		// The catalog's client, a discovery backend.
 		{Package: "catalog/client", Paved: []string{"catalog", "discovery"}, ThirdParty: goKit, Why: "the catalog's Go client, a discovery backend"},
@@ -61,7 +63,7 @@ func Layers() []Layer {
 		// The catalog server and its stores: modules of their own, beside the catalog.
 		{Package: "catalog/store", Paved: []string{"catalog"}, Why: "the store contract"},
 		{Package: "catalog/store/...", Paved: []string{"catalog", "catalog/store/..."}, ThirdParty: []string{"go.etcd.io/bbolt", "go.etcd.io/etcd"}, Why: "the stores"},
-		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance"}, ThirdParty: join([]string{"github.com/go-json-experiment/json", "golang.org/x/time"}, prom), Why: "the catalog's API and UI"},
+		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance", "problem"}, ThirdParty: join([]string{"github.com/go-json-experiment/json", "golang.org/x/time"}, prom), Why: "the catalog's API and UI"},
 		// Programs.
 		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
 		{Package: "cmd/paved/...", Paved: []string{"catalog", "compliance", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod"}), Why: "the paved tool"},

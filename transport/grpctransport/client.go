@@ -45,11 +45,16 @@ func WithTarget(target string) ClientOption { return func(o *clientOptions) { o.
 // WithPolicy runs every unary call under p (see [PolicyUnary]).
 func WithPolicy(p *resilience.Policy) ClientOption { return func(o *clientOptions) { o.policy = p } }
 
-// WithClientTracing gives every call a client span from tp (otelgrpc stats handler),
-// injecting its context with prop (nil means W3C tracecontext and baggage). Without it
-// the trace context of the call's context is still propagated.
-func WithClientTracing(tp trace.TracerProvider, prop propagation.TextMapPropagator) ClientOption {
-	return func(o *clientOptions) { o.tp, o.prop = tp, prop }
+// WithTracerProvider gives every call a client span from tp (otelgrpc stats handler).
+// Without it the trace context of the call's context is still propagated.
+func WithTracerProvider(tp trace.TracerProvider) ClientOption {
+	return func(o *clientOptions) { o.tp = tp }
+}
+
+// WithPropagator injects the trace context into calls with prop; nil (the default)
+// means W3C tracecontext and baggage.
+func WithPropagator(prop propagation.TextMapPropagator) ClientOption {
+	return func(o *clientOptions) { o.prop = prop }
 }
 
 // WithDialOptions adds options to grpc.NewClient, after Paved's: transport credentials
@@ -83,8 +88,8 @@ type Client struct {
 // unary calls run under the policy given with [WithPolicy]. No connection is made
 // until the first call.
 func NewClient(name string, opts ...ClientOption) (*Client, error) {
-	if !isDNSLabel(name) {
-		return nil, fmt.Errorf("grpctransport: dependency name must be a DNS label (1-63 lower-case letters, digits and '-', starting with a letter, not ending with '-'), got %q", name)
+	if err := discovery.ValidateServiceName(name); err != nil {
+		return nil, fmt.Errorf("grpctransport: dependency name: %w", err)
 	}
 	var o clientOptions
 	for _, opt := range opts {
@@ -221,17 +226,4 @@ func classify(err error, idempotent bool) error {
 		return resilience.Permanent(ce)
 	}
 	return resilience.Permanent(&codeError{err: err, code: 400})
-}
-
-func isDNSLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

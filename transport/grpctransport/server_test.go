@@ -126,7 +126,7 @@ func TestDeadlineAndTraceAcrossTwoServices(t *testing.T) {
 			bTrace.Store(trace.SpanContextFromContext(ctx).TraceID())
 			return &testgrpc.SimpleResponse{ServerId: "b", Username: httptransport.RequestIDFrom(ctx)}, nil
 		}})
-	bc, err := grpctransport.NewClient("inventory", grpctransport.WithTarget(b.addr), grpctransport.WithClientTracing(tp, nil))
+	bc, err := grpctransport.NewClient("inventory", grpctransport.WithTarget(b.addr), grpctransport.WithTracerProvider(tp))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestDeadlineAndTraceAcrossTwoServices(t *testing.T) {
 		unary: func(ctx context.Context, req *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
 			return toB.UnaryCall(ctx, req) // the handler's context carries deadline, trace and request id on
 		}})
-	_, toA := newTestClient(t, grpctransport.WithTarget(a.addr), grpctransport.WithClientTracing(tp, nil))
+	_, toA := newTestClient(t, grpctransport.WithTarget(a.addr), grpctransport.WithTracerProvider(tp))
 
 	ctx, root := tp.Tracer("test").Start(t.Context(), "caller")
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)

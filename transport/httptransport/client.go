@@ -57,16 +57,21 @@ func WithEjection(d time.Duration) ClientOption { return func(o *clientOptions) 
 // again, so a retry after a failed instance goes to another one.
 func WithPolicy(p *resilience.Policy) ClientOption { return func(o *clientOptions) { o.policy = p } }
 
-// WithClientTracing gives every request a client span from tp, injecting its context
-// with prop (nil means W3C tracecontext and baggage). Without it, the trace context of
-// the request's context is still propagated.
-func WithClientTracing(tp trace.TracerProvider, prop propagation.TextMapPropagator) ClientOption {
-	return func(o *clientOptions) { o.tp, o.prop = tp, prop }
+// WithTracerProvider gives every request a client span from tp. Without it, the trace
+// context of the request's context is still propagated.
+func WithTracerProvider(tp trace.TracerProvider) ClientOption {
+	return func(o *clientOptions) { o.tp = tp }
 }
 
-// WithClientRegisterer records http_client_request_duration_seconds on reg, with the
+// WithPropagator injects the trace context into requests with prop; nil (the default)
+// means W3C tracecontext and baggage.
+func WithPropagator(prop propagation.TextMapPropagator) ClientOption {
+	return func(o *clientOptions) { o.prop = prop }
+}
+
+// WithRegisterer records http_client_request_duration_seconds on reg, with the
 // dependency's name as server_address; nil means no metrics.
-func WithClientRegisterer(reg prometheus.Registerer) ClientOption {
+func WithRegisterer(reg prometheus.Registerer) ClientOption {
 	return func(o *clientOptions) { o.reg = reg }
 }
 
@@ -103,10 +108,10 @@ type Client struct {
 
 // NewClient returns a client for the dependency name, which is also the host that
 // requests to it use (http://inventory/items/1) and its metrics' server_address. name
-// must be a DNS label: 1-63 lower-case letters, digits and '-', starting with a letter.
+// must be a valid service name ([discovery.ValidateServiceName]).
 func NewClient(name string, opts ...ClientOption) (*Client, error) {
-	if !isDNSLabel(name) {
-		return nil, fmt.Errorf("httptransport: dependency name must be a DNS label (1-63 lower-case letters, digits and '-', starting with a letter, not ending with '-'), got %q", clip(name))
+	if err := discovery.ValidateServiceName(name); err != nil {
+		return nil, fmt.Errorf("httptransport: dependency name: %w", err)
 	}
 	var o clientOptions
 	for _, opt := range opts {
@@ -291,24 +296,4 @@ func DecodeJSONResponse[T any]() kithttp.DecodeResponseFunc {
 		}
 		return v, nil
 	}
-}
-
-func isDNSLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:64] + "..."
 }

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/paved-road/paved/problem"
 )
 
 // maxResponseBytes bounds the JSON answers [DecodeJSONResponse] reads.
@@ -50,11 +51,8 @@ func newResponseError(resp *http.Response) *ResponseError {
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 		e.Wait = time.Duration(s) * time.Second
 	}
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == ProblemContentType {
-		var p Problem
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p); err == nil {
-			e.Problem = &p
-		}
+	if p, ok := problem.FromResponse(resp); ok {
+		e.Problem = p
 	}
 	return e
 }

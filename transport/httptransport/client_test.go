@@ -16,6 +16,8 @@ import (
 	kithttp "github.com/go-kit/kit/transport/http"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -247,7 +249,7 @@ func TestClientPropagatesRequestIDTraceAndMetrics(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	defer tp.Shutdown(context.Background())
 	reg := prometheus.NewPedanticRegistry()
-	cl := newClient(t, httptransport.WithInstancer(in), httptransport.WithClientTracing(tp, nil), httptransport.WithClientRegisterer(reg))
+	cl := newClient(t, httptransport.WithInstancer(in), httptransport.WithTracerProvider(tp), httptransport.WithRegisterer(reg))
 
 	ctx, parent := tp.Tracer("test").Start(t.Context(), "caller")
 	ctx = httptransport.WithRequestID(ctx, "req-42")
@@ -464,5 +466,36 @@ func TestClientRecordsDependency(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// WithPropagator chooses how the context is written into requests: with baggage alone
+// the dependency gets no traceparent.
+func TestClientWithPropagator(t *testing.T) {
+	var gotParent, gotBaggage atomic.Value
+	srv := startInstance(t, "a", func(w http.ResponseWriter, r *http.Request) {
+		gotParent.Store(r.Header.Get("Traceparent"))
+		gotBaggage.Store(r.Header.Get("Baggage"))
+		io.WriteString(w, "ok")
+	})
+	in := static.NewInstancer([]discovery.Instance{srv.instance()})
+	defer in.Stop()
+	tp := sdktrace.NewTracerProvider()
+	defer tp.Shutdown(context.Background())
+	cl := newClient(t, httptransport.WithInstancer(in), httptransport.WithTracerProvider(tp), httptransport.WithPropagator(propagation.Baggage{}))
+
+	ctx, parent := tp.Tracer("test").Start(t.Context(), "caller")
+	m, _ := baggage.NewMember("tenant", "acme")
+	b, _ := baggage.New(m)
+	ctx = baggage.ContextWithBaggage(ctx, b)
+	if code, _, err := get(ctx, cl, "/items/1"); err != nil || code != 200 {
+		t.Fatalf("got %d %v, want 200", code, err)
+	}
+	parent.End()
+	if got := gotParent.Load(); got != "" {
+		t.Errorf("traceparent with a baggage-only propagator: got %q, want none", got)
+	}
+	if got := gotBaggage.Load(); got != "tenant=acme" {
+		t.Errorf("baggage: got %q, want tenant=acme", got)
 	}
 }

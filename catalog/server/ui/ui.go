@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/store"
+	"github.com/paved-road/paved/problem"
 )
 
 // ContentSecurityPolicy is the policy sent with every response: nothing may load but the
@@ -171,11 +171,7 @@ func (h *Handler) storeFailed(w http.ResponseWriter, r *http.Request, err error)
 
 // problem writes an RFC 9457 problem document, for the SVG routes.
 func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, detail string) {
-	p := catalog.Problem{Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path}
-	b, _ := json.Marshal(p)
-	w.Header().Set("Content-Type", catalog.ProblemContentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	problem.Write(w, r, problem.Problem{Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path})
 }
 
 // parseFilter maps the table's query to a filter, or returns the problems with it.

@@ -128,12 +128,12 @@ func (p *Params) Validate() error {
 		}
 		p.Name = name
 	} else if p.Name != "" && !catalog.IsDNSLabel(p.Name) {
-		errs = append(errs, fmt.Errorf("--name %q is not a DNS label: 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit", p.Name))
+		errs = append(errs, fmt.Errorf("--name %q is not a DNS label: %s", p.Name, catalog.DNSLabelRule))
 	}
 	if p.Owner == "" {
 		errs = append(errs, errors.New("--owner is required: the team that owns the service, such as team-payments"))
 	} else if !catalog.IsDNSLabel(p.Owner) {
-		errs = append(errs, fmt.Errorf("--owner %q is not a DNS label: 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit", p.Owner))
+		errs = append(errs, fmt.Errorf("--owner %q is not a DNS label: %s", p.Owner, catalog.DNSLabelRule))
 	}
 	if p.Description == "" && p.Name != "" {
 		p.Description = fmt.Sprintf("%s is a Paved service (say here in a sentence what it does).", p.Name)
