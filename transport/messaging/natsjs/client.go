@@ -29,6 +29,10 @@ const (
 	CheckLag = "nats-lag"
 )
 
+// lagCacheTTL is how long the lag check's result is reused: one consumer info request
+// per consumer at most this often, however often the probes come.
+const lagCacheTTL = 10 * time.Second
+
 // ErrNotStarted is returned by Publish before Start or after Stop.
 var ErrNotStarted = errors.New("natsjs: client not started")
 
@@ -159,7 +163,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		err := errors.Join(
 			c.health.Register(health.Check{Name: CheckConnection, Kinds: health.Readiness, Dependency: "nats", Check: c.checkConnection}),
 			c.health.Register(health.Check{Name: CheckLag, Kinds: health.Readiness, Dependency: "nats", NonCritical: true,
-				Period: 15 * time.Second, Timeout: 2 * time.Second, Check: c.checkLag}),
+				CacheTTL: lagCacheTTL, Timeout: 2 * time.Second, Check: c.checkLag}),
 		)
 		if err != nil {
 			return nil, fmt.Errorf("natsjs: health: %w", err)
@@ -391,6 +395,9 @@ func (c *Client) checkLag(ctx context.Context) error {
 	var errs []error
 	for _, k := range consumers {
 		n, err := k.pending(ctx)
+		if errors.Is(err, errNotStarted) {
+			continue // the connection check says so
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("consumer %s: %w", k.cfg.Durable, err))
 			continue

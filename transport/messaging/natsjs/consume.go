@@ -30,6 +30,9 @@ const (
 	HeaderDeadLetterMsgID    = "Paved-Dead-Letter-Msg-Id"   // the original's Nats-Msg-Id
 )
 
+// errNotStarted: the consumer has not started yet.
+var errNotStarted = errors.New("not started")
+
 // stopGrace is how long Stop still waits for handlers after its context has ended and
 // their contexts were cancelled.
 const stopGrace = time.Second
@@ -401,7 +404,7 @@ func (k *Consumer) pending(ctx context.Context) (uint64, error) {
 	cons := k.cons
 	k.mu.Unlock()
 	if cons == nil {
-		return 0, errors.New("not started")
+		return 0, errNotStarted
 	}
 	info, err := cons.Info(ctx)
 	if err != nil {
