@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-road/paved/resilience"
 )
@@ -225,6 +224,7 @@ func (k *Consumer) start(ctx context.Context, js jetstream.JetStream) error {
 // is closed (stopped, or drained and empty).
 func (k *Consumer) work(it jetstream.MessagesContext) {
 	defer k.wg.Done()
+	m := new(Message) // reused: valid during the handler's call only
 	for {
 		jm, err := it.Next()
 		if err != nil {
@@ -238,18 +238,22 @@ func (k *Consumer) work(it jetstream.MessagesContext) {
 			_ = jm.Nak() // given back at once, for another instance
 			continue
 		}
-		k.handle(jm)
+		k.handle(jm, m)
+		*m = Message{}
 	}
 }
 
 // handle runs the handler on one message and settles it.
-func (k *Consumer) handle(jm jetstream.Msg) {
+func (k *Consumer) handle(jm jetstream.Msg, m *Message) {
 	start := time.Now()
 	k.series.consumed.Inc()
-	m := &Message{Subject: jm.Subject(), Data: jm.Data(), Header: jm.Headers(), raw: jm}
-	if meta, err := jm.Metadata(); err == nil {
-		m.Attempt, m.Stream, m.Sequence = int(meta.NumDelivered), meta.Stream, meta.Sequence.Stream
-		k.series.pending.Set(float64(meta.NumPending))
+	*m = Message{Subject: jm.Subject(), Data: jm.Data(), Header: jm.Headers(), raw: jm}
+	if meta, ok := parseAckReply(jm.Reply()); ok {
+		m.Attempt, m.Stream, m.Sequence = int(meta.delivered), meta.stream, meta.streamSeq
+		k.series.pending.Set(float64(meta.pending))
+	} else if md, err := jm.Metadata(); err == nil {
+		m.Attempt, m.Stream, m.Sequence = int(md.NumDelivered), md.Stream, md.Sequence.Stream
+		k.series.pending.Set(float64(md.NumPending))
 	}
 	m.ID = m.Header.Get(HeaderMsgID)
 	if m.ID == "" {
@@ -259,7 +263,7 @@ func (k *Consumer) handle(jm jetstream.Msg) {
 	if len(m.Header) > 0 {
 		parent = k.c.prop.Extract(parent, HeaderCarrier(m.Header))
 	}
-	ctx, span := k.c.tracer.Start(parent, k.spanName, trace.WithSpanKind(trace.SpanKindConsumer))
+	ctx, span := k.c.tracer.Start(parent, k.spanName, consumerKind...)
 	if span.IsRecording() {
 		span.SetAttributes(
 			attribute.String("messaging.system", system),

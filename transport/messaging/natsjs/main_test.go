@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 // serverURL returns the URL of the shared test server (PAVED_TEST_NATS_URL, started by
 // scripts/testenv.d/40-nats.sh), or of a server this test starts from
 // PAVED_TEST_NATS_SERVER; it skips the test when neither is set (fails under CI).
-func serverURL(t *testing.T) string {
+func serverURL(t testing.TB) string {
 	t.Helper()
 	if u := os.Getenv("PAVED_TEST_NATS_URL"); u != "" {
 		return u
@@ -48,7 +48,7 @@ type natsServer struct {
 
 // startServer runs the nats-server binary (PAVED_TEST_NATS_SERVER) with JetStream,
 // its store in dir, on 127.0.0.1:port, and kills it when the test ends.
-func startServer(t *testing.T, port int, dir string) *natsServer {
+func startServer(t testing.TB, port int, dir string) *natsServer {
 	t.Helper()
 	bin := testenv.Require(t, "PAVED_TEST_NATS_SERVER", "nats-server")
 	s := &natsServer{url: fmt.Sprintf("nats://127.0.0.1:%d", port), port: port, dir: dir}
@@ -57,7 +57,7 @@ func startServer(t *testing.T, port int, dir string) *natsServer {
 	return s
 }
 
-func (s *natsServer) start(t *testing.T, bin string) {
+func (s *natsServer) start(t testing.TB, bin string) {
 	t.Helper()
 	log, err := os.OpenFile(filepath.Join(s.dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -95,14 +95,14 @@ func (s *natsServer) kill() {
 }
 
 // streamName returns a stream name unique to the test, and its subject prefix.
-func streamName(t *testing.T) (stream, prefix string) {
+func streamName(t testing.TB) (stream, prefix string) {
 	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
 	return name, strings.ToLower(name)
 }
 
 // newStream declares a file-backed stream capturing subjects on the server at url and
 // deletes it when the test ends.
-func newStream(t *testing.T, url, name string, subjects ...string) {
+func newStream(t testing.TB, url, name string, subjects ...string) {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 )
 
 // newClient builds and starts a client on url, stopped when the test ends.
-func newClient(t *testing.T, url string, opts ...natsjs.Option) *natsjs.Client {
+func newClient(t testing.TB, url string, opts ...natsjs.Option) *natsjs.Client {
 	t.Helper()
 	c, err := natsjs.New(natsjs.Config{URL: url}, opts...)
 	if err != nil {
@@ -30,7 +30,7 @@ func newClient(t *testing.T, url string, opts ...natsjs.Option) *natsjs.Client {
 	return c
 }
 
-func start(t *testing.T, c *natsjs.Client) {
+func start(t testing.TB, c *natsjs.Client) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -20,6 +20,13 @@ import (
 // idempotency on it.
 const HeaderMsgID = jetstream.MsgIDHeader
 
+// producerKind and consumerKind are the span start options, made once (boxing an
+// option per message would allocate). Read-only.
+var (
+	producerKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)}
+	consumerKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}
+)
+
 // Publish sends data to subject through JetStream and returns the stream's
 // acknowledgement; see [Client.PublishMsg].
 func (c *Client) Publish(ctx context.Context, subject string, data []byte) (*jetstream.PubAck, error) {
@@ -55,7 +62,7 @@ func (c *Client) PublishMsg(ctx context.Context, msg *nats.Msg) (*jetstream.PubA
 	}
 	series := c.m.send(msg.Subject)
 	start := time.Now()
-	ctx, span := c.tracer.Start(ctx, series.spanName, trace.WithSpanKind(trace.SpanKindProducer))
+	ctx, span := c.tracer.Start(ctx, series.spanName, producerKind...)
 	if span.IsRecording() {
 		span.SetAttributes(
 			attribute.String("messaging.system", system),
