@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
 
 	"github.com/paved-road/paved/internal/testenv"
@@ -170,3 +171,5 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 func natsMsg(subject, id string) *nats.Msg {
 	return &nats.Msg{Subject: subject, Data: make([]byte, 64), Header: nats.Header{natsjs.HeaderMsgID: []string{id}}}
 }
+
+func spanContext(ctx context.Context) trace.SpanContext { return trace.SpanContextFromContext(ctx) }
