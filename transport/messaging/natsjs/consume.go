@@ -127,9 +127,7 @@ func (c *Client) Consume(cfg ConsumerConfig, h Handler) (*Consumer, error) {
 	if strings.ContainsAny(cfg.DeadLetterSubject, "*> \t") {
 		errs = append(errs, fmt.Errorf("natsjs: ConsumerConfig.DeadLetterSubject = %q: want a subject without wildcards or spaces", cfg.DeadLetterSubject))
 	}
-	for _, e := range cfg.ConsumerSettings.validate("ConsumerConfig.") {
-		errs = append(errs, e)
-	}
+	errs = append(errs, cfg.ConsumerSettings.validate("ConsumerConfig.")...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
