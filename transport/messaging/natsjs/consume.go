@@ -102,11 +102,15 @@ type Consumer struct {
 	stopping atomic.Bool
 	wg       sync.WaitGroup
 
+	// fetchStop is closed when the consumer stops fetching; the fetcher ends after
+	// its current batch.
+	fetchStop     chan struct{}
+	fetchStopOnce sync.Once
+
 	// mu guards the fields below.
 	mu             sync.Mutex
 	cons           jetstream.Consumer
-	it             jetstream.MessagesContext
-	drained        bool
+	started        bool
 	baseCtx        context.Context
 	cancelHandlers context.CancelFunc
 }
@@ -137,7 +141,7 @@ func (c *Client) Consume(cfg ConsumerConfig, h Handler) (*Consumer, error) {
 		dest = cfg.Stream
 	}
 	k := &Consumer{c: c, cfg: cfg, h: h, dest: dest, spanName: "process " + dest,
-		series: c.m.consumer(dest, cfg.Durable)}
+		series: c.m.consumer(dest, cfg.Durable), fetchStop: make(chan struct{})}
 	c.mu.Lock()
 	c.consumers = append(c.consumers, k)
 	js, running := c.js, c.js != nil && !c.stopCalled
@@ -187,9 +191,14 @@ func validName(s string) bool {
 // Config returns the consumer's configuration with defaults applied.
 func (k *Consumer) Config() ConsumerConfig { return k.cfg }
 
-// start creates or updates the durable consumer and starts the workers.
+// fetchWait bounds one pull request: at the stop, the fetcher ends at most this long
+// after it is told to.
+const fetchWait = 500 * time.Millisecond
+
+// start creates or updates the durable consumer and starts the fetcher and the
+// workers.
 func (k *Consumer) start(ctx context.Context, js jetstream.JetStream) error {
-	prefetch := max(4*k.cfg.MaxConcurrent, 64)
+	batch := max(4*k.cfg.MaxConcurrent, 64)
 	cons, err := js.CreateOrUpdateConsumer(ctx, k.cfg.Stream, jetstream.ConsumerConfig{
 		Durable:       k.cfg.Durable,
 		FilterSubject: k.cfg.Subject,
@@ -198,40 +207,63 @@ func (k *Consumer) start(ctx context.Context, js jetstream.JetStream) error {
 		// Attempts are counted here, so that a message is dead-lettered before the
 		// broker would stop delivering it.
 		MaxDeliver:    -1,
-		MaxAckPending: max(1000, 2*prefetch),
+		MaxAckPending: max(1000, 2*batch),
 	})
 	if err != nil {
 		return fmt.Errorf("natsjs: consumer %s on stream %s: %w", k.cfg.Durable, k.cfg.Stream, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(prefetch))
-	if err != nil {
-		return fmt.Errorf("natsjs: consumer %s: %w", k.cfg.Durable, err)
-	}
 	base, cancel := context.WithCancel(context.Background())
 	k.mu.Lock()
-	k.cons, k.it, k.baseCtx, k.cancelHandlers = cons, it, base, cancel
+	k.cons, k.started, k.baseCtx, k.cancelHandlers = cons, true, base, cancel
 	k.mu.Unlock()
+	work := make(chan jetstream.Msg)
+	k.wg.Add(1 + k.cfg.MaxConcurrent)
+	go k.fetch(cons, batch, work)
 	for range k.cfg.MaxConcurrent {
-		k.wg.Add(1)
-		go k.work(it)
+		go k.work(work)
 	}
 	return nil
 }
 
-// work is one worker: it takes the next message and handles it, until the iterator
-// is closed (stopped, or drained and empty).
-func (k *Consumer) work(it jetstream.MessagesContext) {
+// fetch pulls batches of messages and hands them to the workers until fetchStop is
+// closed. Each batch is a pull request of its own, bounded by fetchWait, whose
+// messages all arrive on its own subscription: stopping between two batches leaves no
+// pull request open at the broker, so no message is delivered to a client that no
+// longer listens (it would wait for AckWait before another instance got it).
+func (k *Consumer) fetch(cons jetstream.Consumer, batch int, work chan<- jetstream.Msg) {
 	defer k.wg.Done()
-	m := new(Message) // reused: valid during the handler's call only
+	defer close(work)
 	for {
-		jm, err := it.Next()
+		select {
+		case <-k.fetchStop:
+			return
+		default:
+		}
+		b, err := cons.Fetch(batch, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			k.c.log.Warn("nats: fetch", "consumer", k.cfg.Durable, "error", err.Error())
+			select {
+			case <-k.fetchStop:
 				return
+			case <-time.After(fetchWait):
 			}
-			k.c.log.Warn("nats: consumer", "consumer", k.cfg.Durable, "error", err.Error())
 			continue
 		}
+		for jm := range b.Messages() {
+			work <- jm
+		}
+		if err := b.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+			k.c.log.Warn("nats: fetch", "consumer", k.cfg.Durable, "error", err.Error())
+		}
+	}
+}
+
+// work is one worker: it handles the messages the fetcher hands out, or gives them
+// back at once when the consumer is stopping, until the fetcher ends.
+func (k *Consumer) work(work <-chan jetstream.Msg) {
+	defer k.wg.Done()
+	m := new(Message) // reused: valid during the handler's call only
+	for jm := range work {
 		if k.stopping.Load() {
 			_ = jm.Nak() // given back at once, for another instance
 			continue
@@ -359,14 +391,10 @@ func (k *Consumer) deadLetter(ctx context.Context, m *Message, cause error, et s
 	log.Warn("nats: message moved to the dead-letter subject", "dead_letter_subject", k.cfg.DeadLetterSubject)
 }
 
-// stopFetching ends the pull requests; messages already received are still handed out.
+// stopFetching ends the fetching after the current batch, whose messages are still
+// handed out.
 func (k *Consumer) stopFetching() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.it != nil && !k.drained {
-		k.drained = true
-		k.it.Drain()
-	}
+	k.fetchStopOnce.Do(func() { close(k.fetchStop) })
 }
 
 // stop stops fetching, gives back what was received but not handled, and waits for the
@@ -375,21 +403,20 @@ func (k *Consumer) stop(ctx context.Context) error {
 	k.stopFetching()
 	k.stopping.Store(true)
 	k.mu.Lock()
-	it, cancel := k.it, k.cancelHandlers
+	started, cancel := k.started, k.cancelHandlers
 	k.mu.Unlock()
-	if it == nil {
+	if !started {
 		return nil
 	}
+	defer cancel()
 	done := make(chan struct{})
 	go func() { k.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		cancel()
 		return nil
 	case <-ctx.Done():
 	}
 	cancel()
-	it.Stop()
 	t := time.NewTimer(stopGrace)
 	defer t.Stop()
 	select {
