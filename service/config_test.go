@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,31 @@ func TestFieldsDescribeEveryBaseVariable(t *testing.T) {
 		if f.Desc == "" {
 			t.Errorf("%s has no desc tag: docs/configuration.md would have a hole", f.Key)
 		}
+	}
+}
+
+type nestedSettings struct {
+	Port int `env:"NESTED_PORT"`
+}
+
+func (n nestedSettings) Validate() error {
+	if n.Port <= 0 {
+		return service.NewProblem("NESTED_PORT", strconv.Itoa(n.Port), "want a positive port")
+	}
+	return nil
+}
+
+type withNested struct {
+	service.Config
+	Inner struct{ Nested nestedSettings }
+}
+
+// A capability's settings nested in the team's struct are validated by Load with the
+// rest, without the team's own Validate having to call them.
+func TestLoadValidatesNestedSettings(t *testing.T) {
+	_, err := service.Load[withNested](service.WithEnviron(map[string]string{"SERVICE_NAME": "x", "NESTED_PORT": "-1"}))
+	var ce *service.ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != "NESTED_PORT" {
+		t.Fatalf("got %v, want one problem for NESTED_PORT", err)
 	}
 }

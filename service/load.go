@@ -130,6 +130,7 @@ func Load[T any](opts ...LoadOption) (T, error) {
 	if v, ok := any(&cfg).(Validator); ok {
 		addErrors(p, v.Validate())
 	}
+	validateNested(p, reflect.ValueOf(&cfg).Elem())
 	for _, f := range o.extra {
 		addErrors(p, f(lookup))
 	}
@@ -144,6 +145,23 @@ func Load[T any](opts ...LoadOption) (T, error) {
 		return cfg, &ConfigError{Problems: dedupe(p.list)}
 	}
 	return cfg, nil
+}
+
+// validateNested calls Validate on every struct field of v (at any depth) that
+// implements [Validator], such as a capability's settings a team embeds beside
+// service.Config (natsjs.Config); the base Config is validated by Load itself.
+func validateNested(p *problems, v reflect.Value) {
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() || f.Kind() != reflect.Struct || f.Type() == reflect.TypeFor[Config]() {
+			continue
+		}
+		if val, ok := f.Addr().Interface().(Validator); ok {
+			addErrors(p, val.Validate())
+			continue
+		}
+		validateNested(p, f)
+	}
 }
 
 // addErrors adds err (possibly a join of several) to p, as problems when they are.

@@ -55,6 +55,7 @@ func Layers() []Layer {
 		{Package: "transport", Why: "the transports' overview (documentation only)"},
 		{Package: "transport/httptransport", Paved: []string{"discovery", "problem", "resilience", "telemetry"}, ThirdParty: join(goKit, prom, otel), Why: "HTTP servers and clients"},
 		{Package: "transport/grpctransport", Paved: []string{"discovery", "resilience", "telemetry", "transport/httptransport", "health/grpchealth"}, ThirdParty: join(goKit, prom, otel, grpc), Why: "gRPC servers and clients, sharing HTTP's request ids"},
+		{Package: "transport/messaging/natsjs", Paved: []string{"health", "resilience", "telemetry"}, ThirdParty: join([]string{"github.com/nats-io/nats.go", "github.com/nats-io/nuid"}, prom, otel), Why: "messaging on NATS JetStream, a module of its own"},
 		// The catalog's client, a discovery backend.
 		{Package: "catalog/client", Paved: []string{"catalog", "discovery"}, ThirdParty: goKit, Why: "the catalog's Go client, a discovery backend"},
 		// The composition root.

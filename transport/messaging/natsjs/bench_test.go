@@ -1,0 +1,97 @@
+package natsjs_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/paved-road/paved/transport/messaging/natsjs"
+)
+
+// BenchmarkPublishConsume publishes b.N messages of 1 KiB, each awaiting the stream's
+// acknowledgement, and waits until a durable pull consumer has handled and
+// acknowledged them all: through bare nats.go (jetstream) and through the full Paved
+// path (trace context with the sampler off, message id, resilience policy, metrics,
+// bulkhead workers). bench/README.md reports the ratio of the two from one run:
+//
+//	go test -run '^$' -bench PublishConsume -benchmem -count 6 ./transport/messaging/natsjs
+func BenchmarkPublishConsume(b *testing.B) {
+	url := serverURL(b)
+	data := make([]byte, 1024)
+
+	b.Run("bare", func(b *testing.B) {
+		stream, prefix := streamName(b)
+		newStream(b, url, stream, prefix+".>")
+		nc, err := nats.Connect(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		ctx := context.Background()
+		cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: "bench", AckPolicy: jetstream.AckExplicitPolicy})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var handled atomic.Int64
+		cc, err := cons.Consume(func(m jetstream.Msg) {
+			_ = m.Ack()
+			handled.Add(1)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cc.Stop()
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			msg := &nats.Msg{Subject: prefix + ".x", Data: data, Header: nats.Header{}}
+			if _, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(nats.NewInbox())); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for handled.Load() < int64(b.N) {
+			time.Sleep(50 * time.Microsecond)
+		}
+	})
+
+	b.Run("paved", func(b *testing.B) {
+		stream, prefix := streamName(b)
+		newStream(b, url, stream, prefix+".>")
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+		defer func() { _ = tp.Shutdown(context.Background()) }()
+		c, err := natsjs.New(natsjs.Config{URL: url}, natsjs.WithTracerProvider(tp), natsjs.WithRegisterer(prometheus.NewRegistry()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var handled atomic.Int64
+		if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "bench"},
+			func(ctx context.Context, m *natsjs.Message) error {
+				handled.Add(1)
+				return nil
+			}); err != nil {
+			b.Fatal(err)
+		}
+		start(b, c)
+		ctx := context.Background()
+		subject := prefix + ".x"
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := c.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for handled.Load() < int64(b.N) {
+			time.Sleep(50 * time.Microsecond)
+		}
+	})
+}

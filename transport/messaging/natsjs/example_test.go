@@ -1,0 +1,60 @@
+package natsjs_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/paved-road/paved/transport/messaging/natsjs"
+)
+
+// Idempotency skips a message whose id was processed before: a redelivery after a lost
+// acknowledgement does not send the e-mail twice.
+func ExampleIdempotency() {
+	store := natsjs.NewMemoryStore(10*time.Minute, 100000)
+	handle := natsjs.Idempotency{
+		Store: store,
+		OnDuplicate: func(_ context.Context, m *natsjs.Message) {
+			fmt.Println("duplicate skipped:", m.ID)
+		},
+	}.Wrap(func(_ context.Context, m *natsjs.Message) error {
+		fmt.Println("e-mail sent for", m.ID)
+		return nil
+	})
+
+	m := &natsjs.Message{Subject: "orders.placed", ID: "order-42", Attempt: 1}
+	_ = handle(context.Background(), m)
+	m.Attempt = 2 // delivered again
+	_ = handle(context.Background(), m)
+	// Output:
+	// e-mail sent for order-42
+	// duplicate skipped: order-42
+}
+
+// HeaderCarrier carries trace context in NATS headers, for code that publishes with
+// nats.go directly.
+func ExampleHeaderCarrier() {
+	tp := sdktrace.NewTracerProvider()
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	ctx, span := tp.Tracer("example").Start(context.Background(), "work")
+	defer span.End()
+
+	msg := nats.NewMsg("orders.placed")
+	propagation.TraceContext{}.Inject(ctx, natsjs.HeaderCarrier(msg.Header))
+	got := propagation.TraceContext{}.Extract(context.Background(), natsjs.HeaderCarrier(msg.Header))
+	fmt.Println(len(msg.Header.Get("traceparent")), span.SpanContext().TraceID() == spanContext(got).TraceID())
+	// Output: 55 true
+}
+
+// New validates the configuration and lists every problem at once.
+func ExampleNew() {
+	_, err := natsjs.New(natsjs.Config{URL: "http://user:secret@nats:4222", Consumer: natsjs.ConsumerSettings{MaxDeliver: -1}})
+	fmt.Println(err)
+	// Output:
+	// telemetry: NATS_URL="http://user:xxxxx@nats:4222" is not valid: want the scheme nats, tls, ws or wss
+	// telemetry: NATS_CONSUMER_MAX_DELIVER="-1" is not valid: want a positive number of attempts, such as 5
+}
