@@ -271,6 +271,11 @@ func TestCheckAnswersInsideProbeTimeout(t *testing.T) {
 	}
 	reg.MarkStarted()
 	addr, client := serve(t, reg)
+	// Connect first, as grpc-health-probe does under its own -connect-timeout: the 1 s
+	// -rpc-timeout covers the RPC alone (an unknown service answers NotFound at once).
+	if _, err := client.Check(context.Background(), &healthpb.HealthCheckRequest{Service: "warm.up.Unknown"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("warm-up Check of an unknown service: got %v, want NotFound", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
