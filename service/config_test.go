@@ -200,3 +200,40 @@ func TestLoadValidatesNestedSettings(t *testing.T) {
 		t.Fatalf("got %v, want one problem for NESTED_PORT", err)
 	}
 }
+
+// plainNested validates itself with an error that names no variable, as
+// resilience.PolicyConfig does.
+type plainNested struct {
+	Attempts int `env:"ATTEMPTS"`
+}
+
+func (n plainNested) Validate() error {
+	if n.Attempts < 0 {
+		return errors.New("attempts must not be negative")
+	}
+	return nil
+}
+
+// withOwnValidate checks its nested settings itself and names the variable.
+type withOwnValidate struct {
+	service.Config
+	Retry plainNested `envPrefix:"DEP_"`
+}
+
+func (c *withOwnValidate) Validate() error {
+	if err := c.Retry.Validate(); err != nil {
+		return service.NewProblem("DEP_ATTEMPTS", strconv.Itoa(c.Retry.Attempts), err.Error())
+	}
+	return nil
+}
+
+// A team's Validate that already reports a nested struct's problem, naming the
+// variable, is not doubled by Load's own pass over nested settings (it was, as
+// "config: ..." beside the named one).
+func TestLoadReportsNestedProblemOnce(t *testing.T) {
+	_, err := service.Load[withOwnValidate](service.WithEnviron(map[string]string{"SERVICE_NAME": "x", "DEP_ATTEMPTS": "-1"}))
+	var ce *service.ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != "DEP_ATTEMPTS" {
+		t.Fatalf("got %v, want one problem for DEP_ATTEMPTS", err)
+	}
+}

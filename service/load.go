@@ -130,7 +130,9 @@ func Load[T any](opts ...LoadOption) (T, error) {
 	if v, ok := any(&cfg).(Validator); ok {
 		addErrors(p, v.Validate())
 	}
-	validateNested(p, reflect.ValueOf(&cfg).Elem())
+	nested := &problems{secret: p.secret}
+	validateNested(nested, reflect.ValueOf(&cfg).Elem())
+	p.addNew(nested)
 	for _, f := range o.extra {
 		addErrors(p, f(lookup))
 	}
@@ -149,7 +151,9 @@ func Load[T any](opts ...LoadOption) (T, error) {
 
 // validateNested calls Validate on every struct field of v (at any depth) that
 // implements [Validator], such as a capability's settings a team embeds beside
-// service.Config (natsjs.Config); the base Config is validated by Load itself.
+// service.Config (natsjs.Config); the base Config is validated by Load itself. Load
+// keeps only the problems the config's own Validate did not report already (a team's
+// Validate that checks a field's settings and names the variable).
 func validateNested(p *problems, v reflect.Value) {
 	for i := range v.NumField() {
 		f := v.Field(i)
@@ -161,6 +165,19 @@ func validateNested(p *problems, v reflect.Value) {
 			continue
 		}
 		validateNested(p, f)
+	}
+}
+
+// addNew adds the problems of q whose message no problem of p holds already.
+func (p *problems) addNew(q *problems) {
+next:
+	for _, n := range q.list {
+		for _, o := range p.list {
+			if strings.Contains(o.Msg, n.Msg) {
+				continue next
+			}
+		}
+		p.list = append(p.list, n)
 	}
 }
 

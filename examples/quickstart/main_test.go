@@ -18,11 +18,15 @@ import (
 	"time"
 )
 
-// freeBase finds a port base with its 4 public and 4 admin ports free on loopback.
+// freeBase finds a port base with its 4 public and 4 admin ports free on loopback,
+// below the ephemeral port range.
 func freeBase(t *testing.T) int {
 	t.Helper()
 	for range 50 {
-		base := 20000 + rand.IntN(20000)
+		// Below the kernel's ephemeral range (32768 up by default), where another
+		// process's outgoing connection or :0 listener could take a port between this
+		// check and the quickstart's bind.
+		base := 10000 + rand.IntN(21000)
 		ok := true
 		for _, off := range []int{0, 1, 2, 3, 1000, 1001, 1002, 1003} {
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+off))
