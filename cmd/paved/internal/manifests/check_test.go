@@ -93,11 +93,11 @@ func TestGeneratedSetPasses(t *testing.T) {
 // and the check fails that rule, saying what is wrong.
 func TestCheckCatchesEachInconsistency(t *testing.T) {
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, s string) string
-		opts  manifests.CheckOptions
-		rule  string
-		want  string
+		opts   manifests.CheckOptions
+		rule   string
+		want   string
 	}{
 		{"liveness path", func(t *testing.T, s string) string { return edit(t, s, "path: /livez", "path: /healthz") },
 			manifests.CheckOptions{}, manifests.RuleProbes, `livenessProbe path "/healthz", want /livez`},

@@ -262,10 +262,10 @@ type VolumeMount struct {
 
 // Volume is a pod's volume.
 type Volume struct {
-	Name                  string                 `yaml:"name"`
-	EmptyDir              *EmptyDir              `yaml:"emptyDir,omitempty"`
+	Name                  string                    `yaml:"name"`
+	EmptyDir              *EmptyDir                 `yaml:"emptyDir,omitempty"`
 	PersistentVolumeClaim *PersistentVolumeClaimRef `yaml:"persistentVolumeClaim,omitempty"`
-	Secret                *SecretVolume          `yaml:"secret,omitempty"`
+	Secret                *SecretVolume             `yaml:"secret,omitempty"`
 }
 
 // EmptyDir is a scratch volume.
