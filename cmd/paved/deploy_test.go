@@ -112,6 +112,15 @@ func TestManifestCheckCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"check", "--manifests", dir}, &stdout, &stderr); code != 1 || !strings.Contains(stdout.String(), "FAIL  grace-period") {
 		t.Errorf("broken set: got exit %d\n%s\nwant 1 and FAIL grace-period", code, stdout.String())
 	}
+	// paved new --kubernetes writes a set that passes.
+	svc := filepath.Join(t.TempDir(), "svc")
+	if code := run(context.Background(), []string{"new", "example.com/acme/svc", "--owner", "team-a", "--kubernetes", "--image", "x/svc:2", "--dir", svc, "--paved-replace", repoRoot(t)}, &stdout, &stderr); code != 0 {
+		t.Fatalf("paved new --kubernetes: exit %d\n%s", code, stderr.String())
+	}
+	stdout.Reset()
+	if code := run(context.Background(), []string{"check", "--manifests", filepath.Join(svc, "deploy")}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "deployment/svc") {
+		t.Errorf("check of paved new's deploy/: got exit %d\n%s\nwant 0 for deployment/svc", code, stdout.String())
+	}
 	for _, tt := range []struct {
 		args []string
 		want string
