@@ -27,12 +27,18 @@ import (
 // Config is the catalog's configuration: the base settings plus its own.
 type Config struct {
 	service.Config
+	Settings
+}
+
+// Settings are the catalog's own settings; docs/catalog.md's table of them is generated
+// from these tags (TestSettingsDocIsFresh).
+type Settings struct {
 	Store      string `env:"CATALOG_STORE" envDefault:"bbolt" desc:"Where the catalog keeps its data: bbolt (a file), etcd (shared by several catalog processes) or memory (tests)."`
 	DataDir    string `env:"CATALOG_DATA_DIR" envDefault:"./catalog-data" desc:"Directory of the bbolt file, for CATALOG_STORE=bbolt."`
 	TokensFile string `env:"CATALOG_TOKENS_FILE" desc:"File of team tokens: one team:token or team:sha256:HEX a line; # starts a comment."`
 	AdminToken string `env:"CATALOG_ADMIN_TOKEN" secret:"true" desc:"Token that may change any component."`
-	ReadToken  string `env:"CATALOG_READ_TOKEN" secret:"true" desc:"When set, reads need a token too (this one, a team's or the admin's)."`
-	Open       bool   `env:"CATALOG_OPEN" envDefault:"false" desc:"Development only: writes need no token. Logs a warning and shows a banner in the UI."`
+	ReadToken  string `env:"CATALOG_READ_TOKEN" secret:"true" desc:"When set, reads need a token too (this one, a team's or the admin's); the UI is then not served."`
+	Open       bool   `env:"CATALOG_OPEN" envDefault:"false" desc:"Development only (SERVICE_ENV=development): writes need no token. Logs a warning and shows a banner in the UI."`
 	Scorecards string `env:"CATALOG_SCORECARDS_FILE" desc:"The platform team's scorecards file (JSON, docs/compliance.md): which rules are required, and their weights, by tier, lifecycle, environment and label. Scores shown by the API and the UI follow it."`
 	// AllowedNetworks is the address policy for registered instances, CIDRs.
 	AllowedNetworks []string `env:"CATALOG_ALLOWED_NETWORKS" desc:"Networks (CIDRs, comma-separated, such as 10.0.0.0/8,fd00::/8) the addresses of registered instances may be in; the targets Prometheus gets are filtered by it too. Unset: loopback and private networks in development; private networks and public addresses elsewhere. Loopback is allowed only when a loopback network (127.0.0.0/8, ::1/128) is listed; link-local, unspecified, multicast and cloud metadata addresses never are (docs/catalog.md)."`

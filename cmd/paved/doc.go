@@ -1,5 +1,6 @@
 // Command paved is the Paved command-line tool: it checks a running service's
-// compliance, writes a new service from a template, and exports catalog descriptors.
+// compliance, writes a new service from a template, exports catalog descriptors, and
+// writes and checks a service's Kubernetes manifests.
 //
 // # paved check
 //
@@ -23,10 +24,33 @@
 // json writes the same as JSON for a pipeline. --timeout bounds the whole check; --wait
 // keeps asking while /readyz or /compliance answer 503 (a service still starting).
 //
+//	paved check --manifests DIR [--config-reference FILE]... [--probe-wait 800ms] [--format text|json]
+//
+// With --manifests, checks the Kubernetes manifests under DIR instead of a running
+// service: for each Deployment, the container's literal variables are loaded as the
+// service loads them, then probes (on the admin port at /startupz, /livez, /readyz, or
+// gRPC on GRPC_ADDR), probe-timeout (timeoutSeconds at least --probe-wait plus 200ms),
+// grace-period (terminationGracePeriodSeconds covers service.StopBudget), service-ports
+// (no Service selecting the pods exposes the admin port), env-names (every variable is
+// one Paved knows: service.Config's, OTEL_*, the Go runtime's, and those of each
+// --config-reference, a Markdown table as service.WriteConfigReference writes it; a typo
+// gets a "did you mean") and env-values (every value loads).
+//
+// # paved manifests
+//
+//	paved manifests --name NAME --image REF [--namespace NS] [--replicas N] [--env NAME=VALUE]...
+//	          [--secret-file VAR=SECRET:KEY]... [--data PATH] [--data-size 1Gi]
+//	          [--monitoring-namespace monitoring] [--node-cidr CIDR] [--config-reference FILE]... [--out DIR]
+//
+// Writes a service's Kubernetes set from its settings (the --env values, loaded as the
+// service loads them): Deployment, Service (public ports only), NetworkPolicy,
+// PodDisruptionBudget, PodMonitor, and with --data a PersistentVolumeClaim (one
+// replica, Recreate). --env NAME=secret:SECRET:KEY reads a value from a Secret.
+//
 // # paved new
 //
 //	paved new <module-path> --owner TEAM [--template hello|orders] [--dir D] [--name NAME] [--description S]
-//	          [--on-call URL] [--registry catalog|etcd|consul] [--paved-replace DIR]
+//	          [--on-call URL] [--registry catalog|etcd|consul] [--paved-replace DIR] [--kubernetes] [--image REF]
 //
 // Writes a new service from an embedded template (templates/<name>/, *.tmpl files
 // rendered with text/template; adding a template is adding a directory). Template hello
@@ -35,7 +59,8 @@
 // loopback and checks /hello, /readyz, /info and /compliance); template orders writes a service
 // that calls inventory through s.Client with a breaker, retries and timeouts (package
 // orders/, modelled on examples/orders, tested against a fake inventory on loopback).
-// Both write doc.go, README.md and a Backstage catalog-info.yaml, with the
+// Both write doc.go, README.md, a Dockerfile and a Backstage catalog-info.yaml (and,
+// with --kubernetes, deploy/ as paved manifests writes it for --image), with the
 // module path, the component name (the module path's last element made a DNS label, or
 // --name), the owner and catalog metadata filled in; --on-call URL sets the on-call link,
 // else a placeholder marked to replace, so the service scores 100 as written;

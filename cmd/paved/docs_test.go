@@ -24,7 +24,7 @@ func TestDocsCoverFlagsAndProbes(t *testing.T) {
 		t.Fatal(err)
 	}
 	flagLine := regexp.MustCompile(`(?m)^\s+-([a-z-]+)`)
-	for _, cmd := range []string{"check", "new", "export"} {
+	for _, cmd := range []string{"check", "new", "export", "manifests"} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), []string{cmd, "-h"}, &stdout, &stderr); code != exitOK {
 			t.Errorf("paved %s -h: got exit %d, want 0", cmd, code)

@@ -41,7 +41,10 @@ const usage = `paved: the Paved command-line tool.
 Usage:
   paved check <admin-url> [--public-url URL] [--format text|json] [--min-score N] [--timeout D] [--wait D]
   paved new <module-path> [--template hello|orders] [--dir D] [--name NAME] [--owner TEAM] [--description S] [--paved-replace DIR]
+  paved check --manifests DIR [--config-reference FILE]... [--probe-wait D] [--format text|json]
+  paved new <module-path> ... [--kubernetes] [--image REF]
   paved export [--format backstage|compass|both] [--out DIR] <admin-url>
+  paved manifests --name NAME --image REF [--env NAME=VALUE]... [--out DIR] (see paved manifests -h)
 
 Exit codes: 0 success, 1 check failed, 2 usage error or service unreachable.
 Run "paved <command> -h" for a command's flags.
@@ -67,11 +70,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runNew(args[1:], stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], stdout, stderr)
+	case "manifests":
+		return runManifests(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "paved: unknown command %q; want check, new or export\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "paved: unknown command %q; want check, new, export or manifests\n\n%s", args[0], usage)
 	return exitUsage
 }
 
@@ -120,9 +125,13 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&opts.MinScore, "min-score", 0, "fail below this compliance score, 0 to 100")
 	fs.DurationVar(&opts.Timeout, "timeout", check.DefaultTimeout, "bound on the whole check")
 	fs.DurationVar(&opts.Wait, "wait", 0, "keep asking this long while /readyz or /compliance answer 503")
+	mf := manifestCheckFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagExit(err)
+	}
+	if mf.dir != "" {
+		return runManifestCheck(mf, pos, *format, stdout, stderr)
 	}
 	if len(pos) != 1 {
 		return usageError(stderr, "check", fmt.Errorf("want one admin URL, such as http://127.0.0.1:9090, got %d arguments", len(pos)))
@@ -161,6 +170,8 @@ func runNew(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&p.OnCall, "on-call", "", "http(s) URL of the owning team's on-call rota (default: a marked placeholder to replace)")
 	fs.StringVar(&p.Registry, "registry", "", "registry backend to link in: catalog (built in, the default), etcd or consul")
 	fs.StringVar(&p.PavedReplace, "paved-replace", "", "Paved checkout the go.mod replaces the Paved module with (default: the checkout this paved was built from, if any)")
+	kube := fs.Bool("kubernetes", false, "also write deploy/, the service's Kubernetes manifests (paved manifests)")
+	image := fs.String("image", "", "with --kubernetes: the container image (default: registry.example.com/<name>:0.1.0)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -187,6 +198,11 @@ func runNew(args []string, stdout, stderr io.Writer) int {
 	}
 	if *dir == "" {
 		*dir = p.Name
+	}
+	if *kube {
+		if err := addManifests(files, p.Name, *image); err != nil {
+			return usageError(stderr, "new", err)
+		}
 	}
 	if err := scaffold.Write(*dir, files); err != nil {
 		if errors.Is(err, scaffold.ErrNotEmpty) {

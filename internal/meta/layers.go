@@ -67,7 +67,7 @@ func Layers() []Layer {
 		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance", "problem"}, ThirdParty: join([]string{"github.com/go-json-experiment/json", "golang.org/x/time"}, prom), Why: "the catalog's API and UI"},
 		// Programs.
 		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
-		{Package: "cmd/paved/...", Paved: []string{"catalog", "compliance", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod"}), Why: "the paved tool"},
+		{Package: "cmd/paved/...", Paved: []string{"catalog", "compliance", "health", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
 		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "examples/..."}, transports), ThirdParty: join(goKit, otel), Why: "example services, as a team writes them"},
 		{Package: "bench/...", Paved: []string{"..."}, ThirdParty: join(goKit, prom, otel, grpc), Why: "benchmarks measure anything"},
 		{Package: "internal/...", ThirdParty: prom, Why: "test helpers and tests"},

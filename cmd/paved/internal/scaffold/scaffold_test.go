@@ -72,7 +72,7 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	if got, want := strings.Join(names, " "), "README.md catalog-info.yaml doc.go go.mod info.go main.go main_test.go setup.go"; got != want {
+	if got, want := strings.Join(names, " "), ".dockerignore Dockerfile README.md catalog-info.yaml doc.go go.mod info.go main.go main_test.go setup.go"; got != want {
 		t.Errorf("files: got %s, want %s", got, want)
 	}
 	for name, want := range map[string][]string{
