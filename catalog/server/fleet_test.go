@@ -39,7 +39,7 @@ func newFleet(t *testing.T, mutate ...func(*server.Options)) *fleet {
 // at sleeps until sec seconds after the start.
 func (f *fleet) at(sec float64) {
 	f.t.Helper()
-	d := f.t0.Add(time.Duration(sec * float64(time.Second))).Sub(time.Now())
+	d := time.Until(f.t0.Add(time.Duration(sec * float64(time.Second))))
 	if d < 0 {
 		f.t.Fatalf("at %vs: the clock is past it already", sec)
 	}
