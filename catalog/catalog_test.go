@@ -280,3 +280,39 @@ func TestProblemError(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// A pushed event becomes a deployment: completedAt is first ready and finished, except
+// for a failed or cancelled deployment, which never was ready.
+func TestDeploymentEventDeployment(t *testing.T) {
+	start := time.Date(2026, 5, 1, 10, 0, 0, 0, time.FixedZone("CEST", 2*3600))
+	ev := catalog.DeploymentEvent{Component: "ledger", DisplayName: "d", URL: "https://ci.example.com/1", LastUpdated: start,
+		UpdateSequenceNumber: 3, Version: "7.1", DeploymentProperties: catalog.DeploymentProperties{SequenceNumber: 7,
+			State: catalog.DeploymentSuccessful, StartedAt: start, CompletedAt: start.Add(time.Minute),
+			Environment: catalog.EventEnvironment{Category: "staging", EnvironmentID: "stg-1"}, Pipeline: catalog.Pipeline{PipelineID: "p"}}}
+	if err := ev.Validate(); err != nil {
+		t.Fatalf("got %v, want valid", err)
+	}
+	d := ev.Deployment()
+	if d.ID != "e-7" || d.Environment != "staging" || d.EnvironmentID != "stg-1" || d.Source != catalog.SourceEvent ||
+		!d.FirstReadyAt.Equal(start.Add(time.Minute)) || !d.FinishedAt.Equal(d.FirstReadyAt) || d.StartedAt.Location() != time.UTC {
+		t.Fatalf("got %+v, want e-7 in staging, ready and finished at completedAt, in UTC", d)
+	}
+	ev.DeploymentProperties.State = catalog.DeploymentFailed
+	if d := ev.Deployment(); !d.FirstReadyAt.IsZero() || !d.FinishedAt.IsZero() || d.State.Deployed() {
+		t.Fatalf("failed: got %+v, want never ready, not deployed", d)
+	}
+	ev.DeploymentProperties.CompletedAt = start.Add(-time.Minute)
+	var ve *catalog.ValidationError
+	if !errors.As(ev.Validate(), &ve) || ve.Errors[0].Field != "deploymentProperties.completedAt" {
+		t.Fatalf("completed before started: got %v, want deploymentProperties.completedAt named", ev.Validate())
+	}
+}
+
+func TestEnvironmentOf(t *testing.T) {
+	for md, want := range map[string]string{"production": "production", "Staging": "staging", "": "unknown", "prod/eu": "unknown"} {
+		in := catalog.Instance{Metadata: map[string]string{"environment": md}}
+		if got := catalog.EnvironmentOf(&in); got != want {
+			t.Errorf("%q: got %q, want %q", md, got, want)
+		}
+	}
+}

@@ -62,3 +62,22 @@ func ExampleFailingRules() {
 	// metrics-endpoint warning ""
 	// runbook-link error "required for tier 1"
 }
+
+func ExampleDeploymentEvent_Validate() {
+	ev := catalog.DeploymentEvent{
+		Component: "ledger", DisplayName: "ledger 7.1", URL: "https://ci.example.com/ledger/7",
+		UpdateSequenceNumber: 1, Version: "7.1",
+		DeploymentProperties: catalog.DeploymentProperties{SequenceNumber: 7, State: "done",
+			Environment: catalog.EventEnvironment{Category: "production"}, Pipeline: catalog.Pipeline{PipelineID: "deploy"}},
+	}
+	var ve *catalog.ValidationError
+	if errors.As(ev.Validate(), &ve) {
+		for _, fe := range ve.Errors {
+			fmt.Println(fe)
+		}
+	}
+	// Output:
+	// lastUpdated: is required: an RFC 3339 time
+	// deploymentProperties.state: must be one of pending, in_progress, successful, failed, rolled_back, cancelled, unknown, got "done"
+	// deploymentProperties.startedAt: is required: an RFC 3339 time
+}

@@ -116,6 +116,10 @@ type ComponentScorecard struct {
 	// Scorecards names the platform team's scorecards that scored the instances' cards,
 	// sorted; empty when the cards are as the instances reported them.
 	Scorecards []string `json:"scorecards,omitempty"`
+	// Retained is set when no live instance has a scorecard and Instances holds instead
+	// the last card reported in each environment by instances that have gone, so that a
+	// component that is not running keeps its score.
+	Retained bool `json:"retained,omitempty"`
 }
 
 // severity orders levels: error above warning above info.

@@ -77,7 +77,7 @@ func (s *Service) Instance() discovery.Instance {
 		Version:  s.info.Version,
 		Status:   s.readiness(),
 		TTL:      s.cfg.RegistryTTL,
-		Metadata: map[string]string{"environment": s.cfg.Env},
+		Metadata: instanceMetadata(s.cfg.Env, s.build),
 	}
 	if a := s.HTTPAddr(); a != nil {
 		inst.Addresses.HTTP = s.advertise(a.String())
@@ -89,6 +89,20 @@ func (s *Service) Instance() discovery.Instance {
 		inst.Addresses.GRPC = s.advertise(a)
 	}
 	return inst
+}
+
+// instanceMetadata is the metadata an instance registers: its environment and, when the
+// build has a VCS stamp, its revision (vcs.revision) and that revision's commit time
+// (vcs.time, RFC 3339), from which the catalog measures lead time for changes.
+func instanceMetadata(env string, b BuildInfo) map[string]string {
+	md := map[string]string{"environment": env}
+	if b.Revision != "" {
+		md["revision"] = b.Revision
+	}
+	if t, err := time.Parse(time.RFC3339, b.RevisionTime); err == nil {
+		md["vcs_time"] = t.UTC().Format(time.RFC3339)
+	}
+	return md
 }
 
 // advertise replaces an unspecified host in addr by ADVERTISE_HOST or the host name.

@@ -18,6 +18,10 @@
 //	GET    /api/v1/components/{name}/compass.yml      the component as an Atlassian Compass compass.yml ([catalog.CompassYAML])
 //	GET    /api/v1/export/catalog-info.yaml           every component (list filters apply), one YAML document each
 //	GET    /api/v1/export/compass.yml                 the same in Compass form
+//	GET    /api/v1/components/{name}/deployments      its deployments, newest first; ?env= ?since= ?limit=
+//	GET    /api/v1/deployments                        every component's deployments; ?owner= ?env= ?since= ?limit=
+//	GET    /api/v1/dora                               DORA's four keys per component and team; ?owner= ?component= ?env= ?window=30d
+//	POST   /api/v1/events                             a pipeline records a deployment (Compass-shaped, [catalog.DeploymentEvent])
 //	GET    /api/v1/targets                            Prometheus HTTP service discovery: every live instance, with a health label
 //	GET    /api/v1/openapi.json                       the OpenAPI 3.1 document ([OpenAPI])
 //
@@ -83,6 +87,15 @@
 // scorecards that apply to the component's tier, lifecycle and labels and the
 // instance's "environment" metadata; the component's score is the lowest. [Server.Store]
 // is the store as the API reads it, for the UI.
+//
+// # Deployments and DORA
+//
+// [Server.Run] watches the fleet and records, per component and environment, the
+// deployments it observes (a new version running) and the incidents (instances
+// critical), in the store's histories by compare-and-swap, so that catalog replicas over
+// one store agree; [DORAOptions] tunes it. The histories outlive the instances: a
+// component whose last instance has gone keeps its deployments and its last scorecard
+// (retained). docs/catalog.md describes the rules.
 //
 // A Server is safe for concurrent use. Create one with [New].
 package server

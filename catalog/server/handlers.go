@@ -403,6 +403,7 @@ func (s *Server) putScorecard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.retainScorecard(r.Context(), sc)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -124,7 +124,7 @@ func newMetrics() *metrics {
 // register registers the metrics and the collector of s's state on reg.
 func (m *metrics) register(reg prometheus.Registerer, s *Server) error {
 	for _, c := range []prometheus.Collector{m.registrations, m.heartbeats, m.deregistrations, m.expirations,
-		m.watchClients, m.storeDuration, m.refused, stateCollector{s}} {
+		m.watchClients, m.storeDuration, m.refused, stateCollector{s}, newDORACollector(s)} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -278,28 +278,37 @@ func (m meteredStore) Scorecard(ctx context.Context, component string) (catalog.
 	return m.Store.Scorecard(ctx, component)
 }
 
-// Run counts expirations for paved_catalog_expirations_total until ctx ends: it watches
-// every instance (reading the set at most once a second) and counts each instance that
-// turns expired after its first read. With no Options.Registerer it only waits for
-// ctx. It returns nil when ctx ends, and keeps going past store errors (logged), so it
-// may run as a service member (service.Service.Go). Several catalog processes over one
-// store each count what they see: aggregate them with max, not sum.
+// resync bounds the time between two passes of [Server.Run] when nothing changes, so
+// that a history it failed to write is tried again.
+const resync = 30 * time.Second
+
+// Run watches every instance until ctx ends (reading the set at most once a second) and
+//   - records deployments and incidents in each component's history per environment
+//     (see docs/catalog.md; several catalog processes over one store agree on them), and
+//   - counts for paved_catalog_expirations_total each instance that turns expired after
+//     its first read. Several catalog processes each count what they see: aggregate
+//     them with max, not sum.
+//
+// It returns nil when ctx ends, and keeps going past store errors (logged), so it may
+// run as a service member (service.Service.Go).
 func (s *Server) Run(ctx context.Context) error {
-	if s.opts.Registerer == nil {
-		<-ctx.Done()
-		return nil
-	}
 	expired := map[string]bool{} // instances expired at the last read
 	var index uint64
 	first := true
+	tracker := &fleetTracker{s: s}
 	for {
-		set, err := s.raw.Watch(ctx, "", index)
+		wctx, cancel := context.WithTimeout(ctx, resync)
+		set, err := s.raw.Watch(wctx, "", index)
+		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			set, err = s.raw.Instances(ctx, "")
+		}
 		if err != nil {
-			if !errors.Is(err, store.ErrClosed) {
-				s.log.Warn("catalog metrics: watching instances for expirations", "err", err)
+			if !errors.Is(err, store.ErrClosed) && ctx.Err() == nil {
+				s.log.Warn("catalog: watching instances", "err", err)
 			}
 		} else {
 			now := make(map[string]bool, len(expired))
@@ -314,6 +323,7 @@ func (s *Server) Run(ctx context.Context) error {
 				}
 			}
 			expired, index, first = now, set.Index, false
+			tracker.pass(ctx, set)
 		}
 		t := time.NewTimer(watchPause)
 		select {

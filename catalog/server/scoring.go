@@ -34,6 +34,10 @@ func (s *scoredStore) Scorecard(ctx context.Context, component string) (catalog.
 	if err != nil {
 		return sc, err
 	}
+	retainedEnvs, err := retained(ctx, s.Store, &sc)
+	if err != nil {
+		return catalog.ComponentScorecard{}, err
+	}
 	if s.file != nil && len(s.file.Scorecards) > 0 && len(sc.Instances) > 0 {
 		comp, err := s.Store.GetComponent(ctx, component)
 		if err != nil {
@@ -44,6 +48,7 @@ func (s *scoredStore) Scorecard(ctx context.Context, component string) (catalog.
 			for _, in := range set.Instances {
 				envs[in.ID] = in.Metadata[EnvironmentMetadata]
 			}
+			maps.Copy(envs, retainedEnvs)
 		} else {
 			return catalog.ComponentScorecard{}, err
 		}
@@ -124,4 +129,30 @@ func clipMessage(m string) string {
 		return m
 	}
 	return strings.ToValidUTF8(m[:catalog.MaxMetadataValue], "")
+}
+
+// retained fills sc, when no live instance has a card, with the last card of each
+// environment from the component's histories, and returns their environments by
+// instance id.
+func retained(ctx context.Context, st store.Store, sc *catalog.ComponentScorecard) (map[string]string, error) {
+	if len(sc.Instances) > 0 {
+		return nil, nil
+	}
+	hs, err := st.Histories(ctx, sc.Component)
+	if err != nil {
+		return nil, err
+	}
+	envs := map[string]string{}
+	for _, h := range hs {
+		if h.Scorecard != nil {
+			sc.Instances = append(sc.Instances, *h.Scorecard)
+			envs[h.Scorecard.Instance] = h.Environment
+		}
+	}
+	if len(sc.Instances) > 0 {
+		slices.SortFunc(sc.Instances, func(a, b catalog.Scorecard) int { return strings.Compare(a.Instance, b.Instance) })
+		sc.Score = catalog.ComponentScore(sc.Instances)
+		sc.Retained = true
+	}
+	return envs, nil
 }

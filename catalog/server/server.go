@@ -81,6 +81,8 @@ type Options struct {
 	// [Server.LimitListener]) and request rates per client and per token. The zero value
 	// limits nothing; the catalog program uses [DefaultLimits].
 	Limits Limits
+	// DORA tunes how deployments and incidents are recorded and DORA's keys computed.
+	DORA DORAOptions
 }
 
 // Server is the catalog REST API. It implements http.Handler.
@@ -103,6 +105,7 @@ type Server struct {
 	lim       *limiter
 	now       func() time.Time
 	front     http.Handler // mux behind the rate limits (rateGuard)
+	dora      DORAOptions  // with defaults
 }
 
 // New returns a Server over st.
@@ -113,6 +116,7 @@ func New(st store.Store, opts Options) *Server {
 	}
 	s := &Server{raw: st, opts: opts, log: opts.Logger, tokens: opts.Tokens, maxBody: opts.MaxBodyBytes,
 		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait, met: newMetrics(), lim: newLimiter(opts.Limits), now: time.Now}
+	s.dora = opts.DORA.withDefaults()
 	s.base = meteredStore{Store: st, s: s}
 	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set}
 	if s.log == nil {
@@ -165,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.front.Ser
 
 // Route is one operation of the API: a method and a ServeMux path pattern.
 type Route struct {
-	Method  string // GET, PUT or DELETE
+	Method  string // GET, PUT, POST or DELETE
 	Pattern string // the ServeMux path pattern, such as /api/v1/components/{name}
 }
 
@@ -185,6 +189,10 @@ func Routes() []Route {
 		{"GET", "/api/v1/components/{name}/compass.yml"},
 		{"GET", "/api/v1/export/catalog-info.yaml"},
 		{"GET", "/api/v1/export/compass.yml"},
+		{"GET", "/api/v1/components/{name}/deployments"},
+		{"GET", "/api/v1/deployments"},
+		{"GET", "/api/v1/dora"},
+		{"POST", "/api/v1/events"},
 		{"GET", "/api/v1/targets"},
 		{"GET", "/api/v1/openapi.json"},
 	}
@@ -211,6 +219,10 @@ func (s *Server) routes() {
 		{"GET", "/api/v1/components/{name}/compass.yml"}:       s.readable(s.exportOne(catalog.CompassYAML)),
 		{"GET", "/api/v1/export/catalog-info.yaml"}:            s.readable(s.exportAll(catalog.BackstageYAML)),
 		{"GET", "/api/v1/export/compass.yml"}:                  s.readable(s.exportAll(catalog.CompassYAML)),
+		{"GET", "/api/v1/components/{name}/deployments"}:       s.readable(s.listComponentDeployments),
+		{"GET", "/api/v1/deployments"}:                         s.readable(s.listDeployments),
+		{"GET", "/api/v1/dora"}:                                s.readable(s.getDORA),
+		{"POST", "/api/v1/events"}:                             s.postEvent,
 		{"GET", "/api/v1/targets"}:                             s.readable(s.targets),
 		{"GET", "/api/v1/openapi.json"}: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")

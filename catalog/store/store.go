@@ -74,6 +74,20 @@ type Store interface {
 	// error wrapping ErrNotFound when the component does not exist.
 	Scorecard(ctx context.Context, component string) (catalog.ComponentScorecard, error)
 
+	// UpdateHistory runs fn on the history of component in environment env (an empty
+	// one, with its names set, when there is none) and, when fn returns write true,
+	// stores what fn left in it, in one atomic step: under contention fn runs again on
+	// the history as it now is, so it must be a function of its argument alone. The
+	// component must exist (else an error wrapping ErrNotFound); component and env
+	// must be DNS labels, which fn may not change (a [*catalog.ValidationError]). It
+	// returns the history as stored. Histories outlive the instances, and go with their
+	// component.
+	UpdateHistory(ctx context.Context, component, env string, fn func(h *catalog.History) (write bool, err error)) (catalog.History, error)
+	// Histories returns the histories of a component (an error wrapping ErrNotFound when
+	// it does not exist), or of every component when component is "", sorted by
+	// component, then environment.
+	Histories(ctx context.Context, component string) ([]catalog.History, error)
+
 	// Close releases the store. Blocked watches return ErrClosed.
 	Close() error
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/store"
@@ -178,6 +179,32 @@ type componentBody struct {
 	Cards        []catalog.Scorecard
 	DependsOn    []dep
 	DependedOnBy []string
+	// NotRunning is set when no instance is listed; StoppedAt is when the last one was
+	// seen gone (zero when unknown).
+	NotRunning bool
+	StoppedAt  time.Time
+	// Retained is set when Cards are the last cards of instances that have gone.
+	Retained bool
+	// Deployments are the latest deployments, newest first.
+	Deployments []catalog.Deployment
+}
+
+// maxPageDeployments is how many deployments the component page lists.
+const maxPageDeployments = 10
+
+// withHistory adds what the component's histories keep: when it stopped running and its
+// latest deployments.
+func (b *componentBody) withHistory(hs []catalog.History) {
+	for _, h := range hs {
+		if h.StoppedAt.After(b.StoppedAt) {
+			b.StoppedAt = h.StoppedAt
+		}
+		b.Deployments = append(b.Deployments, h.Deployments...)
+	}
+	slices.SortStableFunc(b.Deployments, func(x, y catalog.Deployment) int { return y.StartedAt.Compare(x.StartedAt) })
+	if len(b.Deployments) > maxPageDeployments {
+		b.Deployments = b.Deployments[:maxPageDeployments]
+	}
 }
 
 func (h *Handler) component(w http.ResponseWriter, r *http.Request) {
@@ -206,9 +233,17 @@ func (h *Handler) component(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			var all []catalog.Component
 			all, err = h.st.ListComponents(ctx, catalog.ComponentFilter{})
+			var hs []catalog.History
 			if err == nil {
-				h.render(w, r, http.StatusOK, "component.html", page{Title: c.Name, Nav: "components",
-					Body: componentView(c, set.Instances, sc, all)})
+				hs, err = h.st.Histories(ctx, name)
+			}
+			if errors.Is(err, store.ErrNotFound) {
+				hs, err = nil, nil // deleted since
+			}
+			if err == nil {
+				body := componentView(c, set.Instances, sc, all)
+				body.withHistory(hs)
+				h.render(w, r, http.StatusOK, "component.html", page{Title: c.Name, Nav: "components", Body: body})
 				return
 			}
 		}
@@ -218,7 +253,7 @@ func (h *Handler) component(w http.ResponseWriter, r *http.Request) {
 
 // componentView builds the component page from what the store returned.
 func componentView(c catalog.Component, ins []catalog.Instance, sc catalog.ComponentScorecard, all []catalog.Component) componentBody {
-	b := componentBody{C: c, Score: sc.Score, Cards: sc.Instances}
+	b := componentBody{C: c, Score: sc.Score, Cards: sc.Instances, NotRunning: len(ins) == 0, Retained: sc.Retained}
 	for _, l := range []struct{ label, v string }{
 		{"Repository", c.Links.Repository}, {"Docs", c.Links.Docs}, {"Runbook", c.Links.Runbook},
 		{"On-call", c.Links.OnCall}, {"Dashboard", c.Links.Dashboard}, {"API spec", c.Links.APISpec},

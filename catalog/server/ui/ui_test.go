@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/paved-road/paved/catalog"
+	"github.com/paved-road/paved/catalog/server"
 	"github.com/paved-road/paved/catalog/server/ui"
 	"github.com/paved-road/paved/catalog/store/memory"
 )
@@ -469,5 +470,53 @@ func TestHostileValuesAreEscaped(t *testing.T) {
 		return err == nil && u.Host == "dash.example" && u.Query().Get("b") == "<x>"
 	}) {
 		t.Errorf("got links %v, want the dashboard's among them", hrefs)
+	}
+}
+
+// Nothing forgotten: a component whose last instance has gone is shown as not running,
+// with its last scorecard, its deployments and when it stopped.
+func TestComponentPageNotRunningKeepsHistory(t *testing.T) {
+	st := memory.New(memory.Options{})
+	t.Cleanup(func() { _ = st.Close() })
+	ctx := context.Background()
+	if _, err := st.PutComponent(ctx, catalog.Component{Name: "billing", Owner: "finance", Type: "service", Tier: 2, Lifecycle: catalog.LifecycleProduction}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Hour).UTC()
+	if _, err := st.UpdateHistory(ctx, "billing", "staging", func(h *catalog.History) (bool, error) {
+		h.StoppedAt = at.Add(30 * time.Minute)
+		h.Deployments = []catalog.Deployment{
+			{ID: "o-1", Component: "billing", Environment: "staging", Source: catalog.SourceObserved, Version: "2.0.0", State: catalog.DeploymentSuccessful, StartedAt: at},
+			{ID: "o-2", Component: "billing", Environment: "staging", Source: catalog.SourceObserved, Version: "2.1.0", PreviousVersion: "2.0.0",
+				State: catalog.DeploymentRolledBack, StartedAt: at.Add(time.Minute)},
+		}
+		h.Scorecard = &catalog.Scorecard{Component: "billing", Instance: "b1", RuleSetVersion: "1", Score: 80, ReportedAt: at,
+			Failed: []catalog.RuleResult{{ID: "runbook-link", Level: catalog.LevelWarning}}}
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := ui.New(server.New(st, server.Options{}).Store(), ui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := get(t, h, "/components/billing")
+	if r.code != 200 {
+		t.Fatalf("got status %d, want 200", r.code)
+	}
+	d := doc(t, r.body)
+	page := text(d)
+	for _, want := range []string{"not running", "The last one was seen 30m ago", "The last scorecards reported before the instances went.", "runbook-link", "rolled_back"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	var ids []string
+	for _, tr := range find(d, "tr", func(n *html.Node) bool { _, ok := attr(n, "data-environment"); return ok }) {
+		id, _ := attr(tr, "data-id")
+		ids = append(ids, id)
+	}
+	if !slices.Equal(ids, []string{"o-2", "o-1"}) {
+		t.Errorf("deployments: got %v, want o-2 then o-1", ids)
 	}
 }

@@ -474,6 +474,9 @@ func (s *Store) DeleteComponent(ctx context.Context, name string) error {
 		if err := touch(tx, name); err != nil {
 			return err
 		}
+		if err := deleteHistories(tx, name); err != nil {
+			return err
+		}
 		prefix := []byte(name + "/")
 		c := tx.Bucket([]byte(bHeartbeats)).Cursor()
 		for hk, _ := c.Seek(prefix); hk != nil && bytes.HasPrefix(hk, prefix); hk, _ = c.Seek(prefix) {

@@ -257,7 +257,7 @@ func (s *Store) DeleteComponent(ctx context.Context, name string) error {
 	k := s.compKey(name)
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(k), ">", 0)).
-		Then(clientv3.OpDelete(k), clientv3.OpDelete(s.instPrefix(name), clientv3.WithPrefix())).
+		Then(clientv3.OpDelete(k), clientv3.OpDelete(s.instPrefix(name), clientv3.WithPrefix()), clientv3.OpDelete(s.histPrefix(name), clientv3.WithPrefix())).
 		Commit()
 	if err != nil {
 		return fmt.Errorf("store/etcd: delete component: %w", err)

@@ -38,6 +38,7 @@ type Store struct {
 	instances  map[string]map[string]*core.Record      // by component, then id
 	setIndex   map[string]uint64                       // by component: index of its last set change
 	scorecards map[string]map[string]catalog.Scorecard // by component, then instance id
+	histories  map[string][]byte                       // by "component/env": History JSON (history.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -185,6 +186,7 @@ func (s *Store) DeleteComponent(ctx context.Context, name string) error {
 	delete(s.components, name)
 	delete(s.instances, name)
 	delete(s.scorecards, name)
+	s.deleteHistoriesLocked(name)
 	s.touchLocked(name)
 	delete(s.setIndex, name)
 	s.hub.Notify()

@@ -66,6 +66,7 @@ func Run(t *testing.T, h Harness) {
 		{"Closed", testClosed},
 		{"RestartListsStaleCriticalAndWaitsOneTTL", func(t *testing.T, s store.Store) { testRestart(t, h, s) }},
 	}
+	cases = append(cases, historyCases()...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			body := func(t *testing.T) {
