@@ -1,0 +1,180 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+)
+
+// renewer renews leases over one long-lived LeaseKeepAlive stream shared by every call,
+// instead of the stream per call that clientv3's KeepAliveOnce opens: a renewal is one
+// message each way. Responses carry the lease ID, and etcd answers the requests of one
+// stream in order, so each ID has a queue of waiters. A stream that breaks fails its
+// waiters, and the next renewal opens a new one. It is safe for concurrent use.
+type renewer struct {
+	lc     pb.LeaseClient
+	ctx    context.Context // ends every stream; canceled by close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // receive loops
+
+	mu sync.Mutex
+	ks *kaStream // the current stream, nil when none; guarded by mu
+}
+
+// kaStream is one LeaseKeepAlive stream with the renewals waiting for its answers.
+type kaStream struct {
+	stream pb.Lease_LeaseKeepAliveClient
+	cancel context.CancelFunc
+
+	sendMu sync.Mutex // a gRPC stream allows one sender at a time
+
+	mu      sync.Mutex
+	waiters map[int64][]chan int64 // per lease, in the order sent; guarded by mu
+	err     error                  // why the stream ended, nil while it runs; guarded by mu
+}
+
+// errStreamBroken is what waiters get when their stream ended before it answered.
+var errStreamBroken = errors.New("store/etcd: lease keep-alive stream ended")
+
+func newRenewer(cli *clientv3.Client) *renewer {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &renewer{lc: pb.NewLeaseClient(cli.ActiveConnection()), ctx: ctx, cancel: cancel}
+}
+
+// close ends the stream and waits for its receive loop.
+func (r *renewer) close() {
+	r.cancel()
+	r.wg.Wait()
+}
+
+// stream returns the current stream, opening one when there is none.
+func (r *renewer) stream(ctx context.Context) (*kaStream, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ks != nil {
+		return r.ks, nil
+	}
+	if err := r.ctx.Err(); err != nil {
+		return nil, errStreamBroken
+	}
+	sctx, cancel := context.WithCancel(clientv3.WithRequireLeader(r.ctx))
+	// Opening waits for a connection, bounded by the caller's ctx as well as by close.
+	stop := context.AfterFunc(ctx, cancel)
+	st, err := r.lc.LeaseKeepAlive(sctx, grpc.WaitForReady(true))
+	if !stop() || err != nil {
+		cancel()
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("store/etcd: open lease keep-alive stream: %w", err)
+	}
+	ks := &kaStream{stream: st, cancel: cancel, waiters: map[int64][]chan int64{}}
+	r.ks = ks
+	r.wg.Go(func() { r.receive(ks) })
+	return ks, nil
+}
+
+// receive hands each answer to the oldest waiter for its lease, until the stream ends.
+func (r *renewer) receive(ks *kaStream) {
+	defer ks.cancel()
+	for {
+		resp, err := ks.stream.Recv()
+		if err != nil {
+			r.mu.Lock()
+			if r.ks == ks {
+				r.ks = nil
+			}
+			r.mu.Unlock()
+			ks.mu.Lock()
+			ks.err = err
+			for _, q := range ks.waiters {
+				for _, ch := range q {
+					close(ch)
+				}
+			}
+			ks.waiters = nil
+			ks.mu.Unlock()
+			return
+		}
+		ks.mu.Lock()
+		if q := ks.waiters[resp.ID]; len(q) > 0 {
+			q[0] <- resp.TTL
+			if len(q) == 1 {
+				delete(ks.waiters, resp.ID)
+			} else {
+				ks.waiters[resp.ID] = q[1:]
+			}
+		}
+		ks.mu.Unlock()
+	}
+}
+
+// renew keeps each lease alive once, all in flight together, and reports which still
+// exist. A lease ID 0 is reported gone without asking. A stream that breaks is replaced
+// once; renewing twice is harmless.
+func (r *renewer) renew(ctx context.Context, ids ...clientv3.LeaseID) ([]bool, error) {
+	var err error
+	for range 2 {
+		var alive []bool
+		if alive, err = r.renewOn(ctx, ids); !errors.Is(err, errStreamBroken) {
+			return alive, err
+		}
+		if ctx.Err() != nil || r.ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("store/etcd: renew lease: %w", err)
+}
+
+func (r *renewer) renewOn(ctx context.Context, ids []clientv3.LeaseID) ([]bool, error) {
+	ks, err := r.stream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	chans := make([]chan int64, len(ids))
+	ks.sendMu.Lock()
+	for i, id := range ids {
+		if id == 0 {
+			continue
+		}
+		ch := make(chan int64, 1)
+		ks.mu.Lock()
+		if ks.err != nil {
+			ks.mu.Unlock()
+			ks.sendMu.Unlock()
+			return nil, errStreamBroken
+		}
+		ks.waiters[int64(id)] = append(ks.waiters[int64(id)], ch)
+		ks.mu.Unlock()
+		if err := ks.stream.Send(&pb.LeaseKeepAliveRequest{ID: int64(id)}); err != nil {
+			// The receive loop sees the stream end too and fails the waiters.
+			ks.sendMu.Unlock()
+			ks.cancel()
+			return nil, errStreamBroken
+		}
+		chans[i] = ch
+	}
+	ks.sendMu.Unlock()
+	alive := make([]bool, len(ids))
+	for i, ch := range chans {
+		if ch == nil {
+			continue
+		}
+		select {
+		case ttl, ok := <-ch:
+			if !ok {
+				return nil, errStreamBroken
+			}
+			alive[i] = ttl > 0 // etcd answers TTL 0 for a lease it does not have
+		case <-ctx.Done():
+			// The answer still comes and goes to this waiter's buffer: the queue stays in order.
+			return nil, ctx.Err()
+		}
+	}
+	return alive, nil
+}
