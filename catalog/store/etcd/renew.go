@@ -11,17 +11,28 @@ import (
 	"google.golang.org/grpc"
 )
 
-// renewer renews leases over one long-lived LeaseKeepAlive stream shared by every call,
-// instead of the stream per call that clientv3's KeepAliveOnce opens: a renewal is one
-// message each way. Responses carry the lease ID, and etcd answers the requests of one
-// stream in order, so each ID has a queue of waiters. A stream that breaks fails its
-// waiters, and the next renewal opens a new one. It is safe for concurrent use.
+// renewStreams is how many LeaseKeepAlive streams a store keeps open. etcd serves the
+// renewals of one stream one after the other, and a renewal of a lease that just expired
+// waits there until its revocation is applied: a few streams keep that from holding up
+// every heartbeat, and let etcd serve the two leases of one heartbeat side by side.
+const renewStreams = 4
+
+// renewer renews leases over a few long-lived LeaseKeepAlive streams shared by every
+// call (a lease always on the same one), instead of the stream per call that clientv3's
+// KeepAliveOnce opens: a renewal is one message each way. Responses carry the lease ID,
+// and etcd answers the requests of one stream in order, so each ID has a queue of
+// waiters. A stream that breaks fails its waiters, and the next renewal on it opens a new
+// one. It is safe for concurrent use.
 type renewer struct {
 	lc     pb.LeaseClient
 	ctx    context.Context // ends every stream; canceled by close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // receive loops
+	shards [renewStreams]renewShard
+}
 
+// renewShard holds one of the renewer's streams.
+type renewShard struct {
 	mu sync.Mutex
 	ks *kaStream // the current stream, nil when none; guarded by mu
 }
@@ -52,12 +63,12 @@ func (r *renewer) close() {
 	r.wg.Wait()
 }
 
-// stream returns the current stream, opening one when there is none.
-func (r *renewer) stream(ctx context.Context) (*kaStream, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ks != nil {
-		return r.ks, nil
+// stream returns the current stream of shard sh, opening one when there is none.
+func (r *renewer) stream(ctx context.Context, sh *renewShard) (*kaStream, error) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.ks != nil {
+		return sh.ks, nil
 	}
 	if err := r.ctx.Err(); err != nil {
 		return nil, errStreamBroken
@@ -74,22 +85,22 @@ func (r *renewer) stream(ctx context.Context) (*kaStream, error) {
 		return nil, fmt.Errorf("store/etcd: open lease keep-alive stream: %w", err)
 	}
 	ks := &kaStream{stream: st, cancel: cancel, waiters: map[int64][]chan int64{}}
-	r.ks = ks
-	r.wg.Go(func() { r.receive(ks) })
+	sh.ks = ks
+	r.wg.Go(func() { r.receive(sh, ks) })
 	return ks, nil
 }
 
 // receive hands each answer to the oldest waiter for its lease, until the stream ends.
-func (r *renewer) receive(ks *kaStream) {
+func (r *renewer) receive(sh *renewShard, ks *kaStream) {
 	defer ks.cancel()
 	for {
 		resp, err := ks.stream.Recv()
 		if err != nil {
-			r.mu.Lock()
-			if r.ks == ks {
-				r.ks = nil
+			sh.mu.Lock()
+			if sh.ks == ks {
+				sh.ks = nil
 			}
-			r.mu.Unlock()
+			sh.mu.Unlock()
 			ks.mu.Lock()
 			ks.err = err
 			for _, q := range ks.waiters {
@@ -132,34 +143,21 @@ func (r *renewer) renew(ctx context.Context, ids ...clientv3.LeaseID) ([]bool, e
 }
 
 func (r *renewer) renewOn(ctx context.Context, ids []clientv3.LeaseID) ([]bool, error) {
-	ks, err := r.stream(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// Send every request first, each on its lease's stream, then wait for the answers.
 	chans := make([]chan int64, len(ids))
-	ks.sendMu.Lock()
 	for i, id := range ids {
 		if id == 0 {
 			continue
 		}
-		ch := make(chan int64, 1)
-		ks.mu.Lock()
-		if ks.err != nil {
-			ks.mu.Unlock()
-			ks.sendMu.Unlock()
-			return nil, errStreamBroken
+		sh := &r.shards[uint64(id)%renewStreams]
+		ks, err := r.stream(ctx, sh)
+		if err != nil {
+			return nil, err
 		}
-		ks.waiters[int64(id)] = append(ks.waiters[int64(id)], ch)
-		ks.mu.Unlock()
-		if err := ks.stream.Send(&pb.LeaseKeepAliveRequest{ID: int64(id)}); err != nil {
-			// The receive loop sees the stream end too and fails the waiters.
-			ks.sendMu.Unlock()
-			ks.cancel()
-			return nil, errStreamBroken
+		if chans[i], err = ks.send(id); err != nil {
+			return nil, err
 		}
-		chans[i] = ch
 	}
-	ks.sendMu.Unlock()
 	alive := make([]bool, len(ids))
 	for i, ch := range chans {
 		if ch == nil {
@@ -177,4 +175,25 @@ func (r *renewer) renewOn(ctx context.Context, ids []clientv3.LeaseID) ([]bool, 
 		}
 	}
 	return alive, nil
+}
+
+// send asks for one renewal of id and returns the channel its TTL comes on (closed when
+// the stream ends first).
+func (ks *kaStream) send(id clientv3.LeaseID) (chan int64, error) {
+	ch := make(chan int64, 1)
+	ks.sendMu.Lock()
+	defer ks.sendMu.Unlock()
+	ks.mu.Lock()
+	if ks.err != nil {
+		ks.mu.Unlock()
+		return nil, errStreamBroken
+	}
+	ks.waiters[int64(id)] = append(ks.waiters[int64(id)], ch)
+	ks.mu.Unlock()
+	if err := ks.stream.Send(&pb.LeaseKeepAliveRequest{ID: int64(id)}); err != nil {
+		// The receive loop sees the stream end too and fails the waiters.
+		ks.cancel()
+		return nil, errStreamBroken
+	}
+	return ch, nil
 }
