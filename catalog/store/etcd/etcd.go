@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -445,7 +446,9 @@ func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist 
 			return catalog.Instance{}, fmt.Errorf("store/etcd: put instance: %w", err)
 		}
 		if txn.Succeeded {
-			learned = &known{rev: txn.Header.Revision, rec: r, l1: l1, l2: l2}
+			kept := r
+			kept.Instance.Metadata = maps.Clone(in.Metadata) // the caller's map is the caller's
+			learned = &known{rev: txn.Header.Revision, rec: kept, l1: l1, l2: l2}
 			s.revoke(stale...)
 			return r.View(), nil
 		}
