@@ -40,6 +40,7 @@ type renewShard struct {
 // kaStream is one LeaseKeepAlive stream with the renewals waiting for its answers.
 type kaStream struct {
 	stream pb.Lease_LeaseKeepAliveClient
+	ctx    context.Context // done once the stream is broken or being closed
 	cancel context.CancelFunc
 
 	sendMu sync.Mutex // a gRPC stream allows one sender at a time
@@ -67,7 +68,7 @@ func (r *renewer) close() {
 func (r *renewer) stream(ctx context.Context, sh *renewShard) (*kaStream, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if sh.ks != nil {
+	if sh.ks != nil && sh.ks.ctx.Err() == nil {
 		return sh.ks, nil
 	}
 	if err := r.ctx.Err(); err != nil {
@@ -84,7 +85,7 @@ func (r *renewer) stream(ctx context.Context, sh *renewShard) (*kaStream, error)
 		}
 		return nil, fmt.Errorf("store/etcd: open lease keep-alive stream: %w", err)
 	}
-	ks := &kaStream{stream: st, cancel: cancel, waiters: map[int64][]chan int64{}}
+	ks := &kaStream{stream: st, ctx: sctx, cancel: cancel, waiters: map[int64][]chan int64{}}
 	sh.ks = ks
 	r.wg.Go(func() { r.receive(sh, ks) })
 	return ks, nil
@@ -96,6 +97,7 @@ func (r *renewer) receive(sh *renewShard, ks *kaStream) {
 	for {
 		resp, err := ks.stream.Recv()
 		if err != nil {
+			ks.cancel() // from now on the shard opens a new stream
 			sh.mu.Lock()
 			if sh.ks == ks {
 				sh.ks = nil
