@@ -20,7 +20,8 @@
 // loopback ports in a temporary directory, a fresh one per measurement, stopped after
 // it) it also reports etcd's CPU when it started etcd. -baseline BIN measures a second
 // catalog binary (one built from an earlier commit) after each -n in the same run and
-// prints the ratios. -replicas K runs K catalog processes over the one etcd (instance i
+// prints the ratios; -rounds R repeats each pair R times, who goes first alternating, and
+// prints the median ratios. -replicas K runs K catalog processes over the one etcd (instance i
 // heartbeats through replica i mod K and moves to the next when its replica does not
 // answer, as behind a load balancer), and -kill SIGKILLs the first in the middle of the
 // window, then counts the instances each survivor lists as live and the changes the

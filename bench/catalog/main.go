@@ -35,7 +35,9 @@ type settings struct {
 }
 
 type result struct {
-	label                       string // which catalog binary
+	label                       string // which catalog binary, the round and the load average after it
+	round                       int
+	baseline                    bool // measured with -baseline
 	n                           int
 	heartbeats                  int
 	hbP50, hbP99, hbMax         time.Duration
@@ -71,23 +73,27 @@ func main() {
 	baseline := flag.String("baseline", "", "a second catalog binary (such as one built from an earlier commit) measured in the same run, after each -n: the baseline of the ratios")
 	etcd := flag.String("etcd", "", `etcd client URLs: run the catalog on CATALOG_STORE=etcd instead of bbolt (use an empty etcd and one -n per run: the store's data stays in etcd); "start": start etcd (on the PATH) on free loopback ports in a temporary directory, a fresh one per measurement, stopped after it`)
 	replicas := flag.Int("replicas", 1, "catalog processes over one etcd (needs -etcd); instance i heartbeats through replica i mod replicas and moves to the next one when its replica does not answer")
+	rounds := flag.Int("rounds", 1, "with -baseline: measure each pair this many times, who goes first alternating, and print the median ratios")
 	kill := flag.Bool("kill", false, "with -replicas: SIGKILL the first replica in the middle of the window, then check that no instance was lost and that the watchers on the others saw every change")
 	flag.Parse()
 	s := settings{ttl: *ttl, duration: *duration, workers: *workers, watchers: *watchers, changeInterval: *change, etcd: *etcd,
 		replicas: *replicas, kill: *kill}
-	if err := run(*counts, *bin, *baseline, s); err != nil {
+	if err := run(*counts, *bin, *baseline, *rounds, s); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/catalog:", err)
 		os.Exit(1)
 	}
 }
 
-func run(counts, bin, baseline string, s settings) error {
+func run(counts, bin, baseline string, rounds int, s settings) error {
 	var problems []string
 	if s.ttl < 3*time.Second || s.duration <= 0 || s.workers < 1 || s.watchers < 1 || s.changeInterval <= 0 {
 		problems = append(problems, "-ttl must be at least 3s; -duration, -workers, -watchers and -change-every positive")
 	}
 	if s.replicas < 1 || (s.replicas > 1 && s.etcd == "") {
 		problems = append(problems, fmt.Sprintf("-replicas: want 1, or more with -etcd (replicas share one etcd), got %d", s.replicas))
+	}
+	if rounds < 1 {
+		problems = append(problems, fmt.Sprintf("-rounds: want 1 or more, got %d", rounds))
 	}
 	if s.kill && s.replicas < 2 {
 		problems = append(problems, "-kill: needs -replicas 2 or more (a replica must survive)")
@@ -126,15 +132,22 @@ func run(counts, bin, baseline string, s settings) error {
 	}
 	load0 := loadAverage()
 	var results []result
-	for _, n := range ns {
-		for _, b := range bins {
-			r, err := measure(b[1], filepath.Join(dir, fmt.Sprintf("data-%s-%d", b[0], n)), n, s)
-			if err != nil {
-				return fmt.Errorf("%s, n=%d: %w", b[0], n, err)
+	for round := range rounds {
+		for _, n := range ns {
+			order := slices.Clone(bins)
+			if round%2 == 1 { // alternate who goes first: the machine's load drifts
+				slices.Reverse(order)
 			}
-			r.label = b[0]
-			results = append(results, r)
-			fmt.Fprintf(os.Stderr, "%s n=%d done\n", b[0], n)
+			for _, b := range order {
+				r, err := measure(b[1], filepath.Join(dir, fmt.Sprintf("data-%s-%d-%d", b[0], n, round)), n, s)
+				if err != nil {
+					return fmt.Errorf("%s, n=%d: %w", b[0], n, err)
+				}
+				r.label = fmt.Sprintf("%s (round %d, load %s)", b[0], round+1, loadAverage())
+				r.round, r.baseline = round, b[0] == "baseline"
+				results = append(results, r)
+				fmt.Fprintf(os.Stderr, "%s n=%d round %d done\n", b[0], n, round+1)
+			}
 		}
 	}
 	fmt.Printf("ttl %v (heartbeat every %v), window %v, %d workers, %d watchers, change every %v, store %s, %d replica(s)%s; load average %s at start, %s at end\n\n",
@@ -149,12 +162,30 @@ func run(counts, bin, baseline string, s settings) error {
 	}
 	if baseline != "" {
 		fmt.Println()
-		fmt.Println("| instances | p99 this/baseline | heartbeats served this/baseline | catalog CPU/heartbeat this/baseline |")
-		fmt.Println("| --- | --- | --- | --- |")
-		for i := 0; i+1 < len(results); i += 2 {
-			a, b := results[i], results[i+1]
-			fmt.Printf("| %d | %.2f | %.2f | %.2f |\n", a.n, ratio(float64(a.hbP99), float64(b.hbP99)),
-				ratio(a.heartbeatsPerSecond, b.heartbeatsPerSecond), ratio(a.cpuMicrosPerHeartbeat, b.cpuMicrosPerHeartbeat))
+		fmt.Println("Medians over the rounds of the ratios this/baseline, each from the pair measured one after the other:")
+		fmt.Println()
+		fmt.Println("| instances | rounds | p50 | p99 | heartbeats served | catalog CPU/heartbeat | etcd CPU |")
+		fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
+		for _, n := range ns {
+			var p50, p99, served, cpu, ecpu []float64
+			for round := range rounds {
+				var a, b result
+				for _, r := range results {
+					if r.n == n && r.round == round {
+						if r.baseline {
+							b = r
+						} else {
+							a = r
+						}
+					}
+				}
+				p50 = append(p50, ratio(float64(a.hbP50), float64(b.hbP50)))
+				p99 = append(p99, ratio(float64(a.hbP99), float64(b.hbP99)))
+				served = append(served, ratio(a.heartbeatsPerSecond, b.heartbeatsPerSecond))
+				cpu = append(cpu, ratio(a.cpuMicrosPerHeartbeat, b.cpuMicrosPerHeartbeat))
+				ecpu = append(ecpu, ratio(a.etcdCPUShare, b.etcdCPUShare))
+			}
+			fmt.Printf("| %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n, rounds, median(p50), median(p99), median(served), median(cpu), median(ecpu))
 		}
 	}
 	if s.replicas > 1 {
@@ -167,6 +198,17 @@ func run(counts, bin, baseline string, s settings) error {
 		}
 	}
 	return nil
+}
+
+func median(v []float64) float64 {
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	if len(v)%2 == 0 {
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return v[len(v)/2]
 }
 
 func ratio(a, b float64) float64 {

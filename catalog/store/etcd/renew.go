@@ -27,8 +27,11 @@ type renewer struct {
 	lc     pb.LeaseClient
 	ctx    context.Context // ends every stream; canceled by close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // receive loops
 	shards [renewStreams]renewShard
+
+	mu     sync.Mutex
+	closed bool           // guarded by mu
+	wg     sync.WaitGroup // receive loops; added to under mu while not closed
 }
 
 // renewShard holds one of the renewer's streams.
@@ -60,6 +63,9 @@ func newRenewer(cli *clientv3.Client) *renewer {
 
 // close ends the stream and waits for its receive loop.
 func (r *renewer) close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
 	r.cancel()
 	r.wg.Wait()
 }
@@ -70,9 +76,6 @@ func (r *renewer) stream(ctx context.Context, sh *renewShard) (*kaStream, error)
 	defer sh.mu.Unlock()
 	if sh.ks != nil && sh.ks.ctx.Err() == nil {
 		return sh.ks, nil
-	}
-	if err := r.ctx.Err(); err != nil {
-		return nil, errStreamBroken
 	}
 	sctx, cancel := context.WithCancel(clientv3.WithRequireLeader(r.ctx))
 	// Opening waits for a connection, bounded by the caller's ctx as well as by close.
@@ -86,6 +89,12 @@ func (r *renewer) stream(ctx context.Context, sh *renewShard) (*kaStream, error)
 		return nil, fmt.Errorf("store/etcd: open lease keep-alive stream: %w", err)
 	}
 	ks := &kaStream{stream: st, ctx: sctx, cancel: cancel, waiters: map[int64][]chan int64{}}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		cancel()
+		return nil, errStreamBroken
+	}
 	sh.ks = ks
 	r.wg.Go(func() { r.receive(sh, ks) })
 	return ks, nil
