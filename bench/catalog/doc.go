@@ -16,6 +16,20 @@
 //
 //	go run ./bench/catalog -n 1000,10000 -ttl 30s -duration 30s
 //
+// On etcd (-etcd URL, or -etcd start to have the tool start etcd from the PATH on free
+// loopback ports in a temporary directory, a fresh one per measurement, stopped after
+// it) it also reports etcd's CPU when it started etcd. -baseline BIN measures a second
+// catalog binary (one built from an earlier commit) after each -n in the same run and
+// prints the ratios; -rounds R repeats each pair R times, who goes first alternating, and
+// prints the median ratios. -replicas K runs K catalog processes over the one etcd (instance i
+// heartbeats through replica i mod K and moves to the next when its replica does not
+// answer, as behind a load balancer), and -kill SIGKILLs the first in the middle of the
+// window, then counts the instances each survivor lists as live and the changes the
+// watchers on the survivors saw against those made:
+//
+//	go run ./bench/catalog -n 10000 -ttl 30s -duration 30s -etcd start
+//	go run ./bench/catalog -n 3000 -ttl 10s -duration 30s -etcd start -replicas 3 -kill
+//
 // Every loop is bounded by the window and by a count; everything stays on 127.0.0.1.
 // bench/catalog/README.md has the figures.
 package main

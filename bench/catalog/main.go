@@ -29,22 +29,37 @@ type settings struct {
 	workers        int
 	watchers       int
 	changeInterval time.Duration
-	etcd           string // etcd client URLs: CATALOG_STORE=etcd; empty: bbolt
+	etcd           string // etcd client URLs: CATALOG_STORE=etcd; "start": an etcd of its own per run; empty: bbolt
+	replicas       int    // catalog processes over the one etcd
+	kill           bool   // SIGKILL the first replica in the middle of the window
 }
 
 type result struct {
+	label                       string // which catalog binary, the round and the load average after it
+	round                       int
+	baseline                    bool // measured with -baseline
 	n                           int
 	heartbeats                  int
 	hbP50, hbP99, hbMax         time.Duration
 	late, failed, reregs        int
+	failovers                   int // heartbeats sent again to another replica after a transport error
 	deliveries                  int
 	watchP50, watchP99          time.Duration
 	cpuShare                    float64 // of one core
+	etcdCPUShare                float64 // of one core, when the tool started etcd
 	serverUnder5, serverUnder10 float64 // share of heartbeats the catalog's own histogram puts under 5 and 10 ms
 	rssMiB, hwmMiB              float64
 	registerTime                time.Duration
 	heartbeatsPerSecond         float64
+	due                         float64 // heartbeats a second the instances send
 	cpuMicrosPerHeartbeat       float64
+	// With -replicas: the version changes acknowledged in the window, what the watchers
+	// on the surviving replicas saw of them, and the instances each survivor lists at the
+	// end as live (passing, not expired) against n.
+	changes                 int
+	watchersSeen, watchersN int // watchers (on survivors) that saw every change, of all of them
+	missed                  int // changes a survivor's watcher never saw, summed
+	listed                  []int
 }
 
 func main() {
@@ -52,10 +67,14 @@ func main() {
 	ttl := flag.Duration("ttl", 30*time.Second, "instance TTL; heartbeats every TTL/3")
 	duration := flag.Duration("duration", 30*time.Second, "measured window after a warm-up of one heartbeat interval")
 	workers := flag.Int("workers", 64, "concurrent heartbeat senders (connections)")
-	watchers := flag.Int("watchers", 50, "long-polling watchers of the watched component")
+	watchers := flag.Int("watchers", 50, "long-polling watchers of the watched component (on each replica)")
 	change := flag.Duration("change-every", 500*time.Millisecond, "how often the watched component changes")
 	bin := flag.String("catalog", "", "catalog binary; empty builds ./cmd/catalog")
-	etcd := flag.String("etcd", "", "etcd client URLs: run the catalog on CATALOG_STORE=etcd instead of bbolt (use an empty etcd and one -n per run: the store's data stays in etcd)")
+	baseline := flag.String("baseline", "", "a second catalog binary (such as one built from an earlier commit) measured in the same run, after each -n: the baseline of the ratios")
+	etcd := flag.String("etcd", "", `etcd client URLs: run the catalog on CATALOG_STORE=etcd instead of bbolt (use an empty etcd and one -n per run: the store's data stays in etcd); "start": start etcd (on the PATH) on free loopback ports in a temporary directory, a fresh one per measurement, stopped after it`)
+	replicas := flag.Int("replicas", 1, "catalog processes over one etcd (needs -etcd); instance i heartbeats through replica i mod replicas and moves to the next one when its replica does not answer")
+	rounds := flag.Int("rounds", 1, "with -baseline: measure each pair this many times, who goes first alternating, and print the median ratios")
+	kill := flag.Bool("kill", false, "with -replicas: SIGKILL the first replica in the middle of the window, then check that no instance was lost and that the watchers on the others saw every change")
 	nf := noisyFlags()
 	flag.Parse()
 	if nf.child {
@@ -68,24 +87,42 @@ func main() {
 		}
 		return
 	}
-	s := settings{ttl: *ttl, duration: *duration, workers: *workers, watchers: *watchers, changeInterval: *change, etcd: *etcd}
-	if err := run(*counts, *bin, s); err != nil {
+	s := settings{ttl: *ttl, duration: *duration, workers: *workers, watchers: *watchers, changeInterval: *change, etcd: *etcd,
+		replicas: *replicas, kill: *kill}
+	if err := run(*counts, *bin, *baseline, *rounds, s); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/catalog:", err)
 		os.Exit(1)
 	}
 }
 
-func run(counts, bin string, s settings) error {
+func run(counts, bin, baseline string, rounds int, s settings) error {
+	var problems []string
 	if s.ttl < 3*time.Second || s.duration <= 0 || s.workers < 1 || s.watchers < 1 || s.changeInterval <= 0 {
-		return errors.New("-ttl must be at least 3s; -duration, -workers, -watchers and -change-every positive")
+		problems = append(problems, "-ttl must be at least 3s; -duration, -workers, -watchers and -change-every positive")
+	}
+	if s.replicas < 1 || (s.replicas > 1 && s.etcd == "") {
+		problems = append(problems, fmt.Sprintf("-replicas: want 1, or more with -etcd (replicas share one etcd), got %d", s.replicas))
+	}
+	if rounds < 1 {
+		problems = append(problems, fmt.Sprintf("-rounds: want 1 or more, got %d", rounds))
+	}
+	if s.kill && s.replicas < 2 {
+		problems = append(problems, "-kill: needs -replicas 2 or more (a replica must survive)")
 	}
 	var ns []int
 	for _, f := range strings.Split(counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 10 || n > 100000 {
-			return fmt.Errorf("-n: want instance counts from 10 to 100000, got %q", f)
+			problems = append(problems, fmt.Sprintf("-n: want instance counts from 10 to 100000, got %q", f))
+			continue
 		}
 		ns = append(ns, n)
+	}
+	if s.etcd != "" && s.etcd != "start" && (len(ns) > 1 || baseline != "") {
+		problems = append(problems, "-etcd URL: one -n and no -baseline (each measurement needs an empty etcd; -etcd start gives each its own)")
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
 	}
 	dir, err := os.MkdirTemp("", "catalogbench")
 	if err != nil {
@@ -100,25 +137,126 @@ func run(counts, bin string, s settings) error {
 			return fmt.Errorf("building ./cmd/catalog (run from the module root): %w", err)
 		}
 	}
-	var results []result
-	for _, n := range ns {
-		r, err := measure(bin, filepath.Join(dir, "data-"+strconv.Itoa(n)), n, s)
-		if err != nil {
-			return fmt.Errorf("n=%d: %w", n, err)
-		}
-		results = append(results, r)
-		fmt.Fprintf(os.Stderr, "n=%d done\n", n)
+	bins := [][2]string{{"this", bin}}
+	if baseline != "" {
+		bins = append(bins, [2]string{"baseline", baseline})
 	}
-	fmt.Printf("ttl %v (heartbeat every %v), window %v, %d workers, %d watchers, change every %v\n\n",
-		s.ttl, s.ttl/3, s.duration, s.workers, s.watchers, s.changeInterval)
-	fmt.Println("| instances | heartbeats/s | heartbeat p50 | p99 | max | server-side ≤5 ms / ≤10 ms | late/failed/re-registered | watch p50 | watch p99 (deliveries) | catalog CPU (one core) | CPU µs/heartbeat | RSS | peak RSS | register all |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	load0 := loadAverage()
+	var results []result
+	for round := range rounds {
+		for _, n := range ns {
+			order := slices.Clone(bins)
+			if round%2 == 1 { // alternate who goes first: the machine's load drifts
+				slices.Reverse(order)
+			}
+			for _, b := range order {
+				r, err := measure(b[1], filepath.Join(dir, fmt.Sprintf("data-%s-%d-%d", b[0], n, round)), n, s)
+				if err != nil {
+					return fmt.Errorf("%s, n=%d: %w", b[0], n, err)
+				}
+				r.label = fmt.Sprintf("%s (round %d, load %s)", b[0], round+1, loadAverage())
+				r.round, r.baseline = round, b[0] == "baseline"
+				results = append(results, r)
+				fmt.Fprintf(os.Stderr, "%s n=%d round %d done\n", b[0], n, round+1)
+			}
+		}
+	}
+	fmt.Printf("ttl %v (heartbeat every %v), window %v, %d workers, %d watchers, change every %v, store %s, %d replica(s)%s; load average %s at start, %s at end\n\n",
+		s.ttl, s.ttl/3, s.duration, s.workers, s.watchers, s.changeInterval, storeName(s.etcd), s.replicas,
+		map[bool]string{true: ", the first SIGKILLed mid-window", false: ""}[s.kill], load0, loadAverage())
+	fmt.Println("| catalog | instances | heartbeats/s served (due) | heartbeat p50 | p99 | max | server-side ≤5 ms / ≤10 ms | late/failed/re-registered | watch p50 | watch p99 (deliveries) | catalog CPU (one core) | CPU µs/heartbeat | etcd CPU | RSS | peak RSS | register all |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range results {
-		fmt.Printf("| %d | %.0f | %s | %s | %s | %.2f%% / %.2f%% | %d/%d/%d | %s | %s (%d) | %.1f%% | %.0f | %.1f MiB | %.1f MiB | %s |\n",
-			r.n, r.heartbeatsPerSecond, ms(r.hbP50), ms(r.hbP99), ms(r.hbMax), 100*r.serverUnder5, 100*r.serverUnder10, r.late, r.failed, r.reregs,
-			ms(r.watchP50), ms(r.watchP99), r.deliveries, 100*r.cpuShare, r.cpuMicrosPerHeartbeat, r.rssMiB, r.hwmMiB, r.registerTime.Round(time.Millisecond))
+		fmt.Printf("| %s | %d | %.0f (%.0f) | %s | %s | %s | %.2f%% / %.2f%% | %d/%d/%d | %s | %s (%d) | %.1f%% | %.0f | %s | %.1f MiB | %.1f MiB | %s |\n",
+			r.label, r.n, r.heartbeatsPerSecond, r.due, ms(r.hbP50), ms(r.hbP99), ms(r.hbMax), 100*r.serverUnder5, 100*r.serverUnder10, r.late, r.failed, r.reregs,
+			ms(r.watchP50), ms(r.watchP99), r.deliveries, 100*r.cpuShare, r.cpuMicrosPerHeartbeat, etcdCPU(r), r.rssMiB, r.hwmMiB, r.registerTime.Round(time.Millisecond))
+	}
+	if baseline != "" {
+		fmt.Println()
+		fmt.Println("Medians over the rounds of the ratios this/baseline, each from the pair measured one after the other:")
+		fmt.Println()
+		fmt.Println("| instances | rounds | p50 | p99 | heartbeats served | catalog CPU/heartbeat | etcd CPU |")
+		fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
+		for _, n := range ns {
+			var p50, p99, served, cpu, ecpu []float64
+			for round := range rounds {
+				var a, b result
+				for _, r := range results {
+					if r.n == n && r.round == round {
+						if r.baseline {
+							b = r
+						} else {
+							a = r
+						}
+					}
+				}
+				p50 = append(p50, ratio(float64(a.hbP50), float64(b.hbP50)))
+				p99 = append(p99, ratio(float64(a.hbP99), float64(b.hbP99)))
+				served = append(served, ratio(a.heartbeatsPerSecond, b.heartbeatsPerSecond))
+				cpu = append(cpu, ratio(a.cpuMicrosPerHeartbeat, b.cpuMicrosPerHeartbeat))
+				ecpu = append(ecpu, ratio(a.etcdCPUShare, b.etcdCPUShare))
+			}
+			fmt.Printf("| %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n, rounds, median(p50), median(p99), median(served), median(cpu), median(ecpu))
+		}
+	}
+	if s.replicas > 1 {
+		fmt.Println()
+		fmt.Println("| catalog | instances | replicas | heartbeats moved to another replica | re-registered | live instances listed by each surviving replica at the end | changes made | watchers on survivors that saw every change | changes missed |")
+		fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+		for _, r := range results {
+			fmt.Printf("| %s | %d | %d | %d | %d | %v of %d | %d | %d of %d | %d |\n", r.label, r.n, s.replicas, r.failovers, r.reregs, r.listed, r.n,
+				r.changes, r.watchersSeen, r.watchersN, r.missed)
+		}
 	}
 	return nil
+}
+
+func median(v []float64) float64 {
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	if len(v)%2 == 0 {
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return v[len(v)/2]
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func storeName(etcd string) string {
+	switch etcd {
+	case "":
+		return "bbolt"
+	case "start":
+		return "etcd (started by the tool)"
+	}
+	return "etcd at " + etcd
+}
+
+func etcdCPU(r result) string {
+	if r.etcdCPUShare == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*r.etcdCPUShare)
+}
+
+// loadAverage returns the 1-minute load average from /proc/loadavg, "?" when unknown.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
@@ -260,39 +398,64 @@ func component(name string) catalog.Component {
 	return catalog.Component{Name: name, Owner: "team-bench", Type: catalog.TypeService, Tier: 2, Lifecycle: catalog.LifecycleProduction}
 }
 
+// answered reports whether err is the catalog's answer (a status), not a transport error
+// (the replica is down or the connection broke).
+func answered(err error) bool {
+	var ce *client.Error
+	return err == nil || errors.As(err, &ce)
+}
+
 func measure(bin, dataDir string, n int, s settings) (result, error) {
-	p, err := start(bin, dataDir, s.etcd)
-	if err != nil {
-		return result{}, err
+	etcdURL := s.etcd
+	var ep *etcdProc
+	if s.etcd == "start" {
+		var err error
+		if ep, err = startEtcd(dataDir + "-etcd"); err != nil {
+			return result{}, err
+		}
+		defer ep.stop()
+		etcdURL = ep.url
 	}
-	defer p.stop()
-	c, err := newClient(p.api, s.workers)
-	if err != nil {
-		return result{}, err
+	procs := make([]*proc, s.replicas)
+	cs := make([]*client.Client, s.replicas)
+	for r := range procs {
+		p, err := start(bin, fmt.Sprintf("%s-%d", dataDir, r), etcdURL)
+		if err != nil {
+			return result{}, fmt.Errorf("replica %d: %w", r, err)
+		}
+		defer p.stop()
+		procs[r] = p
+		if cs[r], err = newClient(p.api, s.workers); err != nil {
+			return result{}, err
+		}
+		defer cs[r].Close()
 	}
-	defer c.Close()
+	// The catalog process measured: the last replica, which survives -kill.
+	p := procs[len(procs)-1]
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
 	// Components and instances: n instances over n/10 components, registered by the
-	// workers in parallel.
+	// workers in parallel, instance i through replica i mod replicas.
 	comps := max(1, n/10)
 	started := time.Now().UTC().Truncate(time.Second)
 	insts := make([]catalog.Instance, n)
+	rep := make([]int, n) // the replica instance i heartbeats through; owned by its worker
 	for i := range n {
 		insts[i] = instance(fmt.Sprintf("svc-%d", i%comps), i, s.ttl, started)
+		rep[i] = i % s.replicas
 	}
 	t0 := time.Now()
 	if err := parallel(s.workers, comps, func(i int) error {
-		_, err := c.PutComponent(ctx, component(fmt.Sprintf("svc-%d", i)))
+		_, err := cs[0].PutComponent(ctx, component(fmt.Sprintf("svc-%d", i)))
 		return err
 	}); err != nil {
 		return result{}, fmt.Errorf("registering components: %w", err)
 	}
-	if err := parallel(s.workers, n, func(i int) error { _, err := c.PutInstance(ctx, insts[i]); return err }); err != nil {
+	if err := parallel(s.workers, n, func(i int) error { _, err := cs[rep[i]].PutInstance(ctx, insts[i]); return err }); err != nil {
 		return result{}, fmt.Errorf("registering instances: %w", err)
 	}
-	res := result{n: n, registerTime: time.Since(t0)}
+	res := result{n: n, registerTime: time.Since(t0), due: float64(n) / (s.ttl / 3).Seconds()}
 
 	interval := s.ttl / 3
 	begin := time.Now()
@@ -302,10 +465,11 @@ func measure(bin, dataDir string, n int, s settings) (result, error) {
 	defer stopRun()
 
 	// Heartbeats: worker w owns instances w, w+workers, ...; instance i is due at
-	// begin + i*interval/n + k*interval.
+	// begin + i*interval/n + k*interval. A heartbeat its replica does not answer goes to
+	// the next replica, as an agent behind a load balancer would see it.
 	type stats struct {
-		lat                  []time.Duration
-		late, failed, reregs int
+		lat                             []time.Duration
+		late, failed, reregs, failovers int
 	}
 	per := make([]stats, s.workers)
 	var wg sync.WaitGroup
@@ -313,6 +477,17 @@ func measure(bin, dataDir string, n int, s settings) (result, error) {
 	for w := range s.workers {
 		wg.Go(func() {
 			st := &per[w]
+			send := func(i int, call func(*client.Client) error) error {
+				var err error
+				for range s.replicas {
+					if err = call(cs[rep[i]]); answered(err) || runCtx.Err() != nil {
+						return err
+					}
+					rep[i] = (rep[i] + 1) % s.replicas
+					st.failovers++
+				}
+				return err
+			}
 			for k := 0; k < maxRounds; k++ {
 				for i := w; i < n; i += s.workers {
 					due := begin.Add(time.Duration(i)*interval/time.Duration(n) + time.Duration(k)*interval)
@@ -329,11 +504,11 @@ func measure(bin, dataDir string, n int, s settings) (result, error) {
 						return
 					}
 					t := time.Now()
-					_, err := c.HeartbeatInstance(runCtx, insts[i])
+					err := send(i, func(c *client.Client) error { _, err := c.HeartbeatInstance(runCtx, insts[i]); return err })
 					lat := time.Since(t)
 					if errors.Is(err, client.ErrNotRegistered) {
 						st.reregs++
-						_, err = c.PutInstance(runCtx, insts[i])
+						err = send(i, func(c *client.Client) error { _, err := c.PutInstance(runCtx, insts[i]); return err })
 					}
 					if runCtx.Err() != nil {
 						return
@@ -350,57 +525,71 @@ func measure(bin, dataDir string, n int, s settings) (result, error) {
 		})
 	}
 
-	// Watch delivery: one component with 5 instances, of which w-0 changes version.
+	// Watch delivery: one component with 5 instances, of which w-0 changes version,
+	// watched by s.watchers long polls on each replica.
 	watchComp := "watched"
-	if _, err := c.PutComponent(ctx, component(watchComp)); err != nil {
+	if _, err := cs[0].PutComponent(ctx, component(watchComp)); err != nil {
 		return result{}, err
 	}
 	for i := range 5 {
 		in := instance(watchComp, i, s.ttl, started)
 		in.ID = fmt.Sprintf("w-%d", i)
 		in.TTLSeconds = 3600
-		if _, err := c.PutInstance(ctx, in); err != nil {
+		if _, err := cs[0].PutInstance(ctx, in); err != nil {
 			return result{}, err
 		}
 	}
 	var mu sync.Mutex
 	sent := map[string]time.Time{} // version -> when its change was sent; guarded by mu
+	acked := map[string]bool{}     // versions of the window whose change was acknowledged; guarded by mu
 	var deliveries []time.Duration // guarded by mu
-	wc, err := newClient(p.api, s.watchers+1)
-	if err != nil {
-		return result{}, err
+	type watcher struct {
+		replica int
+		seen    map[string]bool // versions of w-0 seen; guarded by mu
 	}
-	defer wc.Close()
-	for range s.watchers {
-		wg.Go(func() {
-			set, err := wc.Instances(runCtx, watchComp, false)
-			if err != nil {
-				return
-			}
-			last := ""
-			for range 100000 {
-				set, err = wc.WatchInstances(runCtx, watchComp, set.Index, 30*time.Second)
-				now := time.Now()
+	var ws []*watcher
+	for r := range procs {
+		wc, err := newClient(procs[r].api, s.watchers+1)
+		if err != nil {
+			return result{}, err
+		}
+		defer wc.Close()
+		for range s.watchers {
+			wt := &watcher{replica: r, seen: map[string]bool{}}
+			ws = append(ws, wt)
+			wg.Go(func() {
+				set, err := wc.Instances(runCtx, watchComp, false)
 				if err != nil {
 					return
 				}
-				for _, in := range set.Instances {
-					if in.ID != "w-0" || in.Version == last {
-						continue
+				last := ""
+				for range 100000 {
+					set, err = wc.WatchInstances(runCtx, watchComp, set.Index, 30*time.Second)
+					now := time.Now()
+					if err != nil {
+						return
 					}
-					last = in.Version
-					mu.Lock()
-					if at, ok := sent[in.Version]; ok && !at.Before(windowStart) && now.Before(windowEnd) {
-						deliveries = append(deliveries, now.Sub(at))
+					for _, in := range set.Instances {
+						if in.ID != "w-0" || in.Version == last {
+							continue
+						}
+						last = in.Version
+						mu.Lock()
+						wt.seen[in.Version] = true
+						if at, ok := sent[in.Version]; ok && !at.Before(windowStart) && now.Before(windowEnd) {
+							deliveries = append(deliveries, now.Sub(at))
+						}
+						mu.Unlock()
 					}
-					mu.Unlock()
 				}
-			}
-		})
+			})
+		}
 	}
+	killed := -1
 	wg.Go(func() {
 		in := instance(watchComp, 0, s.ttl, started)
 		in.ID, in.TTLSeconds = "w-0", 3600
+		r := 0
 		for k := 1; k < 100000; k++ {
 			select {
 			case <-runCtx.Done():
@@ -408,14 +597,36 @@ func measure(bin, dataDir string, n int, s settings) (result, error) {
 			case <-time.After(s.changeInterval):
 			}
 			in.Version = fmt.Sprintf("1.0.%d", k)
+			at := time.Now()
 			mu.Lock()
-			sent[in.Version] = time.Now()
+			sent[in.Version] = at
 			mu.Unlock()
-			_, _ = c.PutInstance(runCtx, in)
+			for range s.replicas {
+				_, err := cs[r].PutInstance(runCtx, in)
+				if answered(err) {
+					if err == nil && !at.Before(windowStart) && at.Add(s.changeInterval).Before(windowEnd) {
+						mu.Lock()
+						acked[in.Version] = true
+						mu.Unlock()
+					}
+					break
+				}
+				r = (r + 1) % s.replicas
+			}
 		}
 	})
+	if s.kill {
+		killed = 0
+		wg.Go(func() {
+			select {
+			case <-runCtx.Done():
+			case <-time.After(time.Until(windowStart.Add(s.duration / 2))):
+				_ = procs[killed].cmd.Process.Kill()
+			}
+		})
+	}
 
-	// The window: CPU and memory of the catalog.
+	// The window: CPU and memory of the catalog (and of etcd when the tool started it).
 	select {
 	case <-time.After(time.Until(windowStart)):
 	case <-p.exited:
@@ -424,6 +635,12 @@ func measure(bin, dataDir string, n int, s settings) (result, error) {
 	cpu0, err := cpuTime(p.cmd.Process.Pid)
 	if err != nil {
 		return result{}, err
+	}
+	var ecpu0, ecpu1 time.Duration
+	if ep != nil {
+		if ecpu0, err = cpuTime(ep.cmd.Process.Pid); err != nil {
+			return result{}, err
+		}
 	}
 	h0, err := heartbeatHistogram(p.admin)
 	if err != nil {
@@ -437,6 +654,12 @@ func measure(bin, dataDir string, n int, s settings) (result, error) {
 	cpu1, err := cpuTime(p.cmd.Process.Pid)
 	if err != nil {
 		return result{}, err
+	}
+	if ep != nil {
+		if ecpu1, err = cpuTime(ep.cmd.Process.Pid); err != nil {
+			return result{}, err
+		}
+		res.etcdCPUShare = float64(ecpu1-ecpu0) / float64(s.duration)
 	}
 	h1, err := heartbeatHistogram(p.admin)
 	if err != nil {
@@ -459,6 +682,7 @@ func measure(bin, dataDir string, n int, s settings) (result, error) {
 		res.late += st.late
 		res.failed += st.failed
 		res.reregs += st.reregs
+		res.failovers += st.failovers
 	}
 	res.heartbeats = len(all)
 	res.heartbeatsPerSecond = float64(len(all)) / s.duration.Seconds()
@@ -472,6 +696,44 @@ func measure(bin, dataDir string, n int, s settings) (result, error) {
 	}
 	res.deliveries = len(deliveries)
 	res.watchP50, res.watchP99 = percentile(deliveries, 0.50), percentile(deliveries, 0.99)
+	if s.replicas > 1 {
+		res.changes = len(acked)
+		for _, wt := range ws {
+			if wt.replica == killed {
+				continue
+			}
+			res.watchersN++
+			missed := 0
+			for v := range acked {
+				if !wt.seen[v] {
+					missed++
+				}
+			}
+			res.missed += missed
+			if missed == 0 {
+				res.watchersSeen++
+			}
+		}
+		// Every instance, listed by each surviving replica: live (passing, not expired).
+		for r := range procs {
+			if r == killed {
+				continue
+			}
+			live := 0
+			for k := range comps {
+				set, err := cs[r].Instances(ctx, fmt.Sprintf("svc-%d", k), true)
+				if err != nil {
+					return result{}, fmt.Errorf("replica %d lists svc-%d: %w", r, k, err)
+				}
+				for _, in := range set.Instances {
+					if !in.Expired && in.Status == catalog.StatusPassing {
+						live++
+					}
+				}
+			}
+			res.listed = append(res.listed, live)
+		}
+	}
 	return res, nil
 }
 

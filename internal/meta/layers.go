@@ -63,7 +63,7 @@ func Layers() []Layer {
 			ThirdParty: join([]string{"github.com/caarlos0/env"}, prom, otel), Why: "wires the capabilities; nothing imports it but programs"},
 		// The catalog server and its stores: modules of their own, beside the catalog.
 		{Package: "catalog/store", Paved: []string{"catalog"}, Why: "the store contract"},
-		{Package: "catalog/store/...", Paved: []string{"catalog", "catalog/store/..."}, ThirdParty: []string{"go.etcd.io/bbolt", "go.etcd.io/etcd"}, Why: "the stores"},
+		{Package: "catalog/store/...", Paved: []string{"catalog", "catalog/store/..."}, ThirdParty: join([]string{"go.etcd.io/bbolt", "go.etcd.io/etcd"}, grpc), Why: "the stores (etcd's renewals on its gRPC connection)"},
 		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance", "problem"}, ThirdParty: join([]string{"github.com/go-json-experiment/json", "golang.org/x/time"}, prom), Why: "the catalog's API and UI"},
 		// Programs.
 		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},

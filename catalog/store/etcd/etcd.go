@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/paved-road/paved/catalog"
@@ -57,6 +57,16 @@ type Store struct {
 	mu     sync.Mutex
 	closed bool // guarded by mu
 
+	renewer   *renewer
+	stopWatch context.CancelFunc
+	watchDone chan struct{} // closed when the cache's watch has ended
+
+	cacheMu sync.Mutex
+	// cache holds what registrations and heartbeats through this store learned of each
+	// instance, so that a plain heartbeat renews its leases without reading etcd; the
+	// watch keeps it coherent with writes from other catalog processes. Guarded by cacheMu.
+	cache map[instKey]*known
+
 	hbMu sync.Mutex
 	// pending holds the heartbeat times this store took and has not written yet, by
 	// "component/id": reads through this store see them at once, other stores after the
@@ -84,7 +94,11 @@ func New(cli *clientv3.Client, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store/etcd: prefix %q must end with \"/\"", opts.Prefix)
 	}
 	s := &Store{cli: cli, prefix: opts.Prefix, grace: opts.Grace, stop: make(chan struct{}), done: make(chan struct{}),
-		pending: make(map[string]pendingBeat)}
+		pending: make(map[string]pendingBeat), renewer: newRenewer(cli), cache: make(map[instKey]*known),
+		watchDone: make(chan struct{})}
+	wctx, stopWatch := context.WithCancel(context.Background())
+	s.stopWatch = stopWatch
+	go s.watchLoop(wctx)
 	s.extendAfterRestart(restartTimeout)
 	go s.flushLoop()
 	return s, nil
@@ -133,22 +147,17 @@ func (s *Store) extendAfterRestart(timeout time.Duration) {
 			e.short = core.Grace(s.grace, &r.Instance) < r.Instance.TTL()
 		}
 	}
-	leases := make(chan clientv3.LeaseID)
-	var wg sync.WaitGroup
-	for range min(16, len(byKey)) {
-		wg.Go(func() {
-			for l := range leases {
-				_, _ = s.renew(ctx, l)
-			}
-		})
-	}
+	var leases []clientv3.LeaseID
 	for _, e := range byKey {
 		if e.lease != 0 && (!e.alive || e.short) {
-			leases <- e.lease
+			leases = append(leases, e.lease)
 		}
 	}
-	close(leases)
-	wg.Wait()
+	for len(leases) > 0 && ctx.Err() == nil {
+		n := min(len(leases), 512)
+		_, _ = s.renewer.renew(ctx, leases[:n]...)
+		leases = leases[n:]
+	}
 }
 
 func (s *Store) compKey(name string) string    { return s.prefix + "c/" + name }
@@ -265,6 +274,7 @@ func (s *Store) DeleteComponent(ctx context.Context, name string) error {
 	if !resp.Succeeded {
 		return core.NotFound("component", name)
 	}
+	s.forgetComponent(name)
 	return nil
 }
 
@@ -275,21 +285,6 @@ func (s *Store) grant(ctx context.Context, ttl int64) (clientv3.LeaseID, error) 
 		return 0, fmt.Errorf("store/etcd: grant lease: %w", err)
 	}
 	return resp.ID, nil
-}
-
-// renew keeps a lease alive once, reporting false when it no longer exists.
-func (s *Store) renew(ctx context.Context, id clientv3.LeaseID) (bool, error) {
-	if id == 0 {
-		return false, nil
-	}
-	_, err := s.cli.KeepAliveOnce(ctx, id)
-	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("store/etcd: renew lease: %w", err)
-	}
-	return true, nil
 }
 
 // PutInstance implements [store.Store].
@@ -328,6 +323,13 @@ func (s *Store) GetInstance(ctx context.Context, component, id string) (catalog.
 }
 
 // putInstance registers or heartbeats in; mustExist makes it a heartbeat only.
+//
+// A plain heartbeat (nothing but the time changes) of an instance this store registered
+// or heartbeated before, and whose record no catalog process changed since, renews the
+// two leases in one exchange on the shared keep-alive stream and reads nothing. Anything
+// else, or a lease found gone, takes the full path: a read transaction, then a write
+// transaction conditional on what it read. Either way what the call learned is cached for
+// the next heartbeat.
 func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist bool) (catalog.Instance, error) {
 	if err := in.Validate(); err != nil {
 		return catalog.Instance{}, err
@@ -335,9 +337,23 @@ func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist 
 	if err := s.check(ctx); err != nil {
 		return catalog.Instance{}, err
 	}
+	in.Expired = false
+	k := instKey{in.Component, in.ID}
+	if e := s.cached(k); e != nil && !core.SetChanged(&e.rec, in) {
+		alive, err := s.renewer.renew(ctx, e.l1, e.l2)
+		if err != nil {
+			return catalog.Instance{}, err
+		}
+		if alive[0] && alive[1] {
+			return s.beat(in, e.l1), nil
+		}
+		s.forget(k, e) // a lease is gone: the instance expired, or was deleted or moved
+	}
+	p := s.reserve(k)
+	var learned *known
+	defer func() { s.learn(k, p, learned) }()
 	ck, rk, ak := s.compKey(in.Component), s.instKey(in.Component, in.ID, "rec"), s.instKey(in.Component, in.ID, "alive")
 	sk := s.instKey(in.Component, in.ID, "score")
-	in.Expired = false
 	for range maxAttempts {
 		resp, err := s.cli.Txn(ctx).Then(clientv3.OpGet(ck), clientv3.OpGet(rk), clientv3.OpGet(ak), clientv3.OpGet(sk)).Commit()
 		if err != nil {
@@ -369,25 +385,22 @@ func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist 
 				}
 			}
 		}
-		if ok, err := s.renew(ctx, l1); err != nil {
-			return catalog.Instance{}, err
-		} else if !ok {
-			l1, l2 = 0, 0
-		}
-		if ok, err := s.renew(ctx, l2); err != nil {
-			return catalog.Instance{}, err
-		} else if !ok {
-			l2 = 0
+		if l1 != 0 {
+			alive, err := s.renewer.renew(ctx, l1, l2)
+			if err != nil {
+				return catalog.Instance{}, err
+			}
+			if !alive[0] {
+				l1, l2 = 0, 0
+			} else if !alive[1] {
+				l2 = 0
+			}
 		}
 		if l1 != 0 && l2 != 0 && !core.SetChanged(old, in) {
 			// Nothing but the time changed and both leases are renewed: the instance
 			// lives on; its time is written with others by the next flush.
-			in.LastHeartbeat = core.Now()
-			s.hbMu.Lock()
-			s.pending[in.Component+"/"+in.ID] = pendingBeat{at: in.LastHeartbeat, lease: l1}
-			s.hbMu.Unlock()
-			r := core.Record{Instance: in}
-			return r.View(), nil
+			learned = &known{rev: resp.Header.Revision, rec: *old, l1: l1, l2: l2}
+			return s.beat(in, l1), nil
 		}
 		var granted []clientv3.LeaseID
 		if l1 == 0 {
@@ -433,12 +446,26 @@ func (s *Store) putInstance(ctx context.Context, in catalog.Instance, mustExist 
 			return catalog.Instance{}, fmt.Errorf("store/etcd: put instance: %w", err)
 		}
 		if txn.Succeeded {
+			kept := r
+			kept.Instance.Metadata = maps.Clone(in.Metadata) // the caller's map is the caller's
+			learned = &known{rev: txn.Header.Revision, rec: kept, l1: l1, l2: l2}
 			s.revoke(stale...)
 			return r.View(), nil
 		}
 		s.revoke(granted...) // lost a race with another writer: read again
 	}
 	return catalog.Instance{}, fmt.Errorf("store/etcd: put instance %s/%s: too much contention", in.Component, in.ID)
+}
+
+// beat answers a plain heartbeat of in, whose leases are renewed: its time is now, and
+// waits for the next flush to be written to the hb key on lease.
+func (s *Store) beat(in catalog.Instance, lease clientv3.LeaseID) catalog.Instance {
+	in.LastHeartbeat = core.Now()
+	s.hbMu.Lock()
+	s.pending[in.Component+"/"+in.ID] = pendingBeat{at: in.LastHeartbeat, lease: lease}
+	s.hbMu.Unlock()
+	r := core.Record{Instance: in}
+	return r.View()
 }
 
 // revoke drops leases best-effort; what it misses expires on its own.
@@ -466,6 +493,7 @@ func (s *Store) DeleteInstance(ctx context.Context, component, id string) error 
 	if !resp.Succeeded {
 		return core.NotFound("instance", component+"/"+id)
 	}
+	s.forget(instKey{component, id}, nil)
 	var leases []clientv3.LeaseID
 	for _, kv := range resp.Responses[0].GetResponseDeleteRange().PrevKvs {
 		if l := clientv3.LeaseID(kv.Lease); l != 0 && !slices.Contains(leases, l) {
@@ -726,6 +754,9 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.done
+	s.stopWatch()
+	<-s.watchDone
+	s.renewer.close()
 	return nil
 }
 
@@ -747,9 +778,10 @@ func (s *Store) flushLoop() {
 }
 
 // flush writes the pending heartbeat times, flushBatch to a transaction, each on its
-// record's lease so that it goes with the record. A batch that fails (a record deleted
-// since, its lease revoked) is written key by key, each only while its record exists.
-// What cannot be written in time stays pending for the next flush.
+// record's lease so that it goes with the record, and each only while the record is on
+// that lease (a nested transaction per key): a time never outlives or brings back a
+// record deleted since, nor lands on a lease that is gone. What cannot be written in
+// time stays pending for the next flush.
 func (s *Store) flush(timeout time.Duration) {
 	s.hbMu.Lock()
 	if len(s.pending) == 0 {
@@ -765,32 +797,23 @@ func (s *Store) flush(timeout time.Duration) {
 	s.hbMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	put := func(i int) clientv3.Op {
-		comp, id, _ := strings.Cut(keys[i], "/")
-		return clientv3.OpPut(s.instKey(comp, id, "hb"), beats[i].at.Format(time.RFC3339Nano), clientv3.WithLease(beats[i].lease))
-	}
 	var done []int
 	for start := 0; start < len(keys); start += flushBatch {
 		end := min(start+flushBatch, len(keys))
 		ops := make([]clientv3.Op, 0, end-start)
 		for i := start; i < end; i++ {
-			ops = append(ops, put(i))
+			comp, id, _ := strings.Cut(keys[i], "/")
+			l := beats[i].lease
+			ops = append(ops, clientv3.OpTxn(
+				[]clientv3.Cmp{clientv3.Compare(clientv3.LeaseValue(s.instKey(comp, id, "rec")), "=", l)},
+				[]clientv3.Op{clientv3.OpPut(s.instKey(comp, id, "hb"), beats[i].at.Format(time.RFC3339Nano), clientv3.WithLease(l))},
+				nil))
 		}
-		if _, err := s.cli.Txn(ctx).Then(ops...).Commit(); err == nil {
-			for i := start; i < end; i++ {
-				done = append(done, i)
-			}
-			continue
-		}
-		if ctx.Err() != nil {
-			break
+		if _, err := s.cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+			break // etcd is unreachable or slow: the rest waits for the next flush
 		}
 		for i := start; i < end; i++ {
-			comp, id, _ := strings.Cut(keys[i], "/")
-			_, err := s.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(s.instKey(comp, id, "rec")), ">", 0)).Then(put(i)).Commit()
-			if err == nil || errors.Is(err, rpctypes.ErrLeaseNotFound) {
-				done = append(done, i) // written, or its record (or its lease) is gone
-			}
+			done = append(done, i) // written, or its record is gone or moved
 		}
 	}
 	s.hbMu.Lock()

@@ -2,6 +2,7 @@ package etcd_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -11,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
 	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/store"
@@ -249,5 +252,242 @@ func TestHeartbeatTimeReachesOtherCatalogs(t *testing.T) {
 		if strings.Contains(string(kv.Key), "/i/") {
 			t.Fatalf("got key %s left after deregistration and flush, want none", kv.Key)
 		}
+	}
+}
+
+// rpcCounter counts what a store asks etcd: reads (Range calls, and transactions that
+// read) and LeaseKeepAlive streams opened.
+type rpcCounter struct {
+	reads, streams atomic.Int64
+}
+
+func (c *rpcCounter) options() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			switch r := req.(type) {
+			case *pb.RangeRequest:
+				c.reads.Add(1)
+			case *pb.TxnRequest:
+				if slices.ContainsFunc(r.Success, func(op *pb.RequestOp) bool { return op.GetRequestRange() != nil }) {
+					c.reads.Add(1)
+				}
+			}
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			if method == "/etcdserverpb.Lease/LeaseKeepAlive" {
+				c.streams.Add(1)
+			}
+			return streamer(ctx, desc, cc, method, opts...)
+		}),
+	}
+}
+
+// A plain heartbeat of an instance registered through the same catalog reads nothing
+// from etcd and opens no stream: it renews its leases on the streams already open.
+func TestPlainHeartbeatReadsNothing(t *testing.T) {
+	plain := client(t) // for the endpoints and the prefix
+	defer plain.Close()
+	var n rpcCounter
+	cli, err := clientv3.New(clientv3.Config{Endpoints: plain.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop(),
+		DialOptions: n.options()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	s, err := etcd.New(cli, etcd.Options{Prefix: prefix(t, plain)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	if _, err := s.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+		t.Fatal(err)
+	}
+	const instances, rounds = 20, 5
+	for i := range instances {
+		if _, err := s.PutInstance(ctx, storetest.Instance("orders", fmt.Sprintf("i-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reads, streams := n.reads.Load(), n.streams.Load()
+	for range rounds {
+		for i := range instances {
+			if _, err := s.HeartbeatInstance(ctx, storetest.Instance("orders", fmt.Sprintf("i-%d", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := n.reads.Load() - reads; got != 0 {
+		t.Errorf("got %d reads for %d plain heartbeats, want 0", got, instances*rounds)
+	}
+	if got := n.streams.Load() - streams; got > etcd.RenewStreams {
+		t.Errorf("got %d keep-alive streams opened for %d plain heartbeats, want at most %d", got, instances*rounds, etcd.RenewStreams)
+	}
+	// The heartbeats did renew: each instance's time moved on.
+	set, err := s.Instances(ctx, "orders")
+	if err != nil || len(set.Instances) != instances {
+		t.Fatalf("got %d instances, %v, want %d", len(set.Instances), err, instances)
+	}
+	for _, in := range set.Instances {
+		if !in.LastHeartbeat.After(in.StartedAt) || in.Expired {
+			t.Fatalf("got %+v, want a live instance with a heartbeat", in)
+		}
+	}
+}
+
+// A catalog that cached an instance sees a change another catalog made to it: the next
+// heartbeat with the old record writes it back instead of passing as a plain one.
+func TestHeartbeatSeesChangeByOtherCatalog(t *testing.T) {
+	a, b, _, _ := twoCatalogs(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	if _, err := a.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+		t.Fatal(err)
+	}
+	v1 := storetest.Instance("orders", "i-1")
+	if _, err := a.PutInstance(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.HeartbeatInstance(ctx, v1); err != nil { // a knows the instance
+		t.Fatal(err)
+	}
+	v2 := v1
+	v2.Version = "2.0.0"
+	if _, err := b.PutInstance(ctx, v2); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if _, err := a.HeartbeatInstance(ctx, v1); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.GetInstance(ctx, "orders", "i-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version == v1.Version {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got version %s after heartbeats of %s through a, want a to see b's change and write %s", got.Version, v1.Version, v1.Version)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// An instance deleted by another catalog, even one whose leases were left behind, is
+// refused to the catalog that cached it within moments, and never comes back.
+func TestHeartbeatAfterDeleteByOtherCatalog(t *testing.T) {
+	a, b, cliA, p := twoCatalogs(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	if _, err := a.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"i-1", "i-2"} {
+		if _, err := a.PutInstance(ctx, storetest.Instance("orders", id)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.HeartbeatInstance(ctx, storetest.Instance("orders", id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// i-1: deregistered through b, its leases revoked.
+	if err := b.DeleteInstance(ctx, "orders", "i-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.HeartbeatInstance(ctx, storetest.Instance("orders", "i-1")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("i-1: got %v, want ErrNotFound at once", err)
+	}
+	// i-2: its keys deleted with the leases left alive, as by a revocation that failed.
+	if _, err := cliA.Delete(ctx, p+"i/orders/i-2/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		_, err := a.HeartbeatInstance(ctx, storetest.Instance("orders", "i-2"))
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("i-2: got heartbeats accepted 2 s after its deletion, want ErrNotFound")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(etcd.FlushInterval + 500*time.Millisecond) // the pending times are flushed
+	resp, err := cliA.Get(ctx, p+"i/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range resp.Kvs {
+		t.Errorf("got key %s after both deletions, want none", kv.Key)
+	}
+}
+
+// One flush carries the times of an instance deleted since and of a live one: the live
+// one's time reaches the other catalog, the deleted one is not brought back.
+func TestFlushSkipsDeletedInstances(t *testing.T) {
+	a, b, cliA, p := twoCatalogs(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	if _, err := a.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+		t.Fatal(err)
+	}
+	var beat catalog.Instance
+	for _, id := range []string{"i-1", "i-2"} {
+		if _, err := a.PutInstance(ctx, storetest.Instance("orders", id)); err != nil {
+			t.Fatal(err)
+		}
+		hb, err := b.HeartbeatInstance(ctx, storetest.Instance("orders", id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		beat = hb
+	}
+	if err := a.DeleteInstance(ctx, "orders", "i-1"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(etcd.FlushInterval + 3*time.Second)
+	for {
+		got, err := a.GetInstance(ctx, "orders", "i-2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.LastHeartbeat.Equal(beat.LastHeartbeat) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("i-2: got %v, want b's heartbeat %v within the flush interval", got.LastHeartbeat, beat.LastHeartbeat)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := cliA.Get(ctx, p+"i/orders/i-1/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil || len(resp.Kvs) != 0 {
+		t.Fatalf("i-1: got %d keys, %v after the flush, want none", len(resp.Kvs), err)
+	}
+}
+
+// Heartbeats go on when the keep-alive streams break: the next renewal opens new ones.
+func TestHeartbeatAfterStreamsBreak(t *testing.T) {
+	a, _, _, _ := twoCatalogs(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	if _, err := a.PutComponent(ctx, storetest.Component("orders", "team-a")); err != nil {
+		t.Fatal(err)
+	}
+	in := storetest.Instance("orders", "i-1")
+	if _, err := a.PutInstance(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := a.HeartbeatInstance(ctx, in); err != nil {
+			t.Fatalf("got %v, want nil", err)
+		}
+		etcd.BreakRenewStreams(a)
 	}
 }

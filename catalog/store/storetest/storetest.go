@@ -55,6 +55,7 @@ func Run(t *testing.T, h Harness) {
 		{"WatchFutureIndexReturnsAtOnce", testWatchFutureIndex},
 		{"WatchBlocksUntilChange", testWatchBlocks},
 		{"WatchIgnoresPlainHeartbeat", testWatchIgnoresHeartbeat},
+		{"HeartbeatAfterCallerReusesMetadata", testReusedMetadata},
 		{"WatchAllComponents", testWatchAll},
 		{"WatchEndsOnComponentDelete", testWatchComponentDelete},
 		{"TTLExpiryThroughWatch", testTTLExpiry},
@@ -509,6 +510,21 @@ func testWatchIgnoresHeartbeat(t *testing.T, s store.Store) {
 	must(s.PutInstance(ctx, Instance("billing", "b-1")))(t)     // another component
 	if got, err := wait(); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, %v, want context.DeadlineExceeded", ids(got), err)
+	}
+}
+
+// A caller that changes the metadata map it registered with and heartbeats with it has
+// the change stored: the store keeps no reference to the caller's map.
+func testReusedMetadata(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	setup(t, s, "orders")
+	in := Instance("orders", "i-1")
+	must(s.PutInstance(ctx, in))(t)
+	must(s.HeartbeatInstance(ctx, in))(t)
+	in.Metadata["zone"] = "b"
+	must(s.HeartbeatInstance(ctx, in))(t)
+	if got := must(s.GetInstance(ctx, "orders", "i-1"))(t); got.Metadata["zone"] != "b" {
+		t.Fatalf("got zone %q, want b", got.Metadata["zone"])
 	}
 }
 
