@@ -86,6 +86,37 @@ func (h *Histogram) Observe(sc trace.SpanContext, d time.Duration, values ...str
 	h.series.observe(sc, key, d)
 }
 
+// Series returns the series of values (as [Histogram.Observe] takes them), created on
+// first use, for a caller that keeps series in a cache of its own, keyed more cheaply
+// than by label strings; nil for a nil Histogram.
+func (h *Histogram) Series(values ...string) *Series {
+	if h == nil {
+		return nil
+	}
+	var key [MaxHistogramLabels]string
+	if len(values) > h.series.labels {
+		panic("telemetry: Histogram.Series: " + strconv.Itoa(len(values)) + " label values for " + strconv.Itoa(h.series.labels) + " labels")
+	}
+	copy(key[:], values)
+	return &Series{c: h.series, s: h.series.get(key)}
+}
+
+// Series is one series of a [Histogram]; a nil *Series records nothing. It is safe for
+// concurrent use.
+type Series struct {
+	c *seriesCache
+	s *series
+}
+
+// Observe records d, with sc's trace id as an exemplar when sc is sampled (as
+// [Histogram.Observe] does). It does not allocate but for an exemplar.
+func (s *Series) Observe(sc trace.SpanContext, d time.Duration) {
+	if s == nil {
+		return
+	}
+	s.c.record(s.s, sc, d)
+}
+
 // ExemplarInterval is the shortest time between two exemplars replacing each other in
 // one bucket of one series. Prometheus keeps only the latest exemplar of a bucket per
 // scrape, so attaching one to every sampled request would cost time (building an
@@ -162,7 +193,11 @@ func (c *seriesCache) get(key [MaxHistogramLabels]string) *series {
 // observe records d in key's series, with sc's trace id as an exemplar when sc is sampled
 // and the series' bucket allows one.
 func (c *seriesCache) observe(sc trace.SpanContext, key [MaxHistogramLabels]string, d time.Duration) {
-	s := c.get(key)
+	c.record(c.get(key), sc, d)
+}
+
+// record records d in s, with sc's trace id as an exemplar when allowed.
+func (c *seriesCache) record(s *series, sc trace.SpanContext, d time.Duration) {
 	v := d.Seconds()
 	if sc.IsSampled() && c.allow(s, v) {
 		if eo, ok := s.obs.(prometheus.ExemplarObserver); ok {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -92,6 +94,24 @@ var (
 type ServerMetrics struct {
 	hist  *telemetry.Histogram
 	codes *statusCodes
+
+	// series caches the histogram's series by a key cheaper to hash than the five
+	// label strings (the error type follows from the status): fast is read without a
+	// lock and replaced, copied with one more entry, under mu. The label values are
+	// bounded (normalized methods, route patterns, status codes), so the map is too.
+	fast atomic.Pointer[map[serverKey]*telemetry.Series]
+	mu   sync.Mutex
+}
+
+// maxCachedSeries bounds ServerMetrics' lock-free map, as telemetry.Histogram bounds
+// its own.
+const maxCachedSeries = 1024
+
+// serverKey identifies a series of ServerMetrics.
+type serverKey struct {
+	method, route string
+	status        int
+	https         bool
 }
 
 // NewServerMetrics registers the histogram on reg; a nil reg gives a recorder that
@@ -105,7 +125,9 @@ func NewServerMetrics(reg prometheus.Registerer) (*ServerMetrics, error) {
 	if err != nil || h == nil {
 		return nil, err
 	}
-	return &ServerMetrics{hist: h, codes: newStatusCodes()}, nil
+	m := &ServerMetrics{hist: h, codes: newStatusCodes()}
+	m.fast.Store(&map[serverKey]*telemetry.Series{})
+	return m, nil
 }
 
 // Observe records one request. method is normalized with [NormalizeMethod]; route must
@@ -122,12 +144,38 @@ func (m *ServerMetrics) observe(sc trace.SpanContext, method, route, scheme stri
 	if m == nil {
 		return
 	}
-	code := m.codes.label(status)
+	key := serverKey{method: method, route: route, status: status, https: scheme == "https"}
+	s, ok := (*m.fast.Load())[key]
+	if !ok {
+		s = m.series(key, scheme)
+	}
+	s.Observe(sc, d)
+}
+
+// series returns the series of key, creating it on first use.
+func (m *ServerMetrics) series(key serverKey, scheme string) *telemetry.Series {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fast := *m.fast.Load()
+	if s, ok := fast[key]; ok {
+		return s
+	}
+	code := m.codes.label(key.status)
 	errType := ""
-	if status >= 500 {
+	if key.status >= 500 {
 		errType = code
 	}
-	m.hist.Observe(sc, d, method, route, code, errType, scheme)
+	s := m.hist.Series(key.method, key.route, code, errType, scheme)
+	if len(fast) >= maxCachedSeries {
+		return s // the histogram's own cache holds it; copying a larger map costs more
+	}
+	next := make(map[serverKey]*telemetry.Series, len(fast)+1)
+	for k, v := range fast {
+		next[k] = v
+	}
+	next[key] = s
+	m.fast.Store(&next)
+	return s
 }
 
 // ClientMetrics records http_client_request_duration_seconds{http_request_method,
