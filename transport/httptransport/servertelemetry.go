@@ -61,7 +61,7 @@ type ServerTelemetryOptions struct {
 // duration in opts.Metrics. It is built for the hot path: with the no-op provider it
 // adds about 0.1 µs and no allocation; with the SDK and the sampler off, about 0.3 µs
 // and none when RootNeverSampled is set, about 1 µs and three allocations when not;
-// several times less than otelhttp (see bench/telemetry). Metrics cost no allocation
+// several times less than contrib's otelhttp (see bench/telemetry). Metrics cost no allocation
 // once a series exists. Handlers must not use the ResponseWriter after they return
 // (net/http's rule): its wrapper is reused.
 //
