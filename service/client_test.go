@@ -58,7 +58,7 @@ func TestClientThroughStaticDiscovery(t *testing.T) {
 		}
 	}
 	_, body := get(t, "http://"+s.AdminAddr().String()+"/metrics")
-	if !strings.Contains(body, `http_client_request_duration_seconds_count{method="GET",server_address="inventory",status_code="200"} 10`) {
+	if !strings.Contains(body, `http_client_request_duration_seconds_count{error_type="",http_request_method="GET",http_response_status_code="200",server_address="inventory",server_port="80"} 10`) {
 		t.Errorf("/metrics lacks the client histogram:\n%s", grep(body, "http_client"))
 	}
 	cancel()

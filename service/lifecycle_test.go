@@ -156,7 +156,7 @@ func TestAdminEndpoints(t *testing.T) {
 				t.Errorf("public /hello: got %d %q", code, body)
 			}
 			if code, body := get(t, admin+"/metrics"); code != 200 || !strings.Contains(body, `build_info{goversion=`) ||
-				!strings.Contains(body, `version="1.2.3"`) || !strings.Contains(body, "go_goroutines") {
+				!strings.Contains(body, `service_version="1.2.3"`) || !strings.Contains(body, "go_goroutines") {
 				t.Errorf("/metrics: got %d, missing build_info or Go metrics:\n%.500s", code, body)
 			}
 			if code, body := get(t, admin+"/info"); code != 200 || !strings.Contains(body, `"version": "1.2.3"`) ||

@@ -241,6 +241,10 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 	s.registry = telemetry.NewRegistry(telemetry.BuildInfo{
 		Service: info.Name, Version: info.Version, Revision: s.build.Revision, GoVersion: s.build.GoVersion,
 	})
+	resInfo := telemetry.ResourceInfo{
+		ServiceName: info.Name, Version: info.Version, Namespace: info.Namespace,
+		InstanceID: s.instanceID, Environment: cfg.Env,
+	}
 	if s.tracer == nil {
 		if !cfg.tracingLoaded {
 			tc, err := telemetry.TracingConfigFromEnv(os.LookupEnv)
@@ -251,10 +255,7 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 			}
 			cfg.Tracing, cfg.tracingLoaded = tc, true
 		}
-		tr, err := telemetry.NewTracing(context.Background(), cfg.Tracing, telemetry.ResourceInfo{
-			ServiceName: info.Name, Version: info.Version, Namespace: info.Namespace,
-			InstanceID: s.instanceID, Environment: cfg.Env,
-		}, tracingOptions(s)...)
+		tr, err := telemetry.NewTracing(context.Background(), cfg.Tracing, resInfo, tracingOptions(s)...)
 		var te *telemetry.ConfigError
 		if errors.As(err, &te) {
 			tp := &problems{secret: IsSecretName}
@@ -275,6 +276,13 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 	if s.propagator == nil {
 		s.propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	}
+	// target_info: the resource the traces carry, for dashboards that join on it.
+	res, err := telemetry.NewResource(context.Background(), cfg.Tracing, resInfo)
+	if err != nil {
+		_ = s.flush(context.Background())
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	s.registry.MustRegister(telemetry.NewTargetInfoCollector(res))
 	// Variables Paved reads but does not act on are said so, never dropped in silence.
 	for _, v := range cfg.Tracing.Ignored {
 		s.logger.Warn("OpenTelemetry variable ignored", slog.String("variable", v.Variable), slog.String("reason", v.Reason))

@@ -5,13 +5,14 @@
 // span_id of the span in a record's context, so a log line leads to its trace.
 //
 // Metrics: [NewRegistry] returns a fresh Prometheus registry (never the global one) with
-// the Go runtime, process and build_info collectors. Packages that define metrics take a
-// prometheus.Registerer; a nil Registerer means no metrics. The request-duration
-// histograms shared by transport and discovery are here: [HTTPServerMetrics]
-// (http_server_request_duration_seconds), [HTTPClientMetrics] and [RPCServerMetrics], with
-// bounded label values ([NormalizeMethod], [RouteFromPattern]) and trace-id exemplars
-// when the request's span is sampled. [MetricsHandler] serves a registry in the text
-// format or in OpenMetrics (with exemplars) when the scraper asks for it.
+// the Go runtime, process and build_info collectors; [NewTargetInfoCollector] adds
+// target_info, the service's OpenTelemetry resource ([NewResource]). Packages that
+// define metrics take a prometheus.Registerer; a nil Registerer means no metrics.
+// [Histogram] is the duration histogram the transports' request metrics are built on:
+// no allocation once a series exists, and trace-id exemplars when the request's span is
+// sampled. [LabelName] turns a semantic-convention attribute key into its Prometheus
+// label name. [MetricsHandler] serves a registry in the text format or in OpenMetrics
+// (with exemplars) when the scraper asks for it.
 //
 // Traces: [TracingConfigFromEnv] reads and validates the standard OTEL_* variables,
 // reporting every bad one at once; [NewTracing] builds the tracer provider (OTLP over
@@ -20,19 +21,19 @@
 // only by [Tracing.SetGlobal]. [Tracing.Shutdown] flushes under its context's deadline
 // and never waits longer, even for a collector that does not answer.
 //
-// Instrumentation: [HTTPServerMiddleware] is a lean server middleware (span and metrics
-// by route pattern); [HTTPClientTransport] wraps an http.RoundTripper with the contrib
-// otelhttp client instrumentation and client metrics. For go-kit, [EndpointMiddleware]
-// traces endpoint calls and records their errors, [KitHTTPServerOptions] and
-// [KitHTTPClientOptions] give go-kit HTTP servers and clients their spans and propagate
-// context, [KitGRPCServerBefore] and [KitGRPCClientBefore] carry context in gRPC
-// metadata, and [GRPCServerHandler] and [GRPCClientHandler] are the contrib otelgrpc
-// stats handlers.
+// Propagation: [HeaderCarrier] carries trace context in any map[string][]string
+// header map (NATS message headers, gRPC metadata, http.Header) and [ExtractHeaders]
+// reads it, skipping the work when no W3C header came; [DefaultPropagator] is W3C
+// tracecontext and baggage. The instrumentation itself lives next to each transport:
+// transport/httptransport (server middleware, client round-tripper, go-kit options
+// and endpoint tracing), transport/grpctransport (interceptors, stats handlers) and the
+// messaging modules.
 //
-// Zero values: [LogOptions], [HTTPServerOptions], [HTTPClientOptions] and
-// [TracingConfig] are usable as zero values (JSON at info; no spans or metrics but
-// context propagation; no exporter). A nil *HTTPServerMetrics, *HTTPClientMetrics or
-// *RPCServerMetrics records nothing.
+// Redaction: [RedactURL] and [RedactQuery] hide passwords and secret-looking query
+// values wherever a URL is shown (settings, logs, span attributes).
+//
+// Zero values: [LogOptions] and [TracingConfig] are usable as zero values (JSON at
+// info; no exporter). A nil *Histogram records nothing.
 //
 // Everything in this package is safe for concurrent use once constructed. The package
 // keeps no package-level state.

@@ -2,18 +2,13 @@ package telemetry_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"slices"
-	"strings"
 
 	"github.com/paved-road/paved/telemetry"
-	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Read the tracing configuration from the standard variables; every bad variable is
@@ -55,52 +50,23 @@ func ExampleNewTracing() {
 	// none false [baggage traceparent tracestate]
 }
 
-// Wrap the mux so every request gets a server span named by its route and a
-// request-duration observation labelled by method, route and status code.
-func ExampleHTTPServerMiddleware() {
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	reg := prometheus.NewRegistry()
-	metrics, _ := telemetry.NewHTTPServerMetrics(reg)
+// Carry trace context in a message's headers (NATS headers, or any
+// map[string][]string), with no carrier of the transport's own.
+func ExampleHeaderCarrier() {
+	prop := telemetry.DefaultPropagator()
+	tp := sdktrace.NewTracerProvider()
+	ctx, span := tp.Tracer("producer").Start(context.Background(), "send")
+	defer span.End()
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.PathValue("id")) })
-	handler := telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: tp, Metrics: metrics})(mux)
+	headers := map[string][]string{} // a message's headers
+	prop.Inject(ctx, telemetry.HeaderCarrier(headers))
+	fmt.Println(len(headers["traceparent"]))
 
-	for _, path := range []string{"/items/1", "/items/2", "/no/such/page"} {
-		handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
-	}
-	for _, s := range rec.Ended() {
-		fmt.Println(s.Name())
-	}
-	mfs, _ := reg.Gather()
-	for _, m := range mfs[0].GetMetric() {
-		var labels []string
-		for _, l := range m.GetLabel() {
-			labels = append(labels, l.GetName()+"="+l.GetValue())
-		}
-		fmt.Println(strings.Join(labels, " "), m.GetHistogram().GetSampleCount())
-	}
+	received := telemetry.ExtractHeaders(context.Background(), prop, headers)
+	fmt.Println(trace.SpanContextFromContext(received).TraceID() == span.SpanContext().TraceID())
 	// Output:
-	// GET /items/{id}
-	// GET /items/{id}
-	// GET
-	// method=GET route=/items/{id} status_code=200 2
-	// method=GET route=unmatched status_code=404 1
-}
-
-// Trace every call of a go-kit endpoint and record its error.
-func ExampleEndpointMiddleware() {
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	ep := telemetry.EndpointMiddleware(tp, "inventory.reserve")(func(ctx context.Context, req any) (any, error) {
-		return nil, errors.New("out of stock")
-	})
-	_, err := ep(context.Background(), nil)
-	s := rec.Ended()[0]
-	fmt.Println(s.Name(), s.Status().Code, s.Status().Description, err)
-	// Output:
-	// inventory.reserve Error out of stock out of stock
+	// 1
+	// true
 }
 
 // Build a provider of your own with the batch processor Paved's services use: ended spans

@@ -1,36 +1,18 @@
 package telemetry
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-)
-
-// Metric names shared by transport and discovery (see docs/metrics.md).
-const (
-	MetricHTTPServerDuration = "http_server_request_duration_seconds"
-	MetricHTTPClientDuration = "http_client_request_duration_seconds"
-	MetricRPCServerDuration  = "rpc_server_duration_seconds"
-)
-
-// Label values used when the real value would be unbounded.
-const (
-	// MethodOther replaces an HTTP method that is not one of the nine standard ones.
-	MethodOther = "_OTHER"
-	// RouteUnmatched is the route of a request no pattern matched.
-	RouteUnmatched = "unmatched"
-	// StatusError is the status_code of a client request that got no response.
-	StatusError = "error"
 )
 
 // DurationBuckets returns the histogram buckets, in seconds, that the OpenTelemetry
@@ -40,156 +22,99 @@ func DurationBuckets() []float64 {
 	return []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 }
 
-// NormalizeMethod returns m when it is one of the nine standard HTTP methods (exact,
-// case-sensitive, as the semantic conventions say) and [MethodOther] otherwise, so a
-// client cannot create label values. It does not allocate.
-func NormalizeMethod(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
-		http.MethodConnect, http.MethodOptions, http.MethodTrace, http.MethodPatch:
-		return m
+// LabelName returns the Prometheus label name of an OpenTelemetry attribute key, as
+// Prometheus shows attributes the OpenTelemetry SDK exports: every character that may
+// not appear in a label name becomes "_" (http.response.status_code becomes
+// http_response_status_code), and a name starting with a digit gets the prefix "key_".
+// Instrumentation names its labels with the semantic conventions' keys through it.
+func LabelName(key attribute.Key) string {
+	b := []byte(key)
+	for i, c := range b {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			b[i] = '_'
+		}
 	}
-	return MethodOther
+	if len(b) > 0 && b[0] >= '0' && b[0] <= '9' {
+		return "key_" + string(b)
+	}
+	return string(b)
 }
 
-// RouteFromPattern turns a net/http ServeMux pattern (r.Pattern after routing) into a
-// route label: the method prefix is dropped ("GET /items/{id}" becomes "/items/{id}") and
-// an empty pattern, meaning no route matched, becomes [RouteUnmatched].
-func RouteFromPattern(pattern string) string {
-	if pattern == "" {
-		return RouteUnmatched
-	}
-	if i := strings.IndexByte(pattern, ' '); i >= 0 {
-		return strings.TrimLeft(pattern[i+1:], " \t")
-	}
-	return pattern
-}
+// MaxHistogramLabels is the most labels a [Histogram] takes.
+const MaxHistogramLabels = 6
 
-// statusCodes holds the label text of every valid status code, so that observing
-// does not allocate; a status outside 100-599 maps to "_OTHER".
-type statusCodes [600]string
-
-func newStatusCodes() *statusCodes {
-	var s statusCodes
-	for i := 100; i < len(s); i++ {
-		s[i] = strconv.Itoa(i)
-	}
-	return &s
-}
-
-func (s *statusCodes) label(code int) string {
-	if code < 100 || code >= len(s) {
-		return "_OTHER"
-	}
-	return s[code]
-}
-
-// HTTPServerMetrics records http_server_request_duration_seconds{method,route,status_code}.
-// Build it with [NewHTTPServerMetrics]; a nil *HTTPServerMetrics records nothing. It is
-// safe for concurrent use.
-type HTTPServerMetrics struct {
-	series *seriesCache
-	codes  *statusCodes
-}
-
-// NewHTTPServerMetrics registers the histogram on reg; a nil reg gives a recorder that
-// records nothing. Registering twice on one registry returns a recorder sharing the
-// histogram registered first.
-func NewHTTPServerMetrics(reg prometheus.Registerer) (*HTTPServerMetrics, error) {
-	vec, err := registerHistogram(reg, prometheus.HistogramOpts{
-		Name:    MetricHTTPServerDuration,
-		Help:    "Duration of HTTP server requests, by method, route pattern and status code.",
-		Buckets: DurationBuckets(),
-	}, "method", "route", "status_code")
-	if err != nil {
-		return nil, err
-	}
-	return &HTTPServerMetrics{series: newSeriesCache(vec, 3), codes: newStatusCodes()}, nil
-}
-
-// Observe records one request. method is normalized with [NormalizeMethod]; route must be
-// a pattern or [RouteUnmatched], never a raw path. When the span in ctx is sampled, the
-// observation carries its trace id as an exemplar (at most one per bucket and series
-// per [ExemplarInterval]).
-func (m *HTTPServerMetrics) Observe(ctx context.Context, method, route string, status int, d time.Duration) {
-	if m == nil || m.series == nil {
-		return
-	}
-	m.series.observe(trace.SpanContextFromContext(ctx), [4]string{NormalizeMethod(method), route, m.codes.label(status)}, d)
-}
-
-// observe is Observe for a caller that holds the request's span context (the
-// middleware): it spares a walk up the context chain.
-func (m *HTTPServerMetrics) observe(sc trace.SpanContext, method, route string, status int, d time.Duration) {
-	if m == nil || m.series == nil {
-		return
-	}
-	m.series.observe(sc, [4]string{method, route, m.codes.label(status)}, d)
-}
-
-// HTTPClientMetrics records http_client_request_duration_seconds{method,server_address,status_code}.
-// Build it with [NewHTTPClientMetrics]; a nil *HTTPClientMetrics records nothing. It is
-// safe for concurrent use.
-type HTTPClientMetrics struct {
-	series *seriesCache
-	codes  *statusCodes
-}
-
-// NewHTTPClientMetrics registers the histogram on reg; a nil reg records nothing.
-func NewHTTPClientMetrics(reg prometheus.Registerer) (*HTTPClientMetrics, error) {
-	vec, err := registerHistogram(reg, prometheus.HistogramOpts{
-		Name:    MetricHTTPClientDuration,
-		Help:    "Duration of outgoing HTTP requests, by method, server address and status code (\"error\" when no response came).",
-		Buckets: DurationBuckets(),
-	}, "method", "server_address", "status_code")
-	if err != nil {
-		return nil, err
-	}
-	return &HTTPClientMetrics{series: newSeriesCache(vec, 3), codes: newStatusCodes()}, nil
-}
-
-// Observe records one outgoing request. serverAddress is the host (and port) called; it
-// must come from the service's own configuration or discovery, never from a client's
-// input. status 0 means no response (recorded as [StatusError]).
-func (m *HTTPClientMetrics) Observe(ctx context.Context, method, serverAddress string, status int, d time.Duration) {
-	if m == nil || m.series == nil {
-		return
-	}
-	code := StatusError
-	if status != 0 {
-		code = m.codes.label(status)
-	}
-	m.series.observe(trace.SpanContextFromContext(ctx), [4]string{NormalizeMethod(method), serverAddress, code}, d)
-}
-
-// RPCServerMetrics records rpc_server_duration_seconds{system,service,method,code}.
-// Build it with [NewRPCServerMetrics]; a nil *RPCServerMetrics records nothing. It is
-// safe for concurrent use.
-type RPCServerMetrics struct {
+// Histogram is a Prometheus histogram of durations whose observations carry the trace
+// id of a sampled span as an exemplar (at most one per bucket and series per
+// [ExemplarInterval]) and cost no allocation once their series exists. The transports'
+// request-duration metrics are built on it. Build it with [NewHistogram]; a nil
+// *Histogram records nothing. It is safe for concurrent use.
+type Histogram struct {
 	series *seriesCache
 }
 
-// NewRPCServerMetrics registers the histogram on reg; a nil reg records nothing.
-func NewRPCServerMetrics(reg prometheus.Registerer) (*RPCServerMetrics, error) {
-	vec, err := registerHistogram(reg, prometheus.HistogramOpts{
-		Name:    MetricRPCServerDuration,
-		Help:    "Duration of RPCs served, by RPC system (grpc), service, method and status code name (OK, NOT_FOUND...).",
-		Buckets: DurationBuckets(),
-	}, "system", "service", "method", "code")
-	if err != nil {
+// NewHistogram registers a histogram vector of opts with the given label names on reg
+// (opts.Buckets nil means [DurationBuckets]) and returns it; a nil reg gives a nil
+// *Histogram, which records nothing. Registering the same name twice on one registry
+// returns a Histogram sharing the vector registered first; any other registration
+// error names the metric. At most [MaxHistogramLabels] labels.
+func NewHistogram(reg prometheus.Registerer, opts prometheus.HistogramOpts, labels ...string) (*Histogram, error) {
+	if len(labels) > MaxHistogramLabels {
+		return nil, errors.New("telemetry: histogram " + opts.Name + ": " + strconv.Itoa(len(labels)) + " labels, at most " + strconv.Itoa(MaxHistogramLabels))
+	}
+	if opts.Buckets == nil {
+		opts.Buckets = DurationBuckets()
+	}
+	vec, err := registerHistogram(reg, opts, labels...)
+	if err != nil || vec == nil {
 		return nil, err
 	}
-	return &RPCServerMetrics{series: newSeriesCache(vec, 4)}, nil
+	return &Histogram{series: newSeriesCache(vec, len(labels), opts.Buckets)}, nil
 }
 
-// Observe records one RPC. service and method must be registered ones (a gRPC
-// interceptor only sees those, unless the server has an unknown-service handler, whose
-// calls should be recorded as service "_OTHER").
-func (m *RPCServerMetrics) Observe(ctx context.Context, system, service, method, code string, d time.Duration) {
-	if m == nil || m.series == nil {
+// Observe records d in the series of values (one per label, in the order of
+// NewHistogram's labels; label values must be bounded), with sc's trace id as an
+// exemplar when sc is sampled. It panics when given more values than labels.
+func (h *Histogram) Observe(sc trace.SpanContext, d time.Duration, values ...string) {
+	if h == nil {
 		return
 	}
-	m.series.observe(trace.SpanContextFromContext(ctx), [4]string{system, service, method, code}, d)
+	var key [MaxHistogramLabels]string
+	if len(values) > h.series.labels {
+		panic("telemetry: Histogram.Observe: " + strconv.Itoa(len(values)) + " label values for " + strconv.Itoa(h.series.labels) + " labels")
+	}
+	copy(key[:], values)
+	h.series.observe(sc, key, d)
+}
+
+// Series returns the series of values (as [Histogram.Observe] takes them), created on
+// first use, for a caller that keeps series in a cache of its own, keyed more cheaply
+// than by label strings; nil for a nil Histogram.
+func (h *Histogram) Series(values ...string) *Series {
+	if h == nil {
+		return nil
+	}
+	var key [MaxHistogramLabels]string
+	if len(values) > h.series.labels {
+		panic("telemetry: Histogram.Series: " + strconv.Itoa(len(values)) + " label values for " + strconv.Itoa(h.series.labels) + " labels")
+	}
+	copy(key[:], values)
+	return &Series{c: h.series, s: h.series.get(key)}
+}
+
+// Series is one series of a [Histogram]; a nil *Series records nothing. It is safe for
+// concurrent use.
+type Series struct {
+	c *seriesCache
+	s *series
+}
+
+// Observe records d, with sc's trace id as an exemplar when sc is sampled (as
+// [Histogram.Observe] does). It does not allocate but for an exemplar.
+func (s *Series) Observe(sc trace.SpanContext, d time.Duration) {
+	if s == nil {
+		return
+	}
+	s.c.record(s.s, sc, d)
 }
 
 // ExemplarInterval is the shortest time between two exemplars replacing each other in
@@ -217,11 +142,11 @@ type seriesCache struct {
 	now     func() time.Time // time.Now; tests inject a clock
 
 	// fast is read without a lock and replaced (copied with one more entry) under mu.
-	fast atomic.Pointer[map[[4]string]*series]
+	fast atomic.Pointer[map[[MaxHistogramLabels]string]*series]
 
 	// mu guards slow and the replacement of fast.
 	mu   sync.Mutex
-	slow map[[4]string]*series
+	slow map[[MaxHistogramLabels]string]*series
 }
 
 // series is one label combination: its observer and, per bucket (the extra slot is
@@ -231,17 +156,14 @@ type series struct {
 	last []atomic.Int64
 }
 
-func newSeriesCache(vec *prometheus.HistogramVec, labels int) *seriesCache {
-	if vec == nil {
-		return nil
-	}
-	c := &seriesCache{vec: vec, labels: labels, buckets: DurationBuckets(), now: time.Now, slow: map[[4]string]*series{}}
-	c.fast.Store(&map[[4]string]*series{})
+func newSeriesCache(vec *prometheus.HistogramVec, labels int, buckets []float64) *seriesCache {
+	c := &seriesCache{vec: vec, labels: labels, buckets: buckets, now: time.Now, slow: map[[MaxHistogramLabels]string]*series{}}
+	c.fast.Store(&map[[MaxHistogramLabels]string]*series{})
 	return c
 }
 
 // get returns the series of key, creating it on first use.
-func (c *seriesCache) get(key [4]string) *series {
+func (c *seriesCache) get(key [MaxHistogramLabels]string) *series {
 	if s, ok := (*c.fast.Load())[key]; ok {
 		return s
 	}
@@ -259,7 +181,7 @@ func (c *seriesCache) get(key [4]string) *series {
 		c.slow[key] = s
 		return s
 	}
-	next := make(map[[4]string]*series, len(fast)+1)
+	next := make(map[[MaxHistogramLabels]string]*series, len(fast)+1)
 	for k, v := range fast {
 		next[k] = v
 	}
@@ -270,8 +192,12 @@ func (c *seriesCache) get(key [4]string) *series {
 
 // observe records d in key's series, with sc's trace id as an exemplar when sc is sampled
 // and the series' bucket allows one.
-func (c *seriesCache) observe(sc trace.SpanContext, key [4]string, d time.Duration) {
-	s := c.get(key)
+func (c *seriesCache) observe(sc trace.SpanContext, key [MaxHistogramLabels]string, d time.Duration) {
+	c.record(c.get(key), sc, d)
+}
+
+// record records d in s, with sc's trace id as an exemplar when allowed.
+func (c *seriesCache) record(s *series, sc trace.SpanContext, d time.Duration) {
 	v := d.Seconds()
 	if sc.IsSampled() && c.allow(s, v) {
 		if eo, ok := s.obs.(prometheus.ExemplarObserver); ok {

@@ -3,6 +3,9 @@ package telemetry
 import (
 	"runtime"
 
+	"go.opentelemetry.io/otel/sdk/resource"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -20,8 +23,15 @@ type BuildInfo struct {
 }
 
 // NewRegistry returns a new Prometheus registry holding the Go runtime collector, the
-// process collector and a build_info gauge (value 1) labelled with service, version,
-// revision and goversion. It never touches prometheus.DefaultRegisterer.
+// process collector and a build_info gauge (value 1) labelled with service_name,
+// service_version, revision and goversion. It never touches
+// prometheus.DefaultRegisterer.
+//
+// The labels are the OpenTelemetry resource's names (service.name, service.version) as
+// Prometheus shows them, so they match target_info ([NewTargetInfoCollector]) and never
+// collide with the labels Prometheus puts on a target: the catalog's service discovery
+// gives every target a version label, which would turn a version label of the metric's
+// into exported_version.
 func NewRegistry(b BuildInfo) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -43,11 +53,39 @@ func NewBuildInfoCollector(b BuildInfo) prometheus.Collector {
 		Name: "build_info",
 		Help: "A metric with a constant '1' value labelled by the service's name, version, revision and the Go version it was built with.",
 		ConstLabels: prometheus.Labels{
-			"service":   b.Service,
-			"version":   b.Version,
-			"revision":  b.Revision,
-			"goversion": gv,
+			LabelName(semconv.ServiceNameKey):    b.Service,
+			LabelName(semconv.ServiceVersionKey): b.Version,
+			"revision":                           b.Revision,
+			"goversion":                          gv,
 		},
+	})
+	g.Set(1)
+	return g
+}
+
+// NewTargetInfoCollector returns a collector of the target_info gauge (value 1) whose
+// labels are the attributes of res, named as Prometheus shows the resource of metrics
+// exported by the OpenTelemetry SDK (service_name, service_version,
+// service_instance_id, deployment_environment_name, telemetry_sdk_language...; see
+// [LabelName]), so that dashboards made for OpenTelemetry join on them. Attributes
+// whose names meet after the renaming have their values joined by ";". A nil res
+// gives a target_info without labels. Build res with [NewResource].
+func NewTargetInfoCollector(res *resource.Resource) prometheus.Collector {
+	labels := prometheus.Labels{}
+	if res != nil {
+		for _, kv := range res.Attributes() {
+			name := LabelName(kv.Key)
+			if prev, ok := labels[name]; ok {
+				labels[name] = prev + ";" + kv.Value.String()
+				continue
+			}
+			labels[name] = kv.Value.String()
+		}
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "target_info",
+		Help:        "Target metadata: the service's OpenTelemetry resource attributes.",
+		ConstLabels: labels,
 	})
 	g.Set(1)
 	return g

@@ -323,3 +323,65 @@ func RedactURL(s string) string {
 	}
 	return s[:i+3] + "xxxxx" + s[at:]
 }
+
+// secretParams are query parameter names (lower case) whose values are secrets
+// wherever they appear: the semantic conventions' list for url.query and url.full.
+var secretParams = [...]string{"awsaccesskeyid", "signature", "sig", "x-goog-signature"}
+
+// secretWords mark a query parameter name as holding a secret when it contains one
+// (api_key, access_token, client_secret, password...).
+var secretWords = [...]string{"token", "secret", "password", "passwd", "credential", "key", "auth", "session", "signature"}
+
+// RedactQuery returns the raw query q (without its "?") with the value of every
+// parameter whose name looks secret replaced by "REDACTED", as the OpenTelemetry
+// semantic conventions ask for url.query and url.full: the names AWSAccessKeyId,
+// Signature, sig and X-Goog-Signature, and any name holding token, secret, password,
+// passwd, credential, key, auth, session or signature, in any letter case. Names,
+// order and the other values are kept as they are. It does not allocate when nothing
+// is redacted.
+func RedactQuery(q string) string {
+	if q == "" {
+		return q
+	}
+	var b strings.Builder
+	done := 0 // q[:done] is written to b
+	for pos := 0; pos < len(q); {
+		end := strings.IndexByte(q[pos:], '&')
+		if end < 0 {
+			end = len(q) - pos
+		}
+		param := q[pos : pos+end]
+		if name, value, ok := strings.Cut(param, "="); ok && value != "" {
+			if n, err := url.QueryUnescape(name); err == nil {
+				name = n
+			}
+			if secretParam(name) {
+				valueAt := pos + end - len(value)
+				b.WriteString(q[done:valueAt])
+				b.WriteString("REDACTED")
+				done = pos + end
+			}
+		}
+		pos += end + 1
+	}
+	if done == 0 {
+		return q
+	}
+	b.WriteString(q[done:])
+	return b.String()
+}
+
+func secretParam(name string) bool {
+	for _, p := range secretParams {
+		if strings.EqualFold(name, p) {
+			return true
+		}
+	}
+	lower := strings.ToLower(name)
+	for _, w := range secretWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}

@@ -193,6 +193,13 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 	return t.closeErr
 }
 
+// NewResource returns the OpenTelemetry resource [NewTracing] puts on spans for the
+// service res under cfg (see there for the precedence of its sources), for
+// [NewTargetInfoCollector] and other signals that describe the same service.
+func NewResource(ctx context.Context, cfg TracingConfig, res ResourceInfo) (*resource.Resource, error) {
+	return newResource(ctx, cfg, res)
+}
+
 func newResource(ctx context.Context, cfg TracingConfig, res ResourceInfo) (*resource.Resource, error) {
 	attrs := make([]attribute.KeyValue, 0, len(cfg.ResourceAttributes)+6)
 	attrs = append(attrs, cfg.ResourceAttributes...)
@@ -239,50 +246,6 @@ func newSampler(cfg TracingConfig) sdktrace.Sampler {
 	default:
 		return sdktrace.ParentBased(sdktrace.AlwaysSample())
 	}
-}
-
-func newPropagator(names []string) propagation.TextMapPropagator {
-	if names == nil {
-		names = []string{PropagatorTraceContext, PropagatorBaggage}
-	}
-	var ps []propagation.TextMapPropagator
-	p := w3cPropagator{}
-	for _, n := range names {
-		switch n {
-		case PropagatorTraceContext:
-			ps = append(ps, propagation.TraceContext{})
-			p.headers = append(p.headers, "Traceparent")
-		case PropagatorBaggage:
-			ps = append(ps, propagation.Baggage{})
-			p.headers = append(p.headers, "Baggage")
-		}
-	}
-	p.TextMapPropagator = propagation.NewCompositeTextMapPropagator(ps...)
-	return p
-}
-
-// w3cPropagator is the composite of the W3C propagators newPropagator builds. It knows
-// the headers that make them extract anything (tracestate counts only with a
-// traceparent), so the server middleware can skip extraction for a request that
-// carries none of them.
-type w3cPropagator struct {
-	propagation.TextMapPropagator
-	headers []string // canonical keys
-}
-
-// mayExtract reports whether prop might take something from h: false only when prop is
-// a w3cPropagator and h has none of its headers.
-func mayExtract(prop propagation.TextMapPropagator, h http.Header) bool {
-	w, ok := prop.(w3cPropagator)
-	if !ok {
-		return true
-	}
-	for _, k := range w.headers {
-		if len(h[k]) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // newExporter builds one exporter with every setting given explicitly, so the exporter

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-road/paved/internal/testenv"
 )
@@ -240,7 +241,7 @@ func TestUnreachableCollectorNeverBlocks(t *testing.T) {
 
 			mux := http.NewServeMux()
 			mux.HandleFunc("GET /work", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-			srv := httptest.NewServer(HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tr.TracerProvider()})(mux))
+			srv := httptest.NewServer(spanHandler(tr.TracerProvider(), mux))
 			defer srv.Close()
 			client := &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second}
 			defer client.CloseIdleConnections()
@@ -332,5 +333,89 @@ func TestOTLPExportOverTLSWithHeaders(t *testing.T) {
 				t.Fatal("got no export request, want one")
 			}
 		})
+	}
+}
+
+// ExtractHeaders skips extraction only when the W3C propagators would find
+// nothing: no traceparent and no baggage header. Any other propagator is always asked.
+func TestMayExtract(t *testing.T) {
+	w3c := DefaultPropagator()
+	tests := []struct {
+		name   string
+		prop   propagation.TextMapPropagator
+		header http.Header
+		want   bool
+	}{
+		{"no headers", w3c, http.Header{}, false},
+		{"tracestate alone", w3c, http.Header{"Tracestate": {"a=b"}}, false},
+		{"traceparent", w3c, http.Header{"Traceparent": {"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}, true},
+		{"baggage", w3c, http.Header{"Baggage": {"k=v"}}, true},
+		{"lower-case traceparent (NATS headers)", w3c, http.Header{"traceparent": {"x"}}, true},
+		{"baggage only propagator, traceparent sent", newPropagator([]string{PropagatorBaggage}), http.Header{"Traceparent": {"x"}}, false},
+		{"other propagator", propagation.TraceContext{}, http.Header{}, true},
+	}
+	for _, tt := range tests {
+		if got := mayExtract(tt.prop, tt.header); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRedactQuery(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                "",
+		"a=1":                             "a=1",
+		"a=1&token=x&b=2":                 "a=1&token=REDACTED&b=2",
+		"sig=abc":                         "sig=REDACTED",
+		"Api_Key=1&x":                     "Api_Key=REDACTED&x",
+		"a=1&password=":                   "a=1&password=",
+		"q=go&X-Goog-Signature=zz":        "q=go&X-Goog-Signature=REDACTED",
+		"access%5Ftoken=s":                "access%5Ftoken=REDACTED",
+		"a&&session=1":                    "a&&session=REDACTED",
+		"AWSAccessKeyId=AK&Expires=1&q=x": "AWSAccessKeyId=REDACTED&Expires=1&q=x",
+	} {
+		if got := RedactQuery(in); got != want {
+			t.Errorf("RedactQuery(%q): got %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestHeaderCarrier proves the carrier reads a key in any letter case (NATS headers as
+// written by other producers, net/http's canonical keys), writes the propagator's key
+// as given, and replaces a key the map holds in another case instead of adding a
+// second one.
+func TestHeaderCarrier(t *testing.T) {
+	c := HeaderCarrier{"Traceparent": {"canonical"}, "X-Other": {"o"}}
+	if got := c.Get("traceparent"); got != "canonical" {
+		t.Errorf("Get(traceparent): got %q, want the canonical key's value", got)
+	}
+	if got := c.Get("x-other"); got != "o" {
+		t.Errorf("Get(x-other): got %q, want o", got)
+	}
+	if got := c.Get("missing"); got != "" {
+		t.Errorf("Get(missing): got %q, want empty", got)
+	}
+	c.Set("traceparent", "new")
+	if len(c) != 2 || c["Traceparent"][0] != "new" {
+		t.Errorf("Set over a canonical key: got %v, want it replaced in place", c)
+	}
+	n := HeaderCarrier{}
+	n.Set("baggage", "k=v")
+	if got := n["baggage"]; len(got) != 1 || got[0] != "k=v" {
+		t.Errorf("Set on an empty map: got %v, want the key as given", n)
+	}
+	if got := HeaderCarrier(nil).Get("traceparent"); got != "" {
+		t.Errorf("nil carrier: got %q, want empty", got)
+	}
+
+	// Round trip through the W3C propagators, as a message transport does it.
+	tp, _ := newTP(t)
+	ctx, span := tp.Tracer("t").Start(context.Background(), "send")
+	defer span.End()
+	h := map[string][]string{}
+	DefaultPropagator().Inject(ctx, HeaderCarrier(h))
+	got := trace.SpanContextFromContext(ExtractHeaders(context.Background(), DefaultPropagator(), h))
+	if got.TraceID() != span.SpanContext().TraceID() || got.SpanID() != span.SpanContext().SpanID() || !got.IsRemote() {
+		t.Errorf("round trip: got %v, want the sender's span as a remote parent", got)
 	}
 }

@@ -536,3 +536,19 @@ func validHeaderName(s string) bool {
 	}
 	return true
 }
+
+// NeverSamplesRoot reports whether the sampler cfg describes never samples a request
+// that arrives without a sampled trace context, so that the transports' server middleware
+// (httptransport.StackOptions.RootNeverSampled) may skip spans for the provider [NewTracing] builds from cfg: always_off,
+// parentbased_always_off, and the trace-id-ratio samplers with a ratio of 0 or less.
+// A disabled configuration gives the no-op provider, which the middleware recognizes
+// by itself; NeverSamplesRoot reports true for it too.
+func NeverSamplesRoot(cfg TracingConfig) bool {
+	switch cfg.Sampler {
+	case SamplerAlwaysOff, SamplerParentBasedAlwaysOff:
+		return true
+	case SamplerTraceIDRatio, SamplerParentBasedTraceIDRatio:
+		return cfg.SamplerArg <= 0
+	}
+	return cfg.Disabled
+}

@@ -215,3 +215,26 @@ func TestTracingConfigHeadersNeverLeak(t *testing.T) {
 		}
 	}
 }
+
+func TestNeverSamplesRoot(t *testing.T) {
+	tests := []struct {
+		cfg  TracingConfig
+		want bool
+	}{
+		{TracingConfig{}, false}, // parentbased_always_on
+		{TracingConfig{Sampler: SamplerAlwaysOn}, false},
+		{TracingConfig{Sampler: SamplerParentBasedAlwaysOn}, false},
+		{TracingConfig{Sampler: SamplerAlwaysOff}, true},
+		{TracingConfig{Sampler: SamplerParentBasedAlwaysOff}, true},
+		{TracingConfig{Sampler: SamplerTraceIDRatio, SamplerArg: 0}, true},
+		{TracingConfig{Sampler: SamplerParentBasedTraceIDRatio, SamplerArg: 0}, true},
+		{TracingConfig{Sampler: SamplerTraceIDRatio, SamplerArg: 0.01}, false},
+		{TracingConfig{Sampler: SamplerParentBasedTraceIDRatio, SamplerArg: 1}, false},
+		{TracingConfig{Disabled: true}, true},
+	}
+	for _, tt := range tests {
+		if got := NeverSamplesRoot(tt.cfg); got != tt.want {
+			t.Errorf("NeverSamplesRoot(%s %v disabled %v): got %v, want %v", tt.cfg.Sampler, tt.cfg.SamplerArg, tt.cfg.Disabled, got, tt.want)
+		}
+	}
+}

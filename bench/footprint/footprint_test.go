@@ -10,11 +10,11 @@ import (
 
 // The footprint targets (issue: release shape) for a consumer of service against the
 // hand-built baseline, built the same way in the same run, are 1.10x for the binary and
-// 1.15x for the packages. The packages meet theirs (1.115x on 2026-12-03); the binary is
-// held at what it measured (1.104x) so it cannot grow, until the HTTP client span code
-// stops going through otelhttp (measured without it: 1.096x; README.md).
+// 1.15x for the packages. The packages meet theirs (1.095x on 2026-12-06); the binary is
+// held just above what it measured (1.101x, with the HTTP client spans written in Paved
+// instead of otelhttp) so it cannot grow (README.md).
 const (
-	maxBinaryRatio   = 1.11
+	maxBinaryRatio   = 1.105
 	maxPackagesRatio = 1.15
 
 	targetBinaryRatio   = 1.10

@@ -10,6 +10,7 @@ import (
 
 	transportbench "github.com/paved-road/paved/bench/transport"
 	"github.com/paved-road/paved/telemetry"
+	"github.com/paved-road/paved/transport/httptransport"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
@@ -75,7 +76,7 @@ func processCPU(b *testing.B) int64 {
 }
 
 // BenchmarkHTTPServer compares, in one run, the per-request cost of a routed handler
-// with no middleware, with telemetry.HTTPServerMiddleware (tracing only, metrics only,
+// with no middleware, with httptransport.ServerTelemetry (tracing only, metrics only,
 // both) and with otelhttp.NewHandler, at sampler off, 10 % and 100 %.
 func BenchmarkHTTPServer(b *testing.B) {
 	samplers := []struct {
@@ -88,26 +89,26 @@ func BenchmarkHTTPServer(b *testing.B) {
 	}
 	b.Run("none", func(b *testing.B) { run(b, newMux()) })
 	b.Run("paved/noexporter", func(b *testing.B) {
-		run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: noop.NewTracerProvider()})(newMux()))
+		run(b, httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: noop.NewTracerProvider()})(newMux()))
 	})
 	b.Run("paved/metrics-only", func(b *testing.B) {
-		m, _ := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
-		run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{Metrics: m})(newMux()))
+		m, _ := httptransport.NewServerMetrics(prometheus.NewRegistry())
+		run(b, httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{Metrics: m})(newMux()))
 	})
 	for _, s := range samplers {
 		b.Run("paved/tracing/"+s.name, func(b *testing.B) {
-			run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: pavedProvider(b, s.s)})(newMux()))
+			run(b, httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: pavedProvider(b, s.s)})(newMux()))
 		})
 		b.Run("paved/tracing+metrics/"+s.name, func(b *testing.B) {
-			m, _ := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
-			run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: pavedProvider(b, s.s), Metrics: m})(newMux()))
+			m, _ := httptransport.NewServerMetrics(prometheus.NewRegistry())
+			run(b, httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: pavedProvider(b, s.s), Metrics: m})(newMux()))
 		})
 		if s.name == "off" {
 			// What a service with OTEL_TRACES_SAMPLER=always_off or parentbased_always_off
 			// configures (telemetry.NeverSamplesRoot): no span for unsampled requests.
 			b.Run("paved/tracing+metrics/off-rootneversampled", func(b *testing.B) {
-				m, _ := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
-				run(b, telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: pavedProvider(b, sdktrace.ParentBased(s.s)), Metrics: m, RootNeverSampled: true})(newMux()))
+				m, _ := httptransport.NewServerMetrics(prometheus.NewRegistry())
+				run(b, httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: pavedProvider(b, sdktrace.ParentBased(s.s)), Metrics: m, RootNeverSampled: true})(newMux()))
 			})
 		}
 		// The floor under any server tracing on the OpenTelemetry SDK: start a server

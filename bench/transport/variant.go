@@ -96,11 +96,11 @@ func Handler(variant string) (http.Handler, func(), error) {
 		return httptransport.RequestID()(mux), nothing, nil
 	case "telemetry-off":
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
-		m, err := telemetry.NewHTTPServerMetrics(prometheus.NewRegistry())
+		m, err := httptransport.NewServerMetrics(prometheus.NewRegistry())
 		if err != nil {
 			return nil, nil, err
 		}
-		return telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{TracerProvider: tp, Metrics: m, RootNeverSampled: true})(mux),
+		return httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: tp, Metrics: m, RootNeverSampled: true})(mux),
 			func() { _ = tp.Shutdown(context.Background()) }, nil
 	case "accesslog":
 		return httptransport.AccessLog(logger, httptransport.AccessLogOptions{})(mux), nothing, nil

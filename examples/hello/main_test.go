@@ -40,7 +40,7 @@ func TestBuiltBinary(t *testing.T) {
 		t.Errorf("/readyz: got %d, want 200", code)
 	}
 	if _, body := get(t, "http://"+adminAddr+"/metrics"); !strings.Contains(body, `build_info{goversion="go1.`) ||
-		!strings.Contains(body, `service="hello",version="1.4.2"`) || !strings.Contains(body, "go_memstats_alloc_bytes") {
+		!strings.Contains(body, `service_name="hello",service_version="1.4.2"`) || !strings.Contains(body, "go_memstats_alloc_bytes") {
 		t.Errorf("/metrics lacks build_info or Go runtime metrics:\n%.800s", body)
 	}
 	var info struct{ Name, Version, Owner string }
@@ -74,10 +74,11 @@ scrape_configs:
 		get(t, fmt.Sprintf("http://%s/hello?name=n%d", httpAddr, i))
 	}
 	prom.WaitFor(t, `up{job="hello"} == 1`, 20*time.Second)
-	prom.WaitFor(t, `build_info{service="hello",version="2.0.1"}`, 20*time.Second)
-	prom.WaitFor(t, `http_server_request_duration_seconds_count{method="GET",route="/hello",status_code="200"} == 3`, 20*time.Second)
+	prom.WaitFor(t, `build_info{service_name="hello",service_version="2.0.1"}`, 20*time.Second)
+	prom.WaitFor(t, `target_info{service_name="hello",service_version="2.0.1"}`, 20*time.Second)
+	prom.WaitFor(t, `http_server_request_duration_seconds_count{http_request_method="GET",http_route="/hello",http_response_status_code="200",url_scheme="http"} == 3`, 20*time.Second)
 	// The raw paths never became labels.
-	if res, err := prom.Query(`http_server_request_duration_seconds_count{route=~".*n1.*"}`); err != nil || len(res) != 0 {
+	if res, err := prom.Query(`http_server_request_duration_seconds_count{http_route=~".*n1.*"}`); err != nil || len(res) != 0 {
 		t.Errorf("a raw path became a label: %v %v", res, err)
 	}
 }

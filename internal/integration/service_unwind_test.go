@@ -16,7 +16,7 @@ import (
 	"github.com/paved-road/paved/catalog/store/memory"
 	"github.com/paved-road/paved/resilience"
 	"github.com/paved-road/paved/service"
-	"github.com/paved-road/paved/telemetry"
+	"github.com/paved-road/paved/transport/httptransport"
 )
 
 // busyAddr returns a loopback address that is already taken, for the test's life.
@@ -69,7 +69,7 @@ func TestEarlyExitLeavesNoGoroutine(t *testing.T) {
 			setup: func(t *testing.T, s *service.Service) {
 				// A metric of the same name as the middleware's makes its registration fail.
 				if err := s.Registerer().Register(prometheus.NewCounter(prometheus.CounterOpts{
-					Name: telemetry.MetricHTTPServerDuration, Help: "Taken.",
+					Name: httptransport.MetricServerDuration, Help: "Taken.",
 				})); err != nil {
 					t.Fatal(err)
 				}

@@ -42,7 +42,7 @@ func Layers() []Layer {
 		{Package: "health/checks", Why: "ready-made checks on the standard library"},
 		{Package: "health/grpchealth", Paved: []string{"health"}, ThirdParty: grpc, Why: "gRPC health fed by health"},
 		{Package: "resilience", ThirdParty: join(goKit, prom, []string{"github.com/sony/gobreaker", "golang.org/x/time"}), Why: "breakers, retries, limits, nothing else of ours"},
-		{Package: "telemetry", ThirdParty: join(goKit, prom, otel, grpc), Why: "logging, metrics registry, tracing, nothing else of ours"},
+		{Package: "telemetry", ThirdParty: join(prom, otel), Why: "logging, the metrics registry and histograms, tracing and propagation, nothing else of ours"},
 		{Package: "telemetry/otlpgrpc", Paved: []string{"telemetry"}, ThirdParty: join(otel, grpc), Why: "the OTLP/gRPC exporter, linked by a main that uses it"},
 		{Package: "telemetry/consoletrace", Paved: []string{"telemetry"}, ThirdParty: otel, Why: "the console exporter, linked by a main that uses it"},
 		{Package: "discovery", Paved: []string{"catalog", "problem"}, ThirdParty: join(goKit, prom, []string{"github.com/cenkalti/backoff"}), Why: "the registry contract; no backend"},
@@ -53,8 +53,8 @@ func Layers() []Layer {
 		{Package: "discovery/consul/...", Paved: []string{"discovery"}, ThirdParty: []string{"github.com/hashicorp/consul"}, Why: "the Consul backend, a module of its own"},
 		// Transports, over the capabilities.
 		{Package: "transport", Why: "the transports' overview (documentation only)"},
-		{Package: "transport/httptransport", Paved: []string{"discovery", "problem", "resilience", "telemetry"}, ThirdParty: join(goKit, prom, otel), Why: "HTTP servers and clients"},
-		{Package: "transport/grpctransport", Paved: []string{"discovery", "resilience", "telemetry", "transport/httptransport", "health/grpchealth"}, ThirdParty: join(goKit, prom, otel, grpc), Why: "gRPC servers and clients, sharing HTTP's request ids"},
+		{Package: "transport/httptransport", Paved: []string{"discovery", "problem", "resilience", "telemetry"}, ThirdParty: join(goKit, prom, otel), Why: "HTTP servers and clients, and their instrumentation (spans, metrics, go-kit)"},
+		{Package: "transport/grpctransport", Paved: []string{"discovery", "resilience", "telemetry", "transport/httptransport", "health/grpchealth"}, ThirdParty: join(goKit, prom, otel, grpc), Why: "gRPC servers and clients and their instrumentation, sharing HTTP's request ids and endpoint tracing"},
 		{Package: "transport/messaging/natsjs", Paved: []string{"health", "resilience", "telemetry"}, ThirdParty: join([]string{"github.com/nats-io/nats.go", "github.com/nats-io/nuid"}, prom, otel), Why: "messaging on NATS JetStream, a module of its own"},
 		// The catalog's client, a discovery backend.
 		{Package: "catalog/client", Paved: []string{"catalog", "discovery"}, ThirdParty: goKit, Why: "the catalog's Go client, a discovery backend"},

@@ -136,3 +136,20 @@ func (p *Prometheus) WaitFor(t testing.TB, q string, within time.Duration) []jso
 		time.Sleep(250 * time.Millisecond)
 	}
 }
+
+// Exemplars returns the body of Prometheus's query_exemplars answer for q over the last
+// hour.
+func (p *Prometheus) Exemplars(q string) (string, error) {
+	now := time.Now()
+	resp, err := p.client.Get(p.API + "query_exemplars?query=" + url.QueryEscape(q) +
+		fmt.Sprintf("&start=%d&end=%d", now.Add(-time.Hour).Unix(), now.Add(time.Minute).Unix()))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return string(body), fmt.Errorf("query_exemplars %s: status %d", q, resp.StatusCode)
+	}
+	return string(body), err
+}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
@@ -15,7 +18,6 @@ import (
 
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/resilience"
-	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/httptransport"
 )
 
@@ -28,6 +30,7 @@ type clientOptions struct {
 	policy    *resilience.Policy
 	tp        trace.TracerProvider
 	prop      propagation.TextMapPropagator
+	reg       prometheus.Registerer
 	dial      []grpc.DialOption
 	recorders []func(httptransport.Dependency)
 }
@@ -55,6 +58,13 @@ func WithTracerProvider(tp trace.TracerProvider) ClientOption {
 // means W3C tracecontext and baggage.
 func WithPropagator(prop propagation.TextMapPropagator) ClientOption {
 	return func(o *clientOptions) { o.prop = prop }
+}
+
+// WithRegisterer records rpc_client_call_duration_seconds of unary calls on reg, with
+// the dependency's name as server_address when it is found through an instancer, and
+// the target's host and port otherwise; nil means no metrics.
+func WithRegisterer(reg prometheus.Registerer) ClientOption {
+	return func(o *clientOptions) { o.reg = reg }
 }
 
 // WithDialOptions adds options to grpc.NewClient, after Paved's: transport credentials
@@ -97,9 +107,17 @@ func NewClient(name string, opts ...ClientOption) (*Client, error) {
 	}
 	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithStatsHandler(telemetry.GRPCClientHandler(o.tp, o.prop)),
+		grpc.WithStatsHandler(clientStatsHandler(o.tp, o.prop)),
 	}
-	unary := []grpc.UnaryClientInterceptor{RequestIDClientUnary()}
+	metrics, err := NewClientMetrics(o.reg)
+	if err != nil {
+		return nil, fmt.Errorf("grpctransport: client %q: %w", name, err)
+	}
+	address, port := name, ""
+	if o.instancer == nil {
+		address, port = targetHostPort(o.target)
+	}
+	unary := []grpc.UnaryClientInterceptor{RequestIDClientUnary(), MetricsClientUnary(metrics, address, port)}
 	if o.policy != nil {
 		unary = append(unary, PolicyUnary(o.policy))
 	}
@@ -226,4 +244,17 @@ func classify(err error, idempotent bool) error {
 		return resilience.Permanent(ce)
 	}
 	return resilience.Permanent(&codeError{err: err, code: 400})
+}
+
+// targetHostPort returns the host and port of a gRPC target ("host:port",
+// "dns:///host:port", "passthrough:///host:port"); the port is "" when the target
+// names none.
+func targetHostPort(target string) (host, port string) {
+	if i := strings.LastIndex(target, "/"); i >= 0 {
+		target = target[i+1:]
+	}
+	if h, p, err := net.SplitHostPort(target); err == nil {
+		return h, p
+	}
+	return target, ""
 }

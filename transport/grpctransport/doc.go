@@ -6,7 +6,8 @@
 // and outermost first: the otelgrpc stats handler (a server span, a child of the
 // caller's), [RequestIDUnary] (x-request-id from the metadata, else generated; echoed in
 // the response header and put in the context where httptransport.RequestIDFrom finds
-// it), [MetricsUnary] (rpc_server_duration_seconds{system,service,method,code}),
+// it), [MetricsUnary] ([ServerMetrics]: rpc_server_call_duration_seconds{
+// rpc_system_name,rpc_method,rpc_response_status_code,error_type}),
 // [RecoverUnary] (a panic becomes codes.Internal without its text, logged with the
 // stack) and [DeadlineUnary] (calls get at most the server's maximum deadline; the
 // caller's deadline always reaches the handler's context, and from there every
@@ -21,10 +22,14 @@
 // never registered globally) and round-robin balancing, or a fixed target. Unary calls
 // run under a resilience policy ([PolicyUnary]): Unavailable, ResourceExhausted and
 // DeadlineExceeded (unless the caller's own deadline passed) count as failures; other
-// codes are the dependency answering. Calls carry the request id and the trace context.
+// codes are the dependency answering. Calls carry the request id and the trace context
+// (the otelgrpc client stats handler makes a client span); with [WithRegisterer],
+// unary calls are recorded in rpc_client_call_duration_seconds ([ClientMetrics],
+// [MetricsClientUnary]).
 //
 // go-kit: [KitServerBefore] and [KitClientBefore] carry trace context and the request
-// id through go-kit's transport/grpc metadata functions.
+// id through go-kit's transport/grpc metadata functions; httptransport.TraceEndpoint
+// traces the endpoints.
 //
 // Everything here is safe for concurrent use once built. The zero [ServerOptions]
 // recovers panics, assigns request ids and serves health, with no metrics or spans.

@@ -3,10 +3,11 @@ package grpctransport_test
 import (
 	"context"
 	"errors"
-	"google.golang.org/grpc/reflection"
 	"net"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/reflection"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"

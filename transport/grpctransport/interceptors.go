@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -15,7 +14,6 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/httptransport"
 )
 
@@ -116,43 +114,25 @@ func logPanic(ctx context.Context, logger *slog.Logger, method string, v any) {
 		"request_id", httptransport.RequestIDFrom(ctx), "stack", string(debug.Stack()))
 }
 
-// MetricsUnary returns an interceptor that records every call in m
-// (rpc_server_duration_seconds{system="grpc",service,method,code}); code is the status
-// code's name as in the protocol ("OK", "NOT_FOUND"...). A nil m records nothing.
-func MetricsUnary(m *telemetry.RPCServerMetrics) grpc.UnaryServerInterceptor {
+// MetricsUnary returns an interceptor that records every call in m (see
+// [ServerMetrics]). A nil m records nothing.
+func MetricsUnary(m *ServerMetrics) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		resp, err := handler(ctx, req)
-		observe(ctx, m, info.FullMethod, err, start)
+		m.Observe(ctx, info.FullMethod, status.Code(err), time.Since(start))
 		return resp, err
 	}
 }
 
 // MetricsStream is [MetricsUnary] for streaming calls.
-func MetricsStream(m *telemetry.RPCServerMetrics) grpc.StreamServerInterceptor {
+func MetricsStream(m *ServerMetrics) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
 		err := handler(srv, ss)
-		observe(ss.Context(), m, info.FullMethod, err, start)
+		m.Observe(ss.Context(), info.FullMethod, status.Code(err), time.Since(start))
 		return err
 	}
-}
-
-func observe(ctx context.Context, m *telemetry.RPCServerMetrics, fullMethod string, err error, start time.Time) {
-	if m == nil {
-		return
-	}
-	service, method := splitMethod(fullMethod)
-	m.Observe(ctx, "grpc", service, method, CodeName(status.Code(err)), time.Since(start))
-}
-
-// splitMethod splits "/pkg.Service/Method".
-func splitMethod(full string) (service, method string) {
-	s := strings.TrimPrefix(full, "/")
-	if i := strings.LastIndexByte(s, '/'); i >= 0 {
-		return s[:i], s[i+1:]
-	}
-	return "_OTHER", "_OTHER"
 }
 
 var codeNames = [...]string{

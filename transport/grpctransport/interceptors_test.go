@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/grpctransport"
 	"github.com/paved-road/paved/transport/httptransport"
 )
@@ -90,7 +89,7 @@ func TestRecoverUnaryTable(t *testing.T) {
 
 func TestMetricsUnaryTable(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	m, err := telemetry.NewRPCServerMetrics(reg)
+	m, err := grpctransport.NewServerMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,16 +99,16 @@ func TestMetricsUnaryTable(t *testing.T) {
 		err    error
 		want   string
 	}{
-		{"/grpc.testing.TestService/UnaryCall", nil, `code="OK",method="UnaryCall",service="grpc.testing.TestService",system="grpc"`},
-		{"/grpc.testing.TestService/UnaryCall", status.Error(codes.NotFound, "x"), `code="NOT_FOUND"`},
-		{"/grpc.testing.TestService/EmptyCall", status.Error(codes.Code(99), "x"), `code="_OTHER",method="EmptyCall"`},
-		{"/grpc.testing.TestService/EmptyCall", errors.New("plain"), `code="UNKNOWN"`},
+		{"/grpc.testing.TestService/UnaryCall", nil, `error_type="",rpc_method="grpc.testing.TestService/UnaryCall",rpc_response_status_code="OK",rpc_system_name="grpc"`},
+		{"/grpc.testing.TestService/UnaryCall", status.Error(codes.NotFound, "x"), `error_type="",rpc_method="grpc.testing.TestService/UnaryCall",rpc_response_status_code="NOT_FOUND"`},
+		{"/grpc.testing.TestService/EmptyCall", status.Error(codes.Code(99), "x"), `error_type="",rpc_method="grpc.testing.TestService/EmptyCall",rpc_response_status_code="_OTHER"`},
+		{"/grpc.testing.TestService/EmptyCall", errors.New("plain"), `error_type="UNKNOWN",rpc_method="grpc.testing.TestService/EmptyCall",rpc_response_status_code="UNKNOWN"`},
 	}
 	for _, tt := range tests {
 		_, _ = mw(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: tt.method}, func(context.Context, any) (any, error) { return nil, tt.err })
 	}
 	var buf bytes.Buffer
-	if n := testutil.CollectAndCount(reg, telemetry.MetricRPCServerDuration); n != 4 {
+	if n := testutil.CollectAndCount(reg, grpctransport.MetricServerDuration); n != 4 {
 		t.Errorf("series: got %d, want 4", n)
 	}
 	mfs, _ := reg.Gather()

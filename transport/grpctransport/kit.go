@@ -5,6 +5,7 @@ import (
 
 	kitgrpc "github.com/go-kit/kit/transport/grpc"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/paved-road/paved/telemetry"
@@ -16,9 +17,15 @@ import (
 // the incoming metadata into the context. Behind [NewServer]'s interceptors the
 // request id is already there and is kept. nil prop means W3C tracecontext and baggage.
 func KitServerBefore(prop propagation.TextMapPropagator) kitgrpc.ServerRequestFunc {
-	trace := telemetry.KitGRPCServerBefore(prop)
+	if prop == nil {
+		prop = telemetry.DefaultPropagator()
+	}
 	return func(ctx context.Context, md metadata.MD) context.Context {
-		ctx = trace(ctx, md)
+		if !trace.SpanContextFromContext(ctx).IsValid() {
+			// No stats handler made a server span (a child of the caller's): take the
+			// caller's context, so an endpoint span becomes its child.
+			ctx = prop.Extract(ctx, metadataCarrier(md))
+		}
 		if httptransport.RequestIDFrom(ctx) == "" {
 			if v := md.Get(RequestIDKey); len(v) > 0 && validRequestID(v[0]) {
 				ctx = httptransport.WithRequestID(ctx, v[0])
@@ -32,13 +39,15 @@ func KitServerBefore(prop propagation.TextMapPropagator) kitgrpc.ServerRequestFu
 // and the request id of the call's context into the outgoing metadata (go-kit's gRPC
 // client replaces the outgoing metadata with the one its before functions build).
 func KitClientBefore(prop propagation.TextMapPropagator) kitgrpc.ClientRequestFunc {
-	trace := telemetry.KitGRPCClientBefore(prop)
+	if prop == nil {
+		prop = telemetry.DefaultPropagator()
+	}
 	return func(ctx context.Context, md *metadata.MD) context.Context {
-		ctx = trace(ctx, md)
+		if *md == nil {
+			*md = metadata.MD{}
+		}
+		prop.Inject(ctx, metadataCarrier(*md))
 		if id := httptransport.RequestIDFrom(ctx); id != "" {
-			if *md == nil {
-				*md = metadata.MD{}
-			}
 			md.Set(RequestIDKey, id)
 		}
 		return ctx

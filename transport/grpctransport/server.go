@@ -11,8 +11,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-
-	"github.com/paved-road/paved/telemetry"
 )
 
 // ServerOptions configures [NewServer]. The zero value recovers panics, assigns request
@@ -26,7 +24,7 @@ type ServerOptions struct {
 	TracerProvider trace.TracerProvider
 	// Propagator reads incoming trace context; nil means W3C tracecontext and baggage.
 	Propagator propagation.TextMapPropagator
-	// Registerer receives rpc_server_duration_seconds; nil means no metrics.
+	// Registerer receives rpc_server_call_duration_seconds; nil means no metrics.
 	Registerer prometheus.Registerer
 	// Health serves grpc.health.v1.Health; nil means a built-in one that answers
 	// SERVING for "" and every registered service until Shutdown starts.
@@ -76,7 +74,7 @@ var _ serviceAdder = (*staticHealth)(nil)
 // interceptors request id → metrics → recovery → deadline → opts' own. It returns the
 // registerer's error if the metrics cannot be registered.
 func NewServer(opts ServerOptions) (*Server, error) {
-	metrics, err := telemetry.NewRPCServerMetrics(opts.Registerer)
+	metrics, err := NewServerMetrics(opts.Registerer)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +85,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		RequestIDStream(), MetricsStream(metrics), RecoverStream(opts.Logger), DeadlineStream(opts.MaxDeadline),
 	}, opts.StreamInterceptors...)
 	gopts := append([]grpc.ServerOption{
-		grpc.StatsHandler(telemetry.GRPCServerHandler(opts.TracerProvider, opts.Propagator)),
+		grpc.StatsHandler(serverStatsHandler(opts.TracerProvider, opts.Propagator)),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 	}, opts.GRPCOptions...)

@@ -27,7 +27,6 @@ import (
 	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/internal/testenv"
 	"github.com/paved-road/paved/resilience"
-	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/grpctransport"
 	"github.com/paved-road/paved/transport/httptransport"
 )
@@ -74,7 +73,7 @@ func TestServerOverLoopback(t *testing.T) {
 		t.Errorf("call after the panic: got %v, want success", err)
 	}
 
-	if n := testutil.CollectAndCount(reg, telemetry.MetricRPCServerDuration); n != 2 {
+	if n := testutil.CollectAndCount(reg, grpctransport.MetricServerDuration); n != 2 {
 		t.Errorf("series: got %d, want 2 (OK and INTERNAL)", n)
 	}
 

@@ -18,7 +18,6 @@ import (
 
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/resilience"
-	"github.com/paved-road/paved/telemetry"
 )
 
 // ClientOption configures [NewClient].
@@ -120,7 +119,7 @@ func NewClient(name string, opts ...ClientOption) (*Client, error) {
 	if o.balance != RoundRobin && o.balance != PowerOfTwo {
 		return nil, fmt.Errorf("httptransport: client %q: balance must be RoundRobin or PowerOfTwo, got %v", name, o.balance)
 	}
-	metrics, err := telemetry.NewHTTPClientMetrics(o.reg)
+	metrics, err := NewClientMetrics(o.reg)
 	if err != nil {
 		return nil, fmt.Errorf("httptransport: client %q: %w", name, err)
 	}
@@ -142,7 +141,7 @@ func NewClient(name string, opts ...ClientOption) (*Client, error) {
 	if o.policy != nil {
 		rt = o.policy.RoundTripper(rt)
 	}
-	rt = telemetry.HTTPClientTransport(rt, telemetry.HTTPClientOptions{TracerProvider: o.tp, Propagator: o.prop, Metrics: metrics})
+	rt = ClientTelemetry(rt, ClientTelemetryOptions{TracerProvider: o.tp, Propagator: o.prop, Metrics: metrics})
 	rt = requestIDTransport{next: rt}
 	c.http = &http.Client{Transport: rt}
 	c.dep = Dependency{

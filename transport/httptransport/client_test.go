@@ -289,8 +289,8 @@ func TestClientPropagatesRequestIDTraceAndMetrics(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(labels, ","); got != "method=GET,server_address=inventory,status_code=200" {
-		t.Errorf("client series labels: got %s, want method=GET,server_address=inventory,status_code=200", got)
+	if got := strings.Join(labels, ","); got != "error_type=,http_request_method=GET,http_response_status_code=200,server_address=inventory,server_port=80" {
+		t.Errorf("client series labels: got %s, want error_type=,http_request_method=GET,http_response_status_code=200,server_address=inventory,server_port=80", got)
 	}
 }
 

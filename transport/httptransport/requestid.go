@@ -69,7 +69,7 @@ func RequestID() func(http.Handler) http.Handler {
 }
 
 // requestIDContext takes or makes r's id, sets the response header, and returns ctx
-// with the id; it fits telemetry.HTTPServerOptions.RequestContext.
+// with the id; Stack passes it to its telemetry middleware.
 func requestIDContext(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
 	var id string
 	if v := r.Header[requestIDCanon]; len(v) > 0 {

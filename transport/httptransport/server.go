@@ -9,8 +9,6 @@ import (
 	"github.com/go-kit/kit/transport"
 	kithttp "github.com/go-kit/kit/transport/http"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/paved-road/paved/telemetry"
 )
 
 // ServerOption configures [NewServer].
@@ -60,7 +58,7 @@ func NewServer(e endpoint.Endpoint, dec kithttp.DecodeRequestFunc, enc kithttp.E
 		e = o.middleware[i](e)
 	}
 	if o.tp != nil && o.operation != "" {
-		e = telemetry.EndpointMiddleware(o.tp, o.operation)(e)
+		e = TraceEndpoint(o.tp, o.operation)(e)
 	}
 	kitOpts := []kithttp.ServerOption{
 		kithttp.ServerErrorEncoder(ErrorEncoder(o.logger)),

@@ -8,8 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/paved-road/paved/telemetry"
 )
 
 // StackOptions configures [Stack]. The zero value recovers panics, assigns request ids,
@@ -26,7 +24,7 @@ type StackOptions struct {
 	// that arrives without a sampled trace context (always_off, parentbased_always_off:
 	// telemetry.NeverSamplesRoot tells from the tracing configuration); such requests
 	// then start no span, which saves about 0.7 µs each. See
-	// telemetry.HTTPServerOptions.RootNeverSampled; false asks the sampler every time.
+	// ServerTelemetryOptions.RootNeverSampled; false asks the sampler every time.
 	RootNeverSampled bool
 	// Registerer receives http_server_request_duration_seconds and
 	// paved_http_server_shed_total; nil means no metrics.
@@ -47,22 +45,25 @@ type StackOptions struct {
 //
 //  1. [Recover]: a panic becomes a 500 problem, logged with its stack;
 //  2. [RequestID]: X-Request-ID accepted or generated, echoed, in the context;
-//  3. telemetry.HTTPServerMiddleware: a server span named by route pattern, and
-//     http_server_request_duration_seconds{method,route,status_code};
+//  3. [ServerTelemetry]: a server span named by route pattern, and
+//     http_server_request_duration_seconds{http_request_method,http_route,
+//     http_response_status_code,error_type,url_scheme}, with the route of the mux
+//     (when h is a [Router]) also for the 413s and 503s answered before it and its 405s;
 //  4. [AccessLog]: sampled, errors always, with the trace id;
 //  5. [ConcurrencyLimit]: sheds with 503 and Retry-After;
 //  6. [BodyLimit]: 413 past the limit, reading no more than it.
 //
 // Steps 2 and 3 share one context and one copy of the request: the telemetry
-// middleware adds the request id through its RequestContext hook. Nothing between 3
+// middleware adds the request id as it hands the request on. Nothing between 3
 // and the mux replaces the request, so the mux's route pattern reaches the span, the
 // metrics and the log. Per-route timeouts go inside the mux
 // ([Timeout]).
 func Stack(h http.Handler, opts StackOptions) (http.Handler, error) {
-	metrics, err := telemetry.NewHTTPServerMetrics(opts.Registerer)
+	metrics, err := NewServerMetrics(opts.Registerer)
 	if err != nil {
 		return nil, err
 	}
+	router, _ := h.(Router) // the mux, asked for the route of requests answered before it
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -88,11 +89,12 @@ func Stack(h http.Handler, opts StackOptions) (http.Handler, error) {
 		h = ConcurrencyLimit(opts.MaxConcurrent, ra, onShed)(h)
 	}
 	h = AccessLog(opts.Logger, opts.AccessLog)(h)
-	h = telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{
+	tel := newServerTelemetry(ServerTelemetryOptions{
 		TracerProvider: opts.TracerProvider, Propagator: opts.Propagator, Metrics: metrics,
-		RootNeverSampled: opts.RootNeverSampled,
-		RequestContext:   requestIDContext, // RequestID's work, without its request copy
-	})(h)
+		Router: router, RootNeverSampled: opts.RootNeverSampled,
+	}, requestIDContext) // RequestID's work, without its request copy
+	inner := h
+	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tel.serve(inner, w, r) })
 	h = Recover(opts.Logger)(h)
 	return h, nil
 }

@@ -143,7 +143,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	c.tracer = tp.Tracer("github.com/paved-road/paved/transport/messaging/natsjs")
 	if c.prop == nil {
-		c.prop = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+		c.prop = telemetry.DefaultPropagator()
 	}
 	m, err := newMetrics(o.reg)
 	if err != nil {

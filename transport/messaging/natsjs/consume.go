@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 
 	"github.com/paved-road/paved/resilience"
+	"github.com/paved-road/paved/telemetry"
 )
 
 // Headers written on a dead-lettered message, beside the original's own headers.
@@ -289,10 +290,7 @@ func (k *Consumer) handle(jm jetstream.Msg, m *Message) {
 	if m.ID == "" {
 		m.ID = m.Stream + ":" + strconv.FormatUint(m.Sequence, 10)
 	}
-	parent := k.baseCtx
-	if len(m.Header) > 0 {
-		parent = k.c.prop.Extract(parent, HeaderCarrier(m.Header))
-	}
+	parent := telemetry.ExtractHeaders(k.baseCtx, k.c.prop, m.Header)
 	ctx, span := k.c.tracer.Start(parent, k.spanName, consumerKind...)
 	if span.IsRecording() {
 		span.SetAttributes(

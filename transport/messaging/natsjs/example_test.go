@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/messaging/natsjs"
 )
 
@@ -35,17 +36,17 @@ func ExampleIdempotency() {
 	// duplicate skipped: order-42
 }
 
-// HeaderCarrier carries trace context in NATS headers, for code that publishes with
-// nats.go directly.
-func ExampleHeaderCarrier() {
+// telemetry.HeaderCarrier carries trace context in NATS headers, for code that
+// publishes with nats.go directly; natsjs uses the same carrier.
+func Example_headerCarrier() {
 	tp := sdktrace.NewTracerProvider()
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	ctx, span := tp.Tracer("example").Start(context.Background(), "work")
 	defer span.End()
 
 	msg := nats.NewMsg("orders.placed")
-	propagation.TraceContext{}.Inject(ctx, natsjs.HeaderCarrier(msg.Header))
-	got := propagation.TraceContext{}.Extract(context.Background(), natsjs.HeaderCarrier(msg.Header))
+	propagation.TraceContext{}.Inject(ctx, telemetry.HeaderCarrier(msg.Header))
+	got := telemetry.ExtractHeaders(context.Background(), propagation.TraceContext{}, msg.Header)
 	fmt.Println(len(msg.Header.Get("traceparent")), span.SpanContext().TraceID() == spanContext(got).TraceID())
 	// Output: 55 true
 }

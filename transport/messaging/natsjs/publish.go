@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-road/paved/resilience"
+	"github.com/paved-road/paved/telemetry"
 )
 
 // HeaderMsgID is the header that carries a message's id: JetStream de-duplicates
@@ -73,7 +74,7 @@ func (c *Client) PublishMsg(ctx context.Context, msg *nats.Msg) (*jetstream.PubA
 			attribute.Int("messaging.message.body.size", len(msg.Data)),
 		)
 	}
-	c.prop.Inject(ctx, HeaderCarrier(msg.Header))
+	c.prop.Inject(ctx, telemetry.HeaderCarrier(msg.Header))
 
 	ack, err := resilience.Do(ctx, c.policy, func(ctx context.Context) (*jetstream.PubAck, error) {
 		ack, err := js.PublishMsg(ctx, msg)

@@ -1,4 +1,4 @@
-package telemetry
+package httptransport_test
 
 import (
 	"context"
@@ -8,26 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	kithttp "github.com/go-kit/kit/transport/http"
+	"github.com/paved-road/paved/internal/testenv"
+	"github.com/paved-road/paved/telemetry"
+	"github.com/paved-road/paved/transport/httptransport"
 )
-
-// requireEnv returns the value of an environment variable naming an outside server.
-// Unset, the test is skipped, unless PAVED_TEST_REQUIRE_SERVERS=1 (CI), where it fails.
-func requireEnv(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("PAVED_TEST_REQUIRE_SERVERS") == "1" {
-			t.Fatalf("%s is not set and PAVED_TEST_REQUIRE_SERVERS=1: start the server (see tools/README.md)", name)
-		}
-		t.Skipf("%s is not set; see tools/README.md to run this test against a real server", name)
-	}
-	return v
-}
 
 // jaegerTrace is the part of Jaeger's /api/traces answer the test reads.
 type jaegerTrace struct {
@@ -54,22 +42,27 @@ type jaegerTrace struct {
 // TestTraceAcrossTwoServicesInJaeger sends one request through two services over real
 // HTTP on loopback, both exporting OTLP to a real Jaeger, and reads the trace back from
 // Jaeger's query API: one trace holds A's server, endpoint and client spans and B's
-// server span, each the child of the one before, under the right service names.
+// server span, each the child of the one before, under the right service names, with
+// the semantic conventions' span names (the client span is "GET", not "HTTP GET").
 func TestTraceAcrossTwoServicesInJaeger(t *testing.T) {
 	t.Run("http/protobuf", func(t *testing.T) {
-		traceAcrossTwoServices(t, requireEnv(t, "PAVED_TEST_OTLP_ENDPOINT"), "http/protobuf")
+		traceAcrossTwoServices(t, testenv.Require(t, "PAVED_TEST_OTLP_ENDPOINT", ""), "http/protobuf")
 	})
 	// OTLP/gRPC to Jaeger: telemetry/otlpgrpc's TestExportToJaeger.
 }
 
 func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {
-	query := requireEnv(t, "PAVED_TEST_JAEGER_QUERY")
+	query := testenv.Require(t, "PAVED_TEST_JAEGER_QUERY", "")
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano())
 	nameA, nameB := "paved-it-a-"+suffix, "paved-it-b-"+suffix
 
-	cfg := mustConfig(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": protocol})
-	newTracing := func(name string) *Tracing {
-		tr, err := NewTracing(context.Background(), cfg, ResourceInfo{ServiceName: name, Version: "1.0.0", Environment: "development"})
+	env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": protocol}
+	cfg, err := telemetry.TracingConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTracing := func(name string) *telemetry.Tracing {
+		tr, err := telemetry.NewTracing(context.Background(), cfg, telemetry.ResourceInfo{ServiceName: name, Version: "1.0.0", Environment: "development"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,14 +76,14 @@ func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {
 	// Service B: a plain handler behind the lean middleware.
 	muxB := http.NewServeMux()
 	muxB.HandleFunc("GET /b/{id}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "b:"+r.PathValue("id")) })
-	srvB := httptest.NewServer(HTTPServerMiddleware(HTTPServerOptions{TracerProvider: trB.TracerProvider(), Propagator: trB.Propagator()})(muxB))
+	srvB := httptest.NewServer(httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: trB.TracerProvider(), Propagator: trB.Propagator()})(muxB))
 	defer srvB.Close()
 
 	// Service A: a go-kit endpoint with the tracing middleware that calls B through an
 	// instrumented client.
 	transport := &http.Transport{}
 	defer transport.CloseIdleConnections()
-	clientA := &http.Client{Transport: HTTPClientTransport(transport, HTTPClientOptions{TracerProvider: trA.TracerProvider(), Propagator: trA.Propagator()})}
+	clientA := &http.Client{Transport: httptransport.ClientTelemetry(transport, httptransport.ClientTelemetryOptions{TracerProvider: trA.TracerProvider(), Propagator: trA.Propagator()})}
 	callB := func(ctx context.Context, _ any) (any, error) {
 		req, err := http.NewRequestWithContext(ctx, "GET", srvB.URL+"/b/7", nil)
 		if err != nil {
@@ -105,7 +98,7 @@ func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {
 		return string(b), err
 	}
 	kitServer := kithttp.NewServer(
-		EndpointMiddleware(trA.TracerProvider(), "a.callB")(callB),
+		httptransport.TraceEndpoint(trA.TracerProvider(), "a.callB")(callB),
 		kithttp.NopRequestDecoder,
 		func(_ context.Context, w http.ResponseWriter, resp any) error {
 			_, err := io.WriteString(w, resp.(string))
@@ -114,7 +107,7 @@ func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {
 	)
 	muxA := http.NewServeMux()
 	muxA.Handle("GET /a", kitServer)
-	srvA := httptest.NewServer(HTTPServerMiddleware(HTTPServerOptions{TracerProvider: trA.TracerProvider(), Propagator: trA.Propagator()})(muxA))
+	srvA := httptest.NewServer(httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: trA.TracerProvider(), Propagator: trA.Propagator()})(muxA))
 	defer srvA.Close()
 
 	client := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
@@ -128,7 +121,7 @@ func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {
 	if string(body) != "b:7" {
 		t.Fatalf("got body %q, want b:7", body)
 	}
-	for _, tr := range []*Tracing{trA, trB} {
+	for _, tr := range []*telemetry.Tracing{trA, trB} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := tr.Shutdown(ctx); err != nil {
 			t.Fatalf("got Shutdown error %v, want nil", err)
@@ -156,10 +149,13 @@ func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {
 	if len(tr.Spans) != 4 {
 		t.Fatalf("got %d spans, want 4", len(tr.Spans))
 	}
-	type node struct{ id, parent, service, kind, name string }
+	type node struct {
+		id, parent, service, kind, name string
+		tags                            map[string]string
+	}
 	byKey := map[string]node{}
 	for _, s := range tr.Spans {
-		n := node{id: s.SpanID, service: tr.Processes[s.ProcessID].ServiceName, name: s.OperationName}
+		n := node{id: s.SpanID, service: tr.Processes[s.ProcessID].ServiceName, name: s.OperationName, tags: map[string]string{}}
 		for _, ref := range s.References {
 			if ref.RefType == "CHILD_OF" && ref.TraceID == tr.TraceID {
 				n.parent = ref.SpanID
@@ -167,6 +163,7 @@ func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {
 		}
 		n.kind = "internal"
 		for _, tag := range s.Tags {
+			n.tags[tag.Key] = fmt.Sprint(tag.Value)
 			if tag.Key == "span.kind" {
 				n.kind = fmt.Sprint(tag.Value)
 			}
@@ -176,7 +173,7 @@ func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {
 	chain := []struct{ key, name string }{
 		{nameA + "/server", "GET /a"},
 		{nameA + "/internal", "a.callB"},
-		{nameA + "/client", ""},
+		{nameA + "/client", "GET"},
 		{nameB + "/server", "GET /b/{id}"},
 	}
 	parent := ""
@@ -192,6 +189,12 @@ func traceAcrossTwoServices(t *testing.T, endpoint, protocol string) {
 			t.Errorf("%s: got name %q, want %q", c.key, n.name, c.name)
 		}
 		parent = n.id
+	}
+	if c := byKey[nameA+"/client"]; c.tags["server.address"] != "127.0.0.1" || c.tags["http.response.status_code"] != "200" {
+		t.Errorf("client span: got tags %v, want server.address 127.0.0.1 and status 200", c.tags)
+	}
+	if b := byKey[nameB+"/server"]; b.tags["client.address"] != "127.0.0.1" || b.tags["http.route"] != "/b/{id}" {
+		t.Errorf("B's server span: got tags %v, want client.address 127.0.0.1 and http.route /b/{id}", b.tags)
 	}
 }
 

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/paved-road/paved/telemetry"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/paved-road/paved/telemetry"
+	"github.com/paved-road/paved/transport/httptransport"
 )
 
 // With a sampler that never samples a root, RootNeverSampled skips the span of
@@ -25,7 +27,7 @@ func ExampleNeverSamplesRoot() {
 	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("handler sees a trace:", trace.SpanContextFromContext(r.Context()).IsValid())
 	})
-	h := telemetry.HTTPServerMiddleware(telemetry.HTTPServerOptions{
+	h := httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{
 		TracerProvider:   tp,
 		RootNeverSampled: telemetry.NeverSamplesRoot(cfg),
 	})(mux)

@@ -1,4 +1,4 @@
-package telemetry
+package httptransport
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paved-road/paved/telemetry"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -38,7 +39,7 @@ func testMux() *http.ServeMux {
 type serverFixture struct {
 	rec     *tracetest.SpanRecorder
 	reg     *prometheus.Registry
-	metrics *HTTPServerMetrics
+	metrics *ServerMetrics
 	handler http.Handler
 }
 
@@ -48,11 +49,12 @@ func newServerFixture(t *testing.T) *serverFixture {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	reg := prometheus.NewRegistry()
-	m, err := NewHTTPServerMetrics(reg)
+	m, err := NewServerMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tp, Metrics: m})(testMux())
+	mux := testMux()
+	h := ServerTelemetry(ServerTelemetryOptions{TracerProvider: tp, Metrics: m, Router: mux})(mux)
 	return &serverFixture{rec: rec, reg: reg, metrics: m, handler: h}
 }
 
@@ -64,7 +66,7 @@ func attrs(s sdktrace.ReadOnlySpan) map[string]string {
 	return m
 }
 
-func TestHTTPServerMiddleware(t *testing.T) {
+func TestServerTelemetry(t *testing.T) {
 	f := newServerFixture(t)
 	srv := httptest.NewServer(f.handler)
 	defer srv.Close()
@@ -85,7 +87,8 @@ func TestHTTPServerMiddleware(t *testing.T) {
 		{"GET", "/fail", 500, "GET /fail", "/fail", "GET", true},
 		{"GET", "/stream", 200, "GET /stream", "/stream", "GET", false},
 		{"GET", "/nowhere", 404, "GET", RouteUnmatched, "GET", false},
-		{"BREW", "/items/1", 405, "HTTP", RouteUnmatched, MethodOther, false},
+		{"BREW", "/items/1", 405, "HTTP /items/{id}", "/items/{id}", MethodOther, false},
+		{"DELETE", "/items", 405, "DELETE /items", "/items", "DELETE", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -124,12 +127,22 @@ func TestHTTPServerMiddleware(t *testing.T) {
 			if got := s.Status().Code == codes.Error; got != tt.wantError {
 				t.Errorf("got error status %v, want %v", got, tt.wantError)
 			}
-			labels := map[string]string{"method": tt.wantMethod, "route": tt.wantRoute, "status_code": fmt.Sprint(tt.wantStatus)}
-			if got := histCount(t, f.reg, MetricHTTPServerDuration, labels); got != 1 {
+			labels := serverLabels(tt.wantMethod, tt.wantRoute, tt.wantStatus)
+			if got := histCount(t, f.reg, MetricServerDuration, labels); got != 1 {
 				t.Errorf("got %d observations for %v, want 1", got, labels)
 			}
 		})
 	}
+}
+
+// serverLabels are the labels of a server observation: error_type is the status of a
+// 5xx, url_scheme http (the tests serve no TLS).
+func serverLabels(method, route string, status int) map[string]string {
+	l := map[string]string{"http_request_method": method, "http_route": route, "http_response_status_code": fmt.Sprint(status), "error_type": "", "url_scheme": "http"}
+	if status >= 500 {
+		l["error_type"] = fmt.Sprint(status)
+	}
+	return l
 }
 
 // histCount returns the sample count of the histogram series name{labels} in g.
@@ -159,11 +172,11 @@ func histCount(t *testing.T, g prometheus.Gatherer, name string, labels map[stri
 	return 0
 }
 
-func TestHTTPServerMiddlewarePanic(t *testing.T) {
+func TestServerTelemetryPanic(t *testing.T) {
 	f := newServerFixture(t)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
-	h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(f.rec)), Metrics: f.metrics})(mux)
+	h := ServerTelemetry(ServerTelemetryOptions{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(f.rec)), Metrics: f.metrics})(mux)
 	func() {
 		defer func() {
 			if r := recover(); r != "boom" {
@@ -176,20 +189,20 @@ func TestHTTPServerMiddlewarePanic(t *testing.T) {
 	if len(spans) != 1 || spans[0].Status().Code != codes.Error || spans[0].Name() != "GET /panic" {
 		t.Fatalf("got spans %v, want one ended error span named GET /panic", spans)
 	}
-	if got := histCount(t, f.reg, MetricHTTPServerDuration, map[string]string{"method": "GET", "route": "/panic", "status_code": "500"}); got != 1 {
+	if got := histCount(t, f.reg, MetricServerDuration, serverLabels("GET", "/panic", 500)); got != 1 {
 		t.Errorf("got %d observations, want 1 with status 500", got)
 	}
 }
 
-// TestHTTPServerExemplars proves that sampled requests leave their trace id as an
+// TestServerTelemetryExemplars proves that sampled requests leave their trace id as an
 // exemplar, served in OpenMetrics when the scraper asks for it, and only then.
-func TestHTTPServerExemplars(t *testing.T) {
+func TestServerTelemetryExemplars(t *testing.T) {
 	f := newServerFixture(t)
 	req := httptest.NewRequest("GET", "/items/7", nil)
 	req.Header.Set("Traceparent", remoteTraceparent)
 	f.handler.ServeHTTP(httptest.NewRecorder(), req)
 
-	metricsSrv := httptest.NewServer(MetricsHandler(f.reg))
+	metricsSrv := httptest.NewServer(telemetry.MetricsHandler(f.reg))
 	defer metricsSrv.Close()
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
@@ -212,7 +225,7 @@ func TestHTTPServerExemplars(t *testing.T) {
 		t.Errorf("got content type %q, want OpenMetrics", ct)
 	}
 	if !strings.Contains(body, `# {trace_id="`+traceID+`"}`) {
-		t.Errorf("got body without exemplar for trace %s:\n%s", traceID, grepLines(body, MetricHTTPServerDuration))
+		t.Errorf("got body without exemplar for trace %s:\n%s", traceID, grepLines(body, MetricServerDuration))
 	}
 	ct, body = scrape("")
 	if !strings.HasPrefix(ct, "text/plain") || strings.Contains(body, traceID) {
@@ -223,7 +236,7 @@ func TestHTTPServerExemplars(t *testing.T) {
 	f2 := newServerFixture(t)
 	req = httptest.NewRequest("GET", "/items/7", nil)
 	req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
-	h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample()))), Metrics: f2.metrics})(testMux())
+	h := ServerTelemetry(ServerTelemetryOptions{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample()))), Metrics: f2.metrics})(testMux())
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	var sb strings.Builder
 	mfs, _ := f2.reg.Gather()
@@ -251,16 +264,16 @@ func grepLines(s, sub string) string {
 	return strings.Join(out, "\n")
 }
 
-// TestHTTPServerCardinalityBounded sends 100,000 requests with random paths, methods and
+// TestServerTelemetryCardinalityBounded sends 100,000 requests with random paths, methods and
 // headers and proves the series count stays within routes x methods x status codes.
-func TestHTTPServerCardinalityBounded(t *testing.T) {
+func TestServerTelemetryCardinalityBounded(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	metrics, err := NewHTTPServerMetrics(reg)
+	metrics, err := NewServerMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
-	handler := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tp, Metrics: metrics})(testMux())
+	handler := ServerTelemetry(ServerTelemetryOptions{TracerProvider: tp, Metrics: metrics})(testMux())
 	rng := rand.New(rand.NewPCG(1, 2))
 	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
 	randStr := func(n int) string {
@@ -298,10 +311,10 @@ func TestHTTPServerCardinalityBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	values := map[string]map[string]bool{"method": {}, "route": {}, "status_code": {}}
+	values := map[string]map[string]bool{"http_request_method": {}, "http_route": {}, "http_response_status_code": {}, "error_type": {}, "url_scheme": {}}
 	series, observed := 0, uint64(0)
 	for _, mf := range mfs {
-		if mf.GetName() != MetricHTTPServerDuration {
+		if mf.GetName() != MetricServerDuration {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
@@ -316,28 +329,28 @@ func TestHTTPServerCardinalityBounded(t *testing.T) {
 		t.Errorf("got %d observations, want %d", observed, n)
 	}
 	routes := map[string]bool{"/items/{id}": true, "/items": true, "/fail": true, "/stream": true, RouteUnmatched: true}
-	for r := range values["route"] {
+	for r := range values["http_route"] {
 		if !routes[r] {
 			t.Errorf("got route label %q, want only patterns or %q", r, RouteUnmatched)
 		}
 	}
-	for m := range values["method"] {
+	for m := range values["http_request_method"] {
 		if NormalizeMethod(m) != m {
 			t.Errorf("got method label %q, want a standard method or %s", m, MethodOther)
 		}
 	}
-	bound := len(routes) * 10 * len(values["status_code"])
-	if series > bound || len(values["status_code"]) > 6 {
-		t.Errorf("got %d series and status codes %v, want at most %d", series, values["status_code"], bound)
+	bound := len(routes) * 10 * len(values["http_response_status_code"])
+	if series > bound || len(values["http_response_status_code"]) > 6 {
+		t.Errorf("got %d series and status codes %v, want at most %d", series, values["http_response_status_code"], bound)
 	}
-	t.Logf("%d requests -> %d series (methods %d, routes %d, status codes %v)", n, series, len(values["method"]), len(values["route"]), values["status_code"])
+	t.Logf("%d requests -> %d series (methods %d, routes %d, status codes %v)", n, series, len(values["http_request_method"]), len(values["http_route"]), values["http_response_status_code"])
 }
 
-// TestHTTPServerRootNeverSampled proves that with RootNeverSampled a request that
+// TestServerTelemetryRootNeverSampled proves that with RootNeverSampled a request that
 // cannot be sampled starts no span yet keeps the caller's trace context, that a sampled
 // caller still gets its server span (parent-based sampling), and that metrics are
 // recorded either way.
-func TestHTTPServerRootNeverSampled(t *testing.T) {
+func TestServerTelemetryRootNeverSampled(t *testing.T) {
 	const unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
 	tests := []struct {
 		name, traceparent string
@@ -355,14 +368,14 @@ func TestHTTPServerRootNeverSampled(t *testing.T) {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())), sdktrace.WithSpanProcessor(rec))
 			defer func() { _ = tp.Shutdown(context.Background()) }()
 			reg := prometheus.NewRegistry()
-			m, err := NewHTTPServerMetrics(reg)
+			m, err := NewServerMetrics(reg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var seen trace.SpanContext
 			mux := http.NewServeMux()
 			mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { seen = trace.SpanContextFromContext(r.Context()) })
-			h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tp, Metrics: m, RootNeverSampled: true})(mux)
+			h := ServerTelemetry(ServerTelemetryOptions{TracerProvider: tp, Metrics: m, RootNeverSampled: true})(mux)
 			req := httptest.NewRequest("GET", "/items/1", nil)
 			if tt.traceparent != "" {
 				req.Header.Set("Traceparent", tt.traceparent)
@@ -389,16 +402,16 @@ func TestHTTPServerRootNeverSampled(t *testing.T) {
 			} else if tt.wantSpanID != "" && (seen.SpanID().String() != tt.wantSpanID || !seen.IsRemote()) {
 				t.Errorf("got span id %s (remote %v) in the handler, want the caller's %s", seen.SpanID(), seen.IsRemote(), tt.wantSpanID)
 			}
-			if got := histCount(t, reg, MetricHTTPServerDuration, map[string]string{"method": "GET", "route": "/items/{id}", "status_code": "200"}); got != 1 {
+			if got := histCount(t, reg, MetricServerDuration, serverLabels("GET", "/items/{id}", 200)); got != 1 {
 				t.Errorf("got %d observations, want 1", got)
 			}
 		})
 	}
 }
 
-// TestHTTPServerRequestContext proves the hook's context reaches the handler along with
+// TestServerTelemetryRequestContext proves the hook's context reaches the handler along with
 // the server span, may set response headers, and does not hide the route pattern.
-func TestHTTPServerRequestContext(t *testing.T) {
+func TestServerTelemetryRequestContext(t *testing.T) {
 	f := newServerFixture(t)
 	type key struct{}
 	var seenValue any
@@ -409,11 +422,12 @@ func TestHTTPServerRequestContext(t *testing.T) {
 	})
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(f.rec))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	h := HTTPServerMiddleware(HTTPServerOptions{TracerProvider: tp, Metrics: f.metrics,
-		RequestContext: func(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
+	st := newServerTelemetry(ServerTelemetryOptions{TracerProvider: tp, Metrics: f.metrics},
+		func(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
 			w.Header().Set("X-Hook", r.URL.Path)
 			return context.WithValue(ctx, key{}, "v")
-		}})(mux)
+		})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { st.serve(mux, w, r) })
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/items/3", nil))
 	if seenValue != "v" {
@@ -426,31 +440,8 @@ func TestHTTPServerRequestContext(t *testing.T) {
 	if len(spans) != 1 || spans[0].Name() != "GET /items/{id}" || spans[0].SpanContext().SpanID() != seenSpan.SpanID() {
 		t.Fatalf("got spans %v and span %v in the handler, want one span GET /items/{id} seen by the handler", spans, seenSpan.SpanID())
 	}
-	if got := histCount(t, f.reg, MetricHTTPServerDuration, map[string]string{"method": "GET", "route": "/items/{id}", "status_code": "200"}); got != 1 {
+	if got := histCount(t, f.reg, MetricServerDuration, serverLabels("GET", "/items/{id}", 200)); got != 1 {
 		t.Errorf("got %d observations, want 1", got)
-	}
-}
-
-func TestNeverSamplesRoot(t *testing.T) {
-	tests := []struct {
-		cfg  TracingConfig
-		want bool
-	}{
-		{TracingConfig{}, false}, // parentbased_always_on
-		{TracingConfig{Sampler: SamplerAlwaysOn}, false},
-		{TracingConfig{Sampler: SamplerParentBasedAlwaysOn}, false},
-		{TracingConfig{Sampler: SamplerAlwaysOff}, true},
-		{TracingConfig{Sampler: SamplerParentBasedAlwaysOff}, true},
-		{TracingConfig{Sampler: SamplerTraceIDRatio, SamplerArg: 0}, true},
-		{TracingConfig{Sampler: SamplerParentBasedTraceIDRatio, SamplerArg: 0}, true},
-		{TracingConfig{Sampler: SamplerTraceIDRatio, SamplerArg: 0.01}, false},
-		{TracingConfig{Sampler: SamplerParentBasedTraceIDRatio, SamplerArg: 1}, false},
-		{TracingConfig{Disabled: true}, true},
-	}
-	for _, tt := range tests {
-		if got := NeverSamplesRoot(tt.cfg); got != tt.want {
-			t.Errorf("NeverSamplesRoot(%s %v disabled %v): got %v, want %v", tt.cfg.Sampler, tt.cfg.SamplerArg, tt.cfg.Disabled, got, tt.want)
-		}
 	}
 }
 
@@ -466,6 +457,61 @@ func TestSpanName(t *testing.T) {
 	for _, tt := range tests {
 		if got := spanName(tt.method, tt.pattern, RouteFromPattern(tt.pattern)); got != tt.want {
 			t.Errorf("spanName(%q, %q): got %q, want %q", tt.method, tt.pattern, got, tt.want)
+		}
+	}
+}
+
+const remoteTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+// TestServerTelemetryAttributes proves the server span carries the semantic
+// conventions' addresses, the query with secrets redacted and error.type on a 5xx.
+func TestServerTelemetryAttributes(t *testing.T) {
+	f := newServerFixture(t)
+	req := httptest.NewRequest("GET", "http://shop.example:8443/fail?q=shoes&access_token=abc", nil)
+	req.RemoteAddr = "[2001:db8::7]:51000"
+	f.handler.ServeHTTP(httptest.NewRecorder(), req)
+	a := attrs(f.rec.Ended()[0])
+	want := map[string]string{"server.address": "shop.example", "server.port": "8443", "client.address": "2001:db8::7",
+		"url.query": "q=shoes&access_token=REDACTED", "error.type": "500", "url.scheme": "http"}
+	for k, v := range want {
+		if a[k] != v {
+			t.Errorf("attribute %s: got %q, want %q", k, a[k], v)
+		}
+	}
+}
+
+// TestStackRouteOfEarlyAnswers proves a 413 answered by the body limit before the mux
+// routed the request carries the route of its path in metrics and span, as 405s do.
+func TestStackRouteOfEarlyAnswers(t *testing.T) {
+	tp, rec := newTP(t)
+	reg := prometheus.NewRegistry()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) })
+	h, err := Stack(mux, StackOptions{TracerProvider: tp, Registerer: reg, MaxBodyBytes: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/items", strings.NewReader("far too long"))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("got status %d, want 413", w.Code)
+	}
+	if got := histCount(t, reg, MetricServerDuration, serverLabels("POST", "/items", 413)); got != 1 {
+		t.Errorf("got %d observations with route /items and 413, want 1", got)
+	}
+	if s := rec.Ended(); len(s) != 1 || s[0].Name() != "POST /items" {
+		t.Errorf("got spans %v, want one named POST /items", s)
+	}
+}
+
+func TestSplitHostPort(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"": {"", ""}, "host": {"host", ""}, "host:80": {"host", "80"}, "[::1]:9": {"::1", "9"},
+		"[::1]": {"::1", ""}, "::1": {"::1", ""}, "1.2.3.4:5": {"1.2.3.4", "5"},
+	} {
+		if h, p := splitHostPort(in); h != want[0] || p != want[1] {
+			t.Errorf("splitHostPort(%q): got %q %q, want %q %q", in, h, p, want[0], want[1])
 		}
 	}
 }
