@@ -70,5 +70,5 @@ func ExampleDigest() {
 	c := catalog.Component{Name: "inventory", Owner: "team-a", ProvidesAPIs: []string{api.Name}, APIs: []catalog.API{api}}.WithDefaults()
 	fmt.Println(c.Validate(), api.Digest[:15])
 	// Output:
-	// <nil> sha256:dca4fed
+	// <nil> sha256:dca4fed9
 }
