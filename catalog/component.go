@@ -1,6 +1,9 @@
 package catalog
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Lifecycle is the stage a component is in.
 type Lifecycle string
@@ -71,6 +74,17 @@ type Component struct {
 	// ProvidesAPIs names the APIs this component offers: distinct, 1-63 characters of
 	// letters, digits, '-', '_' and '.'.
 	ProvidesAPIs []string `json:"providesApis,omitempty"`
+	// APIs describe the provided APIs that publish a contract: each one's kind and the
+	// digest and size of its definition (served by the instances at /apis/{name} on
+	// their admin address). Each name is also in ProvidesAPIs; at most [MaxListItems].
+	APIs []API `json:"apis,omitempty"`
+	// ConsumesAPIs names the APIs of other components this one declares it calls, with
+	// the rule of ProvidesAPIs.
+	ConsumesAPIs []string `json:"consumesApis,omitempty"`
+	// Uses lists what the component calls, declared (ConsumesAPIs) and observed (the
+	// clients the running service built): which API of which component. At most
+	// [MaxListItems], each (api, provider) pair once.
+	Uses []APIUse `json:"uses,omitempty"`
 	// Labels are free key/value pairs for filtering, with Kubernetes label rules: a key is
 	// an optional DNS subdomain prefix and '/' then a name of 1-63 characters of letters,
 	// digits, '-', '_' and '.'; a value is empty or such a name.
@@ -125,8 +139,50 @@ func (c *Component) Validate() error {
 			p.add(f, "must be 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, got %q", Clip(s))
 		}
 	})
+	checkList(&p, "consumesApis", c.ConsumesAPIs, func(p *problems, f, s string) {
+		if !IsAPIName(s) {
+			p.add(f, "must be "+APINameRule+", got %q", Clip(s))
+		}
+	})
+	c.checkAPIs(&p)
 	checkLabels(&p, "labels", c.Labels, labelValueRule)
 	return p.err()
+}
+
+// checkAPIs checks APIs and Uses.
+func (c *Component) checkAPIs(p *problems) {
+	if len(c.APIs) > MaxListItems {
+		p.add("apis", "at most %d items, got %d", MaxListItems, len(c.APIs))
+	} else {
+		seen := make(map[string]int, len(c.APIs))
+		for i, a := range c.APIs {
+			f := index("apis", i)
+			if j, dup := seen[a.Name]; dup {
+				p.add(f+".name", "duplicate of %s", index("apis", j))
+				continue
+			}
+			seen[a.Name] = i
+			checkAPI(p, f, a)
+			if IsAPIName(a.Name) && !slices.Contains(c.ProvidesAPIs, a.Name) {
+				p.add(f+".name", "%q must also be listed in providesApis", a.Name)
+			}
+		}
+	}
+	if len(c.Uses) > MaxListItems {
+		p.add("uses", "at most %d items, got %d", MaxListItems, len(c.Uses))
+		return
+	}
+	seen := make(map[APIUse]int, len(c.Uses))
+	for i, u := range c.Uses {
+		f := index("uses", i)
+		key := APIUse{API: u.API, Provider: u.Provider}
+		if j, dup := seen[key]; dup {
+			p.add(f, "duplicate of %s (same api and provider)", index("uses", j))
+			continue
+		}
+		seen[key] = i
+		checkAPIUse(p, f, u, c.Name)
+	}
 }
 
 // checkList checks each item of a list with rule, and that no item repeats.

@@ -81,3 +81,13 @@ func ExampleDeploymentEvent_Validate() {
 	// deploymentProperties.state: must be one of pending, in_progress, successful, failed, rolled_back, cancelled, unknown, got "done"
 	// deploymentProperties.startedAt: is required: an RFC 3339 time
 }
+
+func ExampleDigest() {
+	def := []byte(`{"openapi":"3.1.0","info":{"title":"inventory","version":"1.0.0"},"paths":{}}`)
+	api := catalog.API{Name: "inventory-http-v1", Kind: catalog.APIKindOpenAPI,
+		MediaType: catalog.APIKindOpenAPI.MediaType(), Version: "1.0.0", Digest: catalog.Digest(def), Size: len(def)}
+	c := catalog.Component{Name: "inventory", Owner: "team-a", ProvidesAPIs: []string{api.Name}, APIs: []catalog.API{api}}.WithDefaults()
+	fmt.Println(c.Validate(), api.Digest[:15])
+	// Output:
+	// <nil> sha256:dca4fed9
+}

@@ -88,6 +88,13 @@ type Facts struct {
 	// and any others the service observed.
 	Dependencies []Dependency `json:"dependencies,omitempty"`
 
+	// APIs lists the API contracts the service publishes.
+	APIs []API `json:"apis,omitempty"`
+	// HTTPRoutes lists the patterns of the routes on the public HTTP server, as Go's
+	// ServeMux takes them ("GET /orders/{id}"); nil means not observed (the service
+	// serves a handler of its own).
+	HTTPRoutes []string `json:"httpRoutes,omitempty"`
+
 	// ShutdownTimeout is the graceful shutdown budget; 0 means unset.
 	ShutdownTimeout time.Duration `json:"shutdownTimeout,omitempty"`
 	// DrainDelay is the time between readiness failing and the servers closing.
@@ -122,6 +129,17 @@ type Dependency struct {
 	Breaker bool `json:"breaker,omitempty"`
 	// Timeout bounds each call; 0 means none.
 	Timeout time.Duration `json:"timeout,omitempty"`
+}
+
+// API is an API contract the service publishes.
+type API struct {
+	// Name is the API's name.
+	Name string `json:"name"`
+	// Kind is openapi, grpc or asyncapi.
+	Kind string `json:"kind"`
+	// Operations are an OpenAPI document's operations, "METHOD /path" with the path
+	// template as written ("GET /items/{sku}").
+	Operations []string `json:"operations,omitempty"`
 }
 
 // ServerLimits are the public HTTP server's timeouts and size limits; 0 means none.

@@ -148,7 +148,7 @@ func NewRuleSet(version string, rules ...Rule) (RuleSet, error) {
 	return RuleSet{version: version, rules: append([]Rule(nil), rules...)}, nil
 }
 
-// Version returns the rule set's version, such as "2026.11".
+// Version returns the rule set's version, such as "2026.12".
 func (s RuleSet) Version() string { return s.version }
 
 // Rules returns the rules in order, in a slice the caller may modify.

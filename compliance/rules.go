@@ -10,7 +10,7 @@ import (
 
 // DefaultVersion is the version of the rule set [DefaultRules] returns. It changes
 // whenever a rule is added, removed, or changes what it checks, level or weight.
-const DefaultVersion = "2026.11"
+const DefaultVersion = "2026.12"
 
 // DefaultRuleSet returns the default rules as a [RuleSet] of version [DefaultVersion].
 func DefaultRuleSet() RuleSet {
@@ -164,6 +164,15 @@ func DefaultRules() []Rule {
 			Level:  Recommended,
 			Weight: 1,
 			Check:  checkDeclaredBuilt,
+		},
+		{
+			ID:     "routes-documented",
+			Title:  "Every HTTP route is in the published OpenAPI document",
+			Why:    "Consumers and the catalog read the contract from the published document; a route missing from it is an API nobody agreed on, and changing it breaks callers unseen.",
+			Fix:    "Describe the route in the OpenAPI document the service publishes in Info.APIs, or stop serving it.",
+			Level:  Recommended,
+			Weight: 1,
+			Check:  checkRoutesDocumented,
 		},
 		{
 			ID:     "shutdown-after-drain",

@@ -46,6 +46,9 @@ func goodFacts() compliance.Facts {
 			MaxHeaderBytes: 64 << 10, MaxBodyBytes: 1 << 20,
 		},
 		Registry: compliance.RegistryCatalog,
+		APIs: []compliance.API{{Name: "checkout-http-v1", Kind: "openapi",
+			Operations: []string{"GET /orders/{id}", "POST /orders", "GET /static/app.js"}}},
+		HTTPRoutes: []string{"GET /orders/{id}", "POST /orders", "GET /static/"},
 	}
 }
 
@@ -152,6 +155,13 @@ func ruleCases() []ruleCase {
 		{"declared-dependency-built", "all built", nil, pass, "every declared dependency has a client"},
 		{"declared-dependency-built", "stale", func(f *compliance.Facts) { f.DependsOn = append(f.DependsOn, "legacy-billing") }, fail, `declared dependency "legacy-billing" has no client`},
 		{"declared-dependency-built", "none declared", func(f *compliance.Facts) { f.DependsOn = nil }, na, "no declared dependencies"},
+
+		{"routes-documented", "every route documented", nil, pass, "3 routes, each in the OpenAPI document"},
+		{"routes-documented", "a route missing", func(f *compliance.Facts) { f.HTTPRoutes = append(f.HTTPRoutes, "DELETE /orders/{id}", "/debug/vars") }, fail,
+			"2 of 5 routes missing from the OpenAPI document: DELETE /orders/{id}, /debug/vars"},
+		{"routes-documented", "no OpenAPI document", func(f *compliance.Facts) { f.APIs = []compliance.API{{Name: "x", Kind: "grpc"}} }, na, "no OpenAPI document published"},
+		{"routes-documented", "routes not observed", func(f *compliance.Facts) { f.HTTPRoutes = nil }, na, "the service serves its own handler"},
+		{"routes-documented", "no routes", func(f *compliance.Facts) { f.HTTPRoutes = []string{} }, pass, "0 routes"},
 
 		{"shutdown-after-drain", "15s after 5s", nil, pass, "shutdown timeout 15s, drain delay 5s"},
 		{"shutdown-after-drain", "no drain delay", func(f *compliance.Facts) { f.DrainDelay = 0 }, pass, "drain delay 0s"},

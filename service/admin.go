@@ -43,6 +43,8 @@ func (s *Service) adminHandler() http.Handler {
 	}))
 	m.HandleFunc("GET /info", s.serveInfo)
 	m.HandleFunc("GET /config", s.serveConfig)
+	m.HandleFunc("GET /apis", s.serveAPIs)
+	m.HandleFunc("GET /apis/{name}", s.serveAPI)
 	m.Handle("/compliance", compliance.NewHandler(s.ComplianceReport))
 	if s.cfg.PprofEnabled {
 		m.HandleFunc("/debug/pprof/", pprof.Index)

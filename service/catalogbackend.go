@@ -32,7 +32,7 @@ func (s *Service) catalogBackend() registryBackend {
 			if err != nil {
 				return nil, err
 			}
-			return c.Registrar(componentOf(info), s.scorecard), nil
+			return c.Registrar(s.component(info), s.scorecard), nil
 		},
 		Instancer: func(ctx context.Context, cfg *Config, dependency string) (discovery.Instancer, error) {
 			c, err := client(cfg)
@@ -42,6 +42,20 @@ func (s *Service) catalogBackend() registryBackend {
 			return c.Instancer(dependency), nil
 		},
 	}
+}
+
+// component returns the service's catalog component: Info with the APIs it publishes
+// (descriptors only: the definitions stay on the admin port, at /apis/{name}) and what
+// it consumes, declared and observed.
+func (s *Service) component(i Info) catalog.Component {
+	c := componentOf(i)
+	c.APIs = s.APIs()
+	for _, a := range c.APIs {
+		c.ProvidesAPIs = joinNames(c.ProvidesAPIs, a.Name)
+	}
+	c.Uses = s.consumes()
+	c.ConsumesAPIs = joinNames(i.ConsumesAPIs, consumedAPINames(c.Uses)...)
+	return c
 }
 
 // componentOf turns the service's Info into its catalog component.

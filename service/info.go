@@ -35,8 +35,18 @@ type Info struct {
 	Links Links `json:"links"`
 	// DependsOn names the components this one calls.
 	DependsOn []string `json:"dependsOn,omitempty"`
-	// ProvidesAPIs names the APIs this component offers.
+	// ProvidesAPIs names the APIs this component offers. The names of APIs and of the
+	// gRPC services the service publishes join them; a name here without a contract
+	// is declared only.
 	ProvidesAPIs []string `json:"providesApis,omitempty"`
+	// APIs are the contracts of the APIs this component offers, with their definitions
+	// (an OpenAPI document embedded with go:embed...): served on the admin port at
+	// /apis, described to the catalog at registration. See [API].
+	APIs []API `json:"-"`
+	// ConsumesAPIs names the APIs of other components this one calls, as their
+	// providers name them in providesApis. The APIs its Paved clients name
+	// (httptransport.WithAPI) are observed and reported beside them.
+	ConsumesAPIs []string `json:"consumesApis,omitempty"`
 	// Labels are free key/value pairs for filtering in the catalog.
 	Labels map[string]string `json:"labels,omitempty"`
 }

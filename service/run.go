@@ -141,6 +141,9 @@ func (s *Service) serve(ctx context.Context, st *stack, admin *adminStage) error
 	if err := s.checkServers(); err != nil {
 		return err
 	}
+	if err := s.publishGRPC(); err != nil {
+		return err
+	}
 
 	// 1. Admin server: probes answer from here on.
 	if err := admin.start(ctx); err != nil {

@@ -98,6 +98,12 @@ type Service struct {
 	closers []func() error
 	// deps records the dependencies built with Client.
 	deps httptransport.Dependencies
+	// apis are the published APIs, guarded by mu.
+	apis []publishedAPI
+	// routes are the patterns given to Handle and HandleFunc, guarded by mu.
+	routes []string
+	// grpcReflection is the reflection the main linked (WithGRPCReflection).
+	grpcReflection grpctransport.Reflection
 }
 
 // Lifecycle states reported by /info.
@@ -217,9 +223,11 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 	} else if msg := validateDNSLabel(info.Name); msg != "" && cfg.Name == "" {
 		p.add("Info.Name", info.Name, msg)
 	}
+	apis := checkInfoAPIs(p, info)
 	if len(p.list) > 0 {
 		return nil, &ConfigError{Problems: dedupe(p.list)}
 	}
+	s.apis = apis
 	info.Version = resolveVersion(cfg.Version, info.Version, s.build)
 	if info.Type == "" {
 		info.Type = "service"
@@ -319,6 +327,9 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 	s.AddFacts(s.healthFacts)
 	s.AddFacts(s.dependencyFacts)
 	s.SetInfo("dependencies", func() any { return s.deps.List() })
+	s.AddFacts(s.apiFacts)
+	s.SetInfo("apis", func() any { return s.APIs() })
+	s.SetInfo("consumes", func() any { return s.consumes() })
 	return s, nil
 }
 
@@ -389,11 +400,23 @@ func (s *Service) Policies() *resilience.Set { return s.resilience }
 
 // Handle registers a public HTTP handler on the service's ServeMux, with Go's routing
 // patterns ("GET /orders/{id}").
-func (s *Service) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// The pattern counts for the compliance facts: a route missing from the service's
+// OpenAPI document (Info.APIs) is a warning.
+func (s *Service) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.addRoute(pattern)
+}
 
 // HandleFunc registers a public HTTP handler function on the service's ServeMux.
 func (s *Service) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
 	s.mux.HandleFunc(pattern, h)
+	s.addRoute(pattern)
+}
+
+func (s *Service) addRoute(pattern string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.routes = append(s.routes, pattern)
 }
 
 // SetHandler replaces the public ServeMux with h, for a service that builds its own

@@ -53,13 +53,14 @@ func Layers() []Layer {
 		{Package: "discovery/consul/...", Paved: []string{"discovery"}, ThirdParty: []string{"github.com/hashicorp/consul"}, Why: "the Consul backend, a module of its own"},
 		// Transports, over the capabilities.
 		{Package: "transport", Why: "the transports' overview (documentation only)"},
-		{Package: "transport/httptransport", Paved: []string{"discovery", "problem", "resilience", "telemetry"}, ThirdParty: join(goKit, prom, otel), Why: "HTTP servers and clients, and their instrumentation (spans, metrics, go-kit)"},
+		{Package: "transport/httptransport", Paved: []string{"catalog", "discovery", "problem", "resilience", "telemetry"}, ThirdParty: join(goKit, prom, otel), Why: "HTTP servers and clients, and their instrumentation (spans, metrics, go-kit)"},
+		{Package: "transport/grpctransport/grpcreflection", Paved: []string{"transport/grpctransport"}, ThirdParty: grpc, Why: "server reflection and service descriptors, linked by a main that uses them"},
 		{Package: "transport/grpctransport", Paved: []string{"discovery", "resilience", "telemetry", "transport/httptransport", "health/grpchealth"}, ThirdParty: join(goKit, prom, otel, grpc), Why: "gRPC servers and clients and their instrumentation, sharing HTTP's request ids and endpoint tracing"},
 		{Package: "transport/messaging/natsjs", Paved: []string{"health", "resilience", "telemetry"}, ThirdParty: join([]string{"github.com/nats-io/nats.go", "github.com/nats-io/nuid"}, prom, otel), Why: "messaging on NATS JetStream, a module of its own"},
 		// The catalog's client, a discovery backend.
 		{Package: "catalog/client", Paved: []string{"catalog", "discovery"}, ThirdParty: goKit, Why: "the catalog's Go client, a discovery backend"},
 		// The composition root.
-		{Package: "service", Paved: join([]string{"catalog", "catalog/client", "compliance", "discovery", "discovery/static", "health/...", "resilience", "telemetry"}, transports),
+		{Package: "service", Paved: join([]string{"catalog", "catalog/client", "compliance", "discovery", "discovery/static", "health/...", "problem", "resilience", "telemetry"}, transports),
 			ThirdParty: join([]string{"github.com/caarlos0/env"}, prom, otel), Why: "wires the capabilities; nothing imports it but programs"},
 		// The catalog server and its stores: modules of their own, beside the catalog.
 		{Package: "catalog/store", Paved: []string{"catalog"}, Why: "the store contract"},

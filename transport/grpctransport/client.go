@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,14 @@ type clientOptions struct {
 	reg       prometheus.Registerer
 	dial      []grpc.DialOption
 	recorders []func(httptransport.Dependency)
+	apis      []string
+}
+
+// WithAPI names the APIs of the dependency the client calls (such as its gRPC service's
+// full name, "shop.inventory.v1.Inventory"), so the service reports which API of which
+// dependency it consumes. NewClient fails on a name that is not a valid API name.
+func WithAPI(names ...string) ClientOption {
+	return func(o *clientOptions) { o.apis = append(o.apis, names...) }
 }
 
 // WithInstancer makes the client find the dependency's instances (their gRPC
@@ -105,6 +114,9 @@ func NewClient(name string, opts ...ClientOption) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if err := httptransport.CheckAPINames(o.apis); err != nil {
+		return nil, fmt.Errorf("grpctransport: client %q: WithAPI: %w", name, err)
+	}
 	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(clientStatsHandler(o.tp, o.prop)),
@@ -142,6 +154,7 @@ func NewClient(name string, opts ...ClientOption) (*Client, error) {
 		Breaker:   o.policy != nil && o.policy.HasBreaker(),
 		Timeout:   o.policy != nil && o.policy.HasTimeout(),
 		Discovery: o.instancer != nil,
+		APIs:      slices.Clone(o.apis),
 	}}
 	if o.instancer != nil {
 		c.dep.Balance = "round_robin"

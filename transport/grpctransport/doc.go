@@ -13,8 +13,9 @@
 // caller's deadline always reaches the handler's context, and from there every
 // outgoing call made with it). The grpc.health.v1 service is registered by default:
 // the one given in [ServerOptions.Health] (health/grpchealth fed by the health
-// registry) or a built-in one, SERVING until [Server.Shutdown] starts. Reflection is
-// one line, reflection.Register(srv.GRPC()), for a program that wants it. [Server] has Serve(net.Listener) and Shutdown(ctx): GracefulStop under the
+// registry) or a built-in one, SERVING until [Server.Shutdown] starts. Server
+// reflection and the services' descriptors come with [ServerOptions.Reflection]
+// (grpcreflection.New(), linked only by a program that uses it). [Server] has Serve(net.Listener) and Shutdown(ctx): GracefulStop under the
 // context, then Stop.
 //
 // Client: [NewClient] dials a named dependency, through a discovery instancer with the

@@ -33,6 +33,11 @@ type ServerOptions struct {
 	// server calls it with the name of every service registered on it, so that each
 	// answers as the whole server does.
 	Health healthpb.HealthServer
+	// Reflection, when set, registers server reflection on the server and describes
+	// its services ([Server.Describe]): grpcreflection.New() from
+	// transport/grpctransport/grpcreflection, a package of its own so that a program
+	// without it does not link the protobuf descriptor packages. Nil means none.
+	Reflection Reflection
 	// MaxDeadline bounds every call's deadline (see [DeadlineUnary]); 0 or less means no bound
 	// beyond the caller's.
 	MaxDeadline time.Duration
@@ -45,9 +50,9 @@ type ServerOptions struct {
 }
 
 // Server is a gRPC server with Paved's interceptors and the health service. Server
-// reflection (for grpcurl and the like) is one line for a program that wants it,
-// reflection.Register(srv.GRPC()) from google.golang.org/grpc/reflection, so that a
-// service without it does not link the descriptor packages (about 0.6 MB). It has the Serve and Shutdown methods a service runs its servers
+// reflection (for grpcurl and the like) and the services' descriptors come with
+// [ServerOptions.Reflection], so that a service without it does not link the
+// descriptor packages (about 0.6 MB). It has the Serve and Shutdown methods a service runs its servers
 // with. Register services on it as on a *grpc.Server (it is a grpc.ServiceRegistrar).
 // A Server is safe for concurrent use; create it with [NewServer].
 type Server struct {
@@ -56,6 +61,8 @@ type Server struct {
 	// services is told the name of every registered service: the built-in health
 	// service, or a given one that has AddService; nil otherwise.
 	services serviceAdder
+	// reflection is the options' Reflection, nil without.
+	reflection Reflection
 	// closeHealth ends a given health server's Watch streams (health/grpchealth's
 	// Close), so they do not hold GracefulStop.
 	closeHealth func()
@@ -89,7 +96,10 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 	}, opts.GRPCOptions...)
-	s := &Server{srv: grpc.NewServer(gopts...)}
+	s := &Server{srv: grpc.NewServer(gopts...), reflection: opts.Reflection}
+	if opts.Reflection != nil {
+		opts.Reflection.Register(s.srv)
+	}
 	hs := opts.Health
 	if c, ok := hs.(interface{ Close() }); ok {
 		s.closeHealth = c.Close
@@ -111,6 +121,37 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	if s.services != nil {
 		s.services.AddService(desc.ServiceName)
 	}
+}
+
+// Reflection is gRPC server reflection and the descriptors of the services a server
+// serves, the contract a service publishes for each. grpcreflection.New() (package
+// transport/grpctransport/grpcreflection) is the implementation.
+type Reflection interface {
+	// Register registers the reflection service on srv.
+	Register(srv *grpc.Server)
+	// Describe returns the services registered on srv with their descriptors, sorted
+	// by name, leaving out the health and reflection services.
+	Describe(srv *grpc.Server) ([]ServiceDescriptor, error)
+}
+
+// ServiceDescriptor is a gRPC service and its contract.
+type ServiceDescriptor struct {
+	// Name is the service's full name, such as "shop.inventory.v1.Inventory".
+	Name string
+	// FileDescriptorSet is a google.protobuf.FileDescriptorSet in the protobuf wire
+	// format, marshalled deterministically: the file that defines the service and
+	// every file it imports, imports first (what grpcurl -protoset reads).
+	FileDescriptorSet []byte
+}
+
+// Describe returns the services registered on the server with their descriptors
+// ([Reflection.Describe]), or nil without [ServerOptions.Reflection]. Call it once the
+// services are registered.
+func (s *Server) Describe() ([]ServiceDescriptor, error) {
+	if s.reflection == nil {
+		return nil, nil
+	}
+	return s.reflection.Describe(s.srv)
 }
 
 // GRPC returns the underlying *grpc.Server.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -418,7 +420,20 @@ func TestClientRecordsDependency(t *testing.T) {
 	var deps httptransport.Dependencies
 	c, _ := newTestClient(t, grpctransport.WithTarget("127.0.0.1:1"), grpctransport.WithPolicy(policy), grpctransport.WithRecorder(deps.Record))
 	want := httptransport.Dependency{Name: "inventory", Protocol: "grpc", Paved: true, Breaker: true, Timeout: true}
-	if got := deps.List(); len(got) != 1 || got[0] != want || c.Dependency() != want {
+	if got := deps.List(); len(got) != 1 || !reflect.DeepEqual(got[0], want) || !reflect.DeepEqual(c.Dependency(), want) {
 		t.Errorf("got %+v, want [%+v]", got, want)
+	}
+}
+
+// WithAPI names the dependency's APIs the client calls; a bad name fails NewClient.
+func TestClientRecordsAPIs(t *testing.T) {
+	var deps httptransport.Dependencies
+	newTestClient(t, grpctransport.WithTarget("127.0.0.1:1"), grpctransport.WithAPI("shop.inventory.v1.Inventory"), grpctransport.WithRecorder(deps.Record))
+	if got := deps.List(); len(got) != 1 || !slices.Equal(got[0].APIs, []string{"shop.inventory.v1.Inventory"}) {
+		t.Errorf("got %+v, want the API recorded", got)
+	}
+	_, err := grpctransport.NewClient("inventory", grpctransport.WithTarget("127.0.0.1:1"), grpctransport.WithAPI("bad name"))
+	if err == nil || !strings.Contains(err.Error(), `WithAPI: API name must be`) || !strings.Contains(err.Error(), `"bad name"`) {
+		t.Errorf("got %v, want the bad name refused", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/resilience"
 )
@@ -33,6 +34,7 @@ type clientOptions struct {
 	reg       prometheus.Registerer
 	base      http.RoundTripper
 	recorders []func(Dependency)
+	apis      []string
 }
 
 // WithInstancer makes the client find its dependency's instances through in: requests
@@ -88,6 +90,24 @@ func WithRecorder(record func(Dependency)) ClientOption {
 	}
 }
 
+// WithAPI names the APIs of the dependency the client calls (its providesApis names,
+// such as "inventory-http-v1"), so the service reports which API of which dependency
+// it consumes. Each name must be a valid API name ([catalog.IsAPIName]); NewClient
+// fails on one that is not.
+func WithAPI(names ...string) ClientOption {
+	return func(o *clientOptions) { o.apis = append(o.apis, names...) }
+}
+
+// CheckAPINames returns an error naming the first of names that is not a valid API name.
+func CheckAPINames(names []string) error {
+	for _, n := range names {
+		if !catalog.IsAPIName(n) {
+			return fmt.Errorf("API name must be %s, got %q", catalog.APINameRule, catalog.Clip(n))
+		}
+	}
+	return nil
+}
+
 // Client calls one named dependency over HTTP. Its [Client.HTTP] is an ordinary
 // *http.Client whose requests, from the outside in, carry the request id of their
 // context (X-Request-ID), get a client span and a http_client_request_duration_seconds
@@ -115,6 +135,9 @@ func NewClient(name string, opts ...ClientOption) (*Client, error) {
 	var o clientOptions
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if err := CheckAPINames(o.apis); err != nil {
+		return nil, fmt.Errorf("httptransport: client %q: WithAPI: %w", name, err)
 	}
 	if o.balance != RoundRobin && o.balance != PowerOfTwo {
 		return nil, fmt.Errorf("httptransport: client %q: balance must be RoundRobin or PowerOfTwo, got %v", name, o.balance)
@@ -151,6 +174,7 @@ func NewClient(name string, opts ...ClientOption) (*Client, error) {
 		Breaker:   o.policy != nil && o.policy.HasBreaker(),
 		Timeout:   o.policy != nil && o.policy.HasTimeout(),
 		Discovery: o.instancer != nil,
+		APIs:      slices.Clone(o.apis),
 	}
 	if o.instancer != nil {
 		c.dep.Balance = o.balance.String()
@@ -241,6 +265,9 @@ type Dependency struct {
 	// Balance is the load-balancing rule with discovery ("round_robin",
 	// "power_of_two"), empty without.
 	Balance string `json:"balance,omitempty"`
+	// APIs names the dependency's APIs the client calls ([WithAPI]); empty when the
+	// client did not name them.
+	APIs []string `json:"apis,omitempty"`
 }
 
 // Dependencies collects the dependencies recorded by clients ([WithRecorder] with
@@ -252,14 +279,25 @@ type Dependencies struct {
 	m  map[string]Dependency
 }
 
-// Record adds d, replacing an earlier record with the same Name and Protocol.
+// Record adds d, replacing an earlier record with the same Name and Protocol but
+// keeping the APIs the earlier one named (two clients of one dependency may call two of
+// its APIs).
 func (s *Dependencies) Record(d Dependency) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
 		s.m = map[string]Dependency{}
 	}
-	s.m[d.Protocol+"\x00"+d.Name] = d
+	key := d.Protocol + "\x00" + d.Name
+	apis := slices.Clone(d.APIs)
+	for _, a := range s.m[key].APIs {
+		if !slices.Contains(apis, a) {
+			apis = append(apis, a)
+		}
+	}
+	slices.Sort(apis)
+	d.APIs = apis
+	s.m[key] = d
 }
 
 // List returns the recorded dependencies sorted by name, then protocol.

@@ -34,6 +34,7 @@ func ExampleNewClient() {
 	client, err := httptransport.NewClient("inventory",
 		httptransport.WithInstancer(instances),
 		httptransport.WithPolicy(policy),
+		httptransport.WithAPI("inventory-http-v1"), // the API of inventory it calls
 		httptransport.WithRecorder(deps.Record))
 	if err != nil {
 		panic(err)
@@ -52,5 +53,5 @@ func ExampleNewClient() {
 	fmt.Printf("%+v\n", deps.List())
 	// Output:
 	// GET /items/42 request id req-7
-	// [{Name:inventory Protocol:http Paved:true Breaker:true Timeout:true Discovery:true Balance:round_robin}]
+	// [{Name:inventory Protocol:http Paved:true Breaker:true Timeout:true Discovery:true Balance:round_robin APIs:[inventory-http-v1]}]
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -466,6 +467,26 @@ func TestClientRecordsDependency(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// WithAPI's names are recorded with the dependency, merged over clients of the same
+// dependency; a bad name fails NewClient.
+func TestClientRecordsAPIs(t *testing.T) {
+	var deps httptransport.Dependencies
+	for _, api := range []string{"inventory-http-v1", "inventory-admin-v1"} {
+		c, err := httptransport.NewClient("inventory", httptransport.WithAPI(api), httptransport.WithRecorder(deps.Record))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	if got := deps.List(); len(got) != 1 || !slices.Equal(got[0].APIs, []string{"inventory-admin-v1", "inventory-http-v1"}) {
+		t.Errorf("got %+v, want both APIs of inventory", got)
+	}
+	_, err := httptransport.NewClient("inventory", httptransport.WithAPI("inventory http"))
+	if err == nil || !strings.Contains(err.Error(), `client "inventory": WithAPI: API name must be`) {
+		t.Errorf("got %v, want the bad name refused", err)
 	}
 }
 

@@ -1,6 +1,17 @@
 package inventory
 
-import "github.com/paved-road/paved/service"
+import (
+	_ "embed"
+
+	"github.com/paved-road/paved/service"
+)
+
+// OpenAPI is inventory's HTTP contract, an OpenAPI 3.1 document of the routes
+// [Routes] serves. The service publishes it at the admin /apis/inventory-http-v1 and
+// describes it to the catalog.
+//
+//go:embed openapi.json
+var OpenAPI []byte
 
 // Info returns inventory's identity and catalog metadata. SERVICE_NAME and
 // SERVICE_VERSION override Name and Version.
@@ -20,6 +31,9 @@ func Info() service.Info {
 			OnCall:     "https://oncall.example.com/team-fulfilment",
 		},
 		ProvidesAPIs: []string{"inventory-http-v1"},
-		Labels:       map[string]string{"domain": "fulfilment"},
+		APIs: []service.API{
+			{Name: "inventory-http-v1", Kind: service.APIKindOpenAPI, Definition: OpenAPI},
+		},
+		Labels: map[string]string{"domain": "fulfilment"},
 	}
 }

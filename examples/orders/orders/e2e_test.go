@@ -2,6 +2,8 @@ package orders_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -132,6 +134,29 @@ func TestEndToEnd(t *testing.T) {
 			if score, failed, body := complianceOf(t, s); score != 100 || len(failed) != 0 {
 				t.Errorf("%s compliance: got %d failed %v, want 100:\n%s", s.Info().Name, score, failed, body)
 			}
+		}
+	})
+
+	t.Run("inventory publishes its contract, orders consumes it", func(t *testing.T) {
+		resp, b := call(t, "GET", inv.admin("/apis/inventory-http-v1"), "")
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/vnd.oai.openapi+json" || string(b) != string(inventory.OpenAPI) {
+			t.Errorf("inventory /apis/inventory-http-v1: got %d %s, want 200 the OpenAPI document", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		resp, b = call(t, "GET", inv.admin("/compliance?format=json"), "")
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `"2 routes, each in the OpenAPI document"`) {
+			t.Errorf("inventory compliance: got %d, want routes-documented passing for its 2 routes:\n%.2000s", resp.StatusCode, b)
+		}
+		_, b = call(t, "GET", ord.admin("/info"), "")
+		var info struct {
+			ConsumesAPIs []string `json:"consumesApis"`
+			Extra        struct {
+				Consumes []map[string]any `json:"consumes"`
+			} `json:"extra"`
+		}
+		decodeInto(t, b, &info)
+		want := map[string]any{"api": "inventory-http-v1", "provider": "inventory", "declared": true, "observed": true}
+		if len(info.ConsumesAPIs) != 1 || info.ConsumesAPIs[0] != orders.InventoryAPI || len(info.Extra.Consumes) != 1 || fmt.Sprint(info.Extra.Consumes[0]) != fmt.Sprint(want) {
+			t.Errorf("orders /info: got consumesApis %v, consumes %v; want [%s] and [%v]", info.ConsumesAPIs, info.Extra.Consumes, orders.InventoryAPI, want)
 		}
 	})
 
@@ -368,5 +393,13 @@ func TestProductionCompliance(t *testing.T) {
 	}
 	if _, ok := reg.Lookup("inventory", inv.InstanceID()); ok {
 		t.Errorf("inventory still registered after its stop")
+	}
+}
+
+// decodeInto decodes the JSON b into v.
+func decodeInto(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("got %v decoding %.200s, want JSON", err, b)
 	}
 }

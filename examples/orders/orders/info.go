@@ -21,6 +21,11 @@ func Info() service.Info {
 		},
 		DependsOn:    []string{"inventory"},
 		ProvidesAPIs: []string{"orders-http-v1"},
+		ConsumesAPIs: []string{InventoryAPI},
 		Labels:       map[string]string{"domain": "checkout"},
 	}
 }
+
+// InventoryAPI is the API of inventory that orders calls: its client names it
+// (httptransport.WithAPI), so the service reports it as observed as well as declared.
+const InventoryAPI = "inventory-http-v1"

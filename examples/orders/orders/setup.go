@@ -5,6 +5,7 @@ import (
 
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/service"
+	"github.com/paved-road/paved/transport/httptransport"
 )
 
 // Setup wires orders into s: an order store opened by a start hook and closed by its
@@ -25,7 +26,7 @@ func Setup(s *service.Service, cfg *Config) error {
 	}); err != nil {
 		return err
 	}
-	inventory, err := s.Client("inventory", cfg.Inventory)
+	inventory, err := s.Client("inventory", cfg.Inventory, httptransport.WithAPI(InventoryAPI))
 	if err != nil {
 		return err
 	}
