@@ -89,7 +89,7 @@ func TestDockerfilesFollowPolicy(t *testing.T) {
 		{"examples/hello/Dockerfile", "hello", defaultPorts(t)},
 		{"examples/orders/Dockerfile", "orders", defaultPorts(t)},
 		{"examples/inventory/Dockerfile", "inventory", []string{"8081/tcp", "9091/tcp"}}, // its main's defaults
-		{"examples/notifier/Dockerfile", "notifier", []string{"8083/tcp", "9093/tcp"}}, // its main's defaults
+		{"examples/notifier/Dockerfile", "notifier", []string{"8083/tcp", "9093/tcp"}},   // its main's defaults
 		{"cmd/catalog/Dockerfile", "catalog", defaultPorts(t)},
 	} {
 		f, err := dockerfile.ParseFile(filepath.Join(root, d.path))
