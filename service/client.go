@@ -87,6 +87,13 @@ func (s *Service) closeAll() error {
 	return errors.Join(errs...)
 }
 
+// RecordDependency records an outbound dependency whose calls go through a Paved binding
+// other than [Service.Client], such as the NATS binding's publisher under the policy
+// [Service.Policy] built: it shows in /info's dependencies and counts as built through
+// Paved for the compliance rules (its breaker and timeout come from the policy of the
+// same name, or from d). Call it from setup, before Run.
+func (s *Service) RecordDependency(d httptransport.Dependency) { s.deps.Record(d) }
+
 // dependencyFacts adds the clients built through Paved to the facts.
 func (s *Service) dependencyFacts(f *compliance.Facts) {
 	for _, d := range s.deps.List() {

@@ -12,6 +12,7 @@ import (
 	"github.com/paved-road/paved/compliance"
 	"github.com/paved-road/paved/resilience"
 	"github.com/paved-road/paved/service"
+	"github.com/paved-road/paved/transport/httptransport"
 )
 
 // TestClientThroughStaticDiscovery: a client built with Service.Client finds its
@@ -66,6 +67,29 @@ func TestClientThroughStaticDiscovery(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// TestRecordDependency: a dependency reached through another Paved binding (a broker
+// under a policy from Service.Policy) counts as built through Paved once recorded, and
+// not before.
+func TestRecordDependency(t *testing.T) {
+	s := newTestService(t, nil)
+	p, err := s.Policy("nats", resilience.PolicyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() compliance.Status {
+		r, _ := compliance.Evaluate(s.Facts(), compliance.DefaultRuleSet()).Result("dependency-through-paved")
+		return r.Status
+	}
+	if got := status(); got != compliance.StatusFail {
+		t.Errorf("policy only: dependency-through-paved %s, want fail", got)
+	}
+	s.RecordDependency(httptransport.Dependency{Name: "nats", Protocol: "nats", Paved: true, Breaker: p.HasBreaker(), Timeout: p.HasTimeout()})
+	if got := status(); got != compliance.StatusPass {
+		t.Errorf("recorded: dependency-through-paved %s, want pass; facts %+v", got, s.Facts().Dependencies)
+	}
+	_ = s.Close(context.Background())
 }
 
 func TestDiscoveryStaticMalformed(t *testing.T) {

@@ -26,6 +26,7 @@ const (
 var banned = []string{
 	"github.com/chromedp/", "modernc.org/sqlite", "github.com/hashicorp/consul",
 	"go.etcd.io/", "go.uber.org/zap", "github.com/go-json-experiment/",
+	"github.com/nats-io/", // the NATS binding's and the examples' (#18)
 }
 
 // goIn runs the go command in dir as a user of that module would: outside the

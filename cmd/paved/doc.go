@@ -49,7 +49,7 @@
 //
 // # paved new
 //
-//	paved new <module-path> --owner TEAM [--template hello|orders] [--dir D] [--name NAME] [--description S]
+//	paved new <module-path> --owner TEAM [--template hello|orders|consumer] [--dir D] [--name NAME] [--description S]
 //	          [--on-call URL] [--registry catalog|etcd|consul] [--paved-replace DIR] [--kubernetes] [--image REF]
 //
 // Writes a new service from an embedded template (templates/<name>/, *.tmpl files
@@ -58,8 +58,11 @@
 // routes), info.go (settings and Info) and main_test.go (builds the service, runs it on
 // loopback and checks /hello, /readyz, /info and /compliance); template orders writes a service
 // that calls inventory through s.Client with a breaker, retries and timeouts (package
-// orders/, modelled on examples/orders, tested against a fake inventory on loopback).
-// Both write doc.go, README.md, a Dockerfile and a Backstage catalog-info.yaml (and,
+// orders/, modelled on examples/orders, tested against a fake inventory on loopback;
+// with NATS_URL set it publishes orders.placed); template consumer writes a service
+// that consumes orders.placed from NATS JetStream (package consumer/, modelled on
+// examples/notifier: durable pull consumer, bounded concurrency, dead-letter subject,
+// idempotent handling; its tests run a NATS server in process). All write doc.go, README.md, a Dockerfile and a Backstage catalog-info.yaml (and,
 // with --kubernetes, deploy/ as paved manifests writes it for --image), with the
 // module path, the component name (the module path's last element made a DNS label, or
 // --name), the owner and catalog metadata filled in; --on-call URL sets the on-call link,

@@ -89,6 +89,7 @@ func TestDockerfilesFollowPolicy(t *testing.T) {
 		{"examples/hello/Dockerfile", "hello", defaultPorts(t)},
 		{"examples/orders/Dockerfile", "orders", defaultPorts(t)},
 		{"examples/inventory/Dockerfile", "inventory", []string{"8081/tcp", "9091/tcp"}}, // its main's defaults
+		{"examples/notifier/Dockerfile", "notifier", []string{"8083/tcp", "9093/tcp"}},   // its main's defaults
 		{"cmd/catalog/Dockerfile", "catalog", defaultPorts(t)},
 	} {
 		f, err := dockerfile.ParseFile(filepath.Join(root, d.path))
@@ -143,8 +144,9 @@ func TestImageBuiltWithoutDaemon(t *testing.T) {
 	bin := filepath.Join(work, "hello")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", bin, "./examples/hello")
-	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off")
+	// As the Dockerfile does: in the examples' module, outside the workspace.
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", bin, "./hello")
+	build.Dir, build.Env = filepath.Join(root, "examples"), append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -40,7 +40,7 @@ const usage = `paved: the Paved command-line tool.
 
 Usage:
   paved check <admin-url> [--public-url URL] [--format text|json] [--min-score N] [--timeout D] [--wait D]
-  paved new <module-path> [--template hello|orders] [--dir D] [--name NAME] [--owner TEAM] [--description S] [--paved-replace DIR]
+  paved new <module-path> [--template hello|orders|consumer] [--dir D] [--name NAME] [--owner TEAM] [--description S] [--paved-replace DIR]
   paved check --manifests DIR [--config-reference FILE]... [--probe-wait D] [--format text|json]
   paved new <module-path> ... [--kubernetes] [--image REF]
   paved export [--format backstage|compass|both] [--out DIR] <admin-url>

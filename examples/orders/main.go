@@ -16,7 +16,13 @@ func main() {
 	if os.Getenv("REGISTRY") == "" && os.Getenv("CATALOG_URL") == "" {
 		setDefault("DISCOVERY_STATIC", "inventory=127.0.0.1:8081")
 	}
-	service.Main(orders.Info(), orders.Setup)
+	info := orders.Info()
+	if os.Getenv("NATS_URL") != "" {
+		// With NATS_URL set, orders publishes orders.placed: the broker is a dependency
+		// (its publish breaker shows in /info), declared for the catalog.
+		info.DependsOn = append(info.DependsOn, "nats")
+	}
+	service.Main(info, orders.Setup)
 }
 
 // setDefault sets the variable key to value unless the environment already sets it.

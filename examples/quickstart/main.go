@@ -21,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // program is one process the quickstart runs.
@@ -38,7 +40,7 @@ func main() {
 
 func run() int {
 	portBase := flag.Int("port-base", 8500, "public port of the catalog; the services follow (admin ports are 1000 above)")
-	traffic := flag.Bool("traffic", false, "place an order through orders every second")
+	traffic := flag.Bool("traffic", false, "place an order through orders every second (notifier logs a notification for each)")
 	keep := flag.Bool("keep", false, "keep the temporary directory (logs, catalog data) after the stop")
 	flag.Parse()
 
@@ -62,7 +64,7 @@ func run() int {
 	}()
 	fmt.Println("Building the catalog and the example services...")
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "bin")+string(filepath.Separator),
-		"./cmd/catalog", "./examples/hello", "./examples/inventory", "./examples/orders")
+		"./cmd/catalog", "./examples/hello", "./examples/inventory", "./examples/orders", "./examples/notifier")
 	build.Dir, build.Stdout, build.Stderr = root, os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		return fail(fmt.Errorf("go build: %w", err))
@@ -74,6 +76,7 @@ func run() int {
 		{name: "hello", team: "team-platform", offset: 1},
 		{name: "inventory", team: "team-fulfilment", offset: 2},
 		{name: "orders", team: "team-checkout", offset: 3},
+		{name: "notifier", team: "team-customer", offset: 4},
 	}
 	tokens := map[string]string{}
 	var tokensFile bytes.Buffer
@@ -96,6 +99,7 @@ func run() int {
 		return "127.0.0.1:" + strconv.Itoa(port)
 	}
 	catalogURL := "http://" + addr(0, false)
+	natsURL := "nats://" + addr(natsOffset, false)
 	for _, p := range progs {
 		p.env = append(os.Environ(),
 			"HTTP_ADDR="+addr(p.offset, false), "ADMIN_ADDR="+addr(p.offset, true),
@@ -108,6 +112,9 @@ func run() int {
 		if p.name == "inventory" {
 			p.env = append(p.env, "INVENTORY_SEED=sku-1=1000,sku-2=1000")
 		}
+		if p.name == "orders" || p.name == "notifier" {
+			p.env = append(p.env, "NATS_URL="+natsURL)
+		}
 	}
 
 	ctx, stop := context.WithCancel(context.Background())
@@ -116,7 +123,15 @@ func run() int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	// Start the catalog first, then the services (inventory before orders).
+	// The broker first, in this process: orders publishes to it, notifier consumes.
+	ns, err := startNATS(addr(natsOffset, false), filepath.Join(dir, "nats"))
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+
+	// Start the catalog, then the services (inventory before orders, orders, which
+	// declares the ORDERS stream, before notifier).
 	for _, p := range progs {
 		if err := p.start(dir); err != nil {
 			stopAll(progs, sigs)
@@ -129,7 +144,7 @@ func run() int {
 			return fail(fmt.Errorf("%s did not become ready: %w (its log, kept: %s)", p.name, err, p.logPath(dir)))
 		}
 	}
-	if err := waitRegistered(ctx, catalogURL, []string{"hello", "inventory", "orders"}, 30*time.Second); err != nil {
+	if err := waitRegistered(ctx, catalogURL, []string{"hello", "inventory", "orders", "notifier"}, 30*time.Second); err != nil {
 		stopAll(progs, sigs)
 		return fail(err)
 	}
@@ -141,7 +156,8 @@ Paved quickstart is running. Logs and catalog data: %s
   Catalog API         %s/api/v1/components
   Fleet graph         %s/graph
   Prometheus targets  %s/api/v1/targets
-`, dir, catalogURL, catalogURL, catalogURL, catalogURL)
+  NATS (JetStream)    %s  (embedded; orders publishes orders.placed, notifier consumes it)
+`, dir, catalogURL, catalogURL, catalogURL, catalogURL, natsURL)
 	for _, p := range progs[1:] {
 		fmt.Printf("\n  %-10s public  http://%s/\n             admin   http://%s/  (readyz, metrics, info, config, compliance)\n",
 			p.name, addr(p.offset, false), addr(p.offset, true))
@@ -150,10 +166,13 @@ Paved quickstart is running. Logs and catalog data: %s
 Try:
   curl http://%s/hello?name=Ada
   curl -X POST -H 'Content-Type: application/json' -d '{"sku":"sku-1","quantity":1}' http://%s/orders
+  curl http://%s/notifications      # the order reached notifier through NATS
   curl 'http://%s/compliance?format=text'
 
+Each order goes orders -> NATS -> notifier: notifier logs "notification sent" in %s.
+
 quickstart: ready (Ctrl-C stops everything)
-`, addr(1, false), addr(3, false), addr(3, true))
+`, addr(1, false), addr(3, false), addr(4, false), addr(3, true), progs[4].logPath(dir))
 	var pids []string
 	for _, p := range progs {
 		pids = append(pids, fmt.Sprintf("%s=%d", p.name, p.cmd.Process.Pid))
@@ -305,7 +324,32 @@ var portNames = []struct {
 	what string
 }{
 	{0, "catalog public"}, {1, "hello public"}, {2, "inventory public"}, {3, "orders public"},
+	{4, "notifier public"}, {natsOffset, "NATS"},
 	{1000, "catalog admin"}, {1001, "hello admin"}, {1002, "inventory admin"}, {1003, "orders admin"},
+	{1004, "notifier admin"},
+}
+
+// natsOffset is the NATS server's port offset from -port-base.
+const natsOffset = 5
+
+// startNATS starts a NATS server with JetStream in this process, on addr (loopback),
+// its store in dir, and waits until it accepts connections.
+func startNATS(addr, dir string) (*server.Server, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	ns, err := server.NewServer(&server.Options{
+		ServerName: "quickstart", Host: host, Port: p, JetStream: true, StoreDir: dir,
+		NoSigs: true, NoLog: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nats-server: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("nats-server did not listen on %s within 10s", addr)
+	}
+	return ns, nil
 }
 
 // checkPorts makes sure every port the quickstart will use is free on loopback, and
@@ -316,7 +360,7 @@ func checkPorts(base int) error {
 		return nil
 	}
 	msg := "port " + strings.Join(busy, ", port ") + " already in use: free it"
-	for next := base + 10; next < base+2000 && next+1003 < 65536; next += 10 {
+	for next := base + 10; next < base+2000 && next+1004 < 65536; next += 10 {
 		if len(portsInUse(next)) == 0 {
 			return fmt.Errorf("%s, or run go run ./examples/quickstart -port-base %d", msg, next)
 		}
@@ -406,16 +450,18 @@ func drive(ctx context.Context, ordersURL string, done chan<- struct{}) {
 	}
 }
 
+// moduleRoot is the checkout's root: the directory of go.work, which ties the
+// catalog's and the examples' modules to the core.
 func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	out, err := exec.Command("go", "env", "GOWORK").Output()
 	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
+		return "", fmt.Errorf("go env GOWORK: %w", err)
 	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run the quickstart from inside the paved module: go run ./examples/quickstart")
+	work := strings.TrimSpace(string(out))
+	if work == "" || work == "off" || work == os.DevNull {
+		return "", errors.New("run the quickstart from inside a paved checkout, with its go.work: go run ./examples/quickstart")
 	}
-	return filepath.Dir(mod), nil
+	return filepath.Dir(work), nil
 }
 
 func newToken() string {

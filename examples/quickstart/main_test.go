@@ -18,7 +18,8 @@ import (
 	"time"
 )
 
-// freeBase finds a port base with its 4 public and 4 admin ports free on loopback,
+// freeBase finds a port base with its 6 public (NATS's included) and 5 admin ports
+// free on loopback,
 // below the ephemeral port range.
 func freeBase(t *testing.T) int {
 	t.Helper()
@@ -28,7 +29,7 @@ func freeBase(t *testing.T) int {
 		// check and the quickstart's bind.
 		base := 10000 + rand.IntN(21000)
 		ok := true
-		for _, off := range []int{0, 1, 2, 3, 1000, 1001, 1002, 1003} {
+		for _, off := range []int{0, 1, 2, 3, 4, 5, 1000, 1001, 1002, 1003, 1004} {
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+off))
 			if err != nil {
 				ok = false
@@ -45,8 +46,10 @@ func freeBase(t *testing.T) int {
 }
 
 // TestQuickstart runs the quickstart as a user would: it gets ready, the catalog lists
-// the three services with 100 % scores, an order through orders succeeds, and SIGINT
-// stops everything with exit 0 and no process left behind.
+// the four services with 100 % scores, an order through orders succeeds and reaches
+// notifier through the embedded NATS server (listed at notifier's /notifications and
+// counted in its messaging metrics), and SIGINT stops everything with exit 0, no
+// process left behind and the NATS port free again.
 func TestQuickstart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds four programs")
@@ -95,11 +98,11 @@ wait:
 			t.Fatalf("quickstart not ready:\n%s", out.String())
 		}
 	}
-	if len(pids) != 4 {
-		t.Fatalf("got pids %v, want 4", pids)
+	if len(pids) != 5 {
+		t.Fatalf("got pids %v, want 5", pids)
 	}
 	catalog := fmt.Sprintf("http://127.0.0.1:%d", base)
-	for _, name := range []string{"hello", "inventory", "orders"} {
+	for _, name := range []string{"hello", "inventory", "orders", "notifier"} {
 		var sc struct{ Score int }
 		getJSON(t, catalog+"/api/v1/components/"+name+"/scorecard", &sc)
 		if sc.Score != 100 {
@@ -114,6 +117,28 @@ wait:
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(body), `"status":"confirmed"`) {
 		t.Errorf("POST /orders: got %d %s, want 201 confirmed", resp.StatusCode, body)
+	}
+	var order struct{ ID string }
+	_ = json.Unmarshal(body, &order)
+	notified := false
+	for end := time.Now().Add(15 * time.Second); time.Now().Before(end) && !notified; time.Sleep(100 * time.Millisecond) {
+		var list struct{ Notifications []struct{ OrderID string } }
+		getJSON(t, fmt.Sprintf("http://127.0.0.1:%d/notifications", base+4), &list)
+		for _, n := range list.Notifications {
+			notified = notified || (n.OrderID == order.ID && order.ID != "")
+		}
+	}
+	if !notified {
+		t.Errorf("order %q not listed at notifier's /notifications within 15s", order.ID)
+	}
+	resp, err = http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", base+1004))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !consumed(string(metrics)) {
+		t.Errorf("notifier /metrics: want messaging_client_consumed_messages_total > 0 for orders.placed")
 	}
 	http.DefaultClient.CloseIdleConnections()
 
@@ -138,6 +163,25 @@ wait:
 			t.Errorf("process %d still running after the quickstart stopped", pid)
 		}
 	}
+	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+5)); err != nil {
+		t.Errorf("NATS port still taken after the quickstart stopped: %v", err)
+	} else {
+		l.Close()
+	}
+}
+
+// consumed reports whether metrics count a message of orders.placed consumed.
+func consumed(metrics string) bool {
+	for _, l := range strings.Split(metrics, "\n") {
+		if !strings.HasPrefix(l, "messaging_client_consumed_messages_total{") || !strings.Contains(l, `messaging_destination_name="orders.placed"`) {
+			continue
+		}
+		f := strings.Fields(l)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil && v > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func getJSON(t *testing.T, url string, v any) {

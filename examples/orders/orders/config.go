@@ -10,8 +10,9 @@ import (
 	"github.com/paved-road/paved/service"
 )
 
-// Config is orders' configuration: the base settings every Paved service reads, plus
-// the resilience policy of its calls to inventory, read from INVENTORY_* variables
+// Config is orders' configuration: the base settings every Paved service reads, the
+// optional NATS connection its events go through (NATS_*), and the resilience policy
+// of its calls to inventory, read from INVENTORY_* variables
 // (INVENTORY_TIMEOUT, INVENTORY_ATTEMPT_TIMEOUT, INVENTORY_BREAKER_OPEN_TIMEOUT,
 // INVENTORY_RETRY_MAX_ATTEMPTS...). Every zero field takes resilience's documented
 // default: a breaker, three attempts under a retry budget, 10s overall and 3s per
@@ -20,6 +21,9 @@ type Config struct {
 	service.Config
 	// Inventory is the resilience policy of the calls to inventory.
 	Inventory resilience.PolicyConfig `envPrefix:"INVENTORY_"`
+	// Events is the connection to NATS (NATS_URL, NATS_PUBLISH_*...): set, orders
+	// publishes orders.placed for every order; unset, nothing.
+	Events EventsConfig
 }
 
 // inventoryPrefix is the envPrefix of Config.Inventory.

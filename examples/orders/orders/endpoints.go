@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-kit/kit/endpoint"
 )
@@ -105,9 +106,10 @@ func NewOrderID() string {
 }
 
 // MakeEndpoints returns the endpoints over store, reserving stock through reserve (the
-// endpoint [NewReserveEndpoint] returns). newID makes order ids; nil means
-// [NewOrderID].
-func MakeEndpoints(store *Store, reserve endpoint.Endpoint, newID func() string) Endpoints {
+// endpoint [NewReserveEndpoint] returns) and announcing each order placed through
+// publish (the endpoint [NewPublishEndpoint] returns; nil publishes nothing). newID
+// makes order ids; nil means [NewOrderID].
+func MakeEndpoints(store *Store, reserve, publish endpoint.Endpoint, newID func() string) Endpoints {
 	if newID == nil {
 		newID = NewOrderID
 	}
@@ -126,6 +128,15 @@ func MakeEndpoints(store *Store, reserve endpoint.Endpoint, newID func() string)
 				return nil, err
 			}
 			res := resp.(Reservation)
+			if publish != nil {
+				// Announced before it is stored: an order the client sees placed has its
+				// event in the stream. A service with a database would write the event to
+				// an outbox table in the order's transaction instead.
+				e := OrderPlaced{OrderID: id, SKU: req.SKU, Quantity: req.Quantity, ReservationID: res.ReservationID, PlacedAt: time.Now().UTC()}
+				if _, err := publish(ctx, e); err != nil {
+					return nil, err
+				}
+			}
 			o := Order{ID: id, SKU: req.SKU, Quantity: req.Quantity, Status: StatusConfirmed, ReservationID: res.ReservationID}
 			if err := store.Put(o); err != nil {
 				return nil, err

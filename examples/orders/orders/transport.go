@@ -63,6 +63,8 @@ func toHTTPError(err error) error {
 		return httptransport.BadRequest("request has invalid fields", httptransport.FieldError{Field: "sku", Detail: "is not a SKU inventory stocks"})
 	case errors.Is(err, ErrInventoryUnavailable):
 		return httptransport.Unavailable("inventory is unavailable; retry after the time in Retry-After", err)
+	case errors.Is(err, ErrEventsUnavailable):
+		return httptransport.Unavailable("the order could not be announced to the other services; retry later", err)
 	case errors.Is(err, ErrNotFound):
 		return &httptransport.Error{Code: http.StatusNotFound, Msg: "order not found", Err: err}
 	case errors.Is(err, ErrNotOpen):

@@ -264,7 +264,7 @@ func Render(fsys fs.FS, name string, p Params) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	gomod, err := goMod(p)
+	gomod, err := goMod(p, name)
 	if err != nil {
 		return nil, err
 	}
@@ -278,8 +278,22 @@ func Render(fsys fs.FS, name string, p Params) (map[string][]byte, error) {
 	return files, nil
 }
 
-// goMod writes the new module's go.mod.
-func goMod(p Params) ([]byte, error) {
+// templateModules lists, per template, the Paved modules other than the core its code
+// imports (paths below PavedModule), released with the core and replaced like it.
+var templateModules = map[string][]string{
+	"orders":   {"transport/messaging/natsjs"},
+	"consumer": {"transport/messaging/natsjs"},
+}
+
+// templateRequires lists, per template, third-party modules its go.mod pins: the NATS
+// server its tests run in process, at the version Paved is tested with (go mod tidy
+// would take the newest).
+var templateRequires = map[string][][2]string{
+	"consumer": {{"github.com/nats-io/nats-server/v2", "v2.15.3"}},
+}
+
+// goMod writes the new module's go.mod for the template named tmpl.
+func goMod(p Params, tmpl string) ([]byte, error) {
 	f := new(modfile.File)
 	if err := f.AddModuleStmt(p.Module); err != nil {
 		return nil, err
@@ -301,18 +315,27 @@ func goMod(p Params) ([]byte, error) {
 			return nil, err
 		}
 	}
+	var sub []string
 	if p.Registry == "etcd" || p.Registry == "consul" {
-		// The backend is a module of its own, released with the core.
-		backend := PavedModule + "/discovery/" + p.Registry
+		sub = append(sub, "discovery/"+p.Registry)
+	}
+	for _, m := range append(sub, templateModules[tmpl]...) {
+		// A backend or binding is a module of its own, released with the core.
+		mod := PavedModule + "/" + m
 		if version != "" {
-			if err := f.AddRequire(backend, version); err != nil {
+			if err := f.AddRequire(mod, version); err != nil {
 				return nil, err
 			}
 		}
 		if p.PavedReplace != "" {
-			if err := f.AddReplace(backend, "", filepath.Join(p.PavedReplace, "discovery", p.Registry), ""); err != nil {
+			if err := f.AddReplace(mod, "", filepath.Join(p.PavedReplace, filepath.FromSlash(m)), ""); err != nil {
 				return nil, err
 			}
+		}
+	}
+	for _, r := range templateRequires[tmpl] {
+		if err := f.AddRequire(r[0], r[1]); err != nil {
+			return nil, err
 		}
 	}
 	return modfile.Format(f.Syntax), nil
