@@ -316,3 +316,16 @@ func TestEnvironmentOf(t *testing.T) {
 		}
 	}
 }
+
+// TestComponentCloneSharesNothing: a store keeps Clone's result; a caller changing its
+// own component afterwards must not change the stored one, the newer API fields included.
+func TestComponentCloneSharesNothing(t *testing.T) {
+	c := catalog.Component{Name: "a", DependsOn: []string{"b"}, ProvidesAPIs: []string{"a-v1"},
+		APIs: []catalog.API{{Name: "a-v1"}}, ConsumesAPIs: []string{"b-v1"}, Uses: []catalog.APIUse{{Provider: "b"}},
+		Labels: map[string]string{"k": "v"}}
+	d := c.Clone()
+	c.DependsOn[0], c.ProvidesAPIs[0], c.APIs[0].Name, c.ConsumesAPIs[0], c.Uses[0].Provider, c.Labels["k"] = "x", "x", "x", "x", "x", "x"
+	if d.DependsOn[0] != "b" || d.ProvidesAPIs[0] != "a-v1" || d.APIs[0].Name != "a-v1" || d.ConsumesAPIs[0] != "b-v1" || d.Uses[0].Provider != "b" || d.Labels["k"] != "v" {
+		t.Errorf("got %+v after changing the original, want the clone unchanged", d)
+	}
+}

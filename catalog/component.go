@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -243,4 +244,16 @@ func (f ComponentFilter) Match(c *Component) bool {
 		}
 	}
 	return true
+}
+
+// Clone returns a copy of c that shares no slice or map with it, for a store that keeps
+// components in memory and must not let a caller's later changes reach them.
+func (c Component) Clone() Component {
+	c.DependsOn = slices.Clone(c.DependsOn)
+	c.ProvidesAPIs = slices.Clone(c.ProvidesAPIs)
+	c.APIs = slices.Clone(c.APIs)
+	c.ConsumesAPIs = slices.Clone(c.ConsumesAPIs)
+	c.Uses = slices.Clone(c.Uses)
+	c.Labels = maps.Clone(c.Labels)
+	return c
 }

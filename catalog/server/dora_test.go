@@ -218,7 +218,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	}
 	for name, v := range map[string]any{"Deployment": catalog.Deployment{}, "DeploymentEvent": catalog.DeploymentEvent{},
 		"Pipeline": catalog.Pipeline{}, "DORAReport": catalog.DORAReport{}, "ComponentDORA": catalog.ComponentDORA{},
-		"TeamDORA": catalog.TeamDORA{}, "ComponentScorecard": catalog.ComponentScorecard{}} {
+		"TeamDORA": catalog.TeamDORA{}, "ComponentScorecard": catalog.ComponentScorecard{},
+		"Component": catalog.Component{}, "API": catalog.API{}, "APIUse": catalog.APIUse{}} {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {
 			t.Errorf("no schema %s", name)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -422,12 +421,7 @@ func (s *Store) componentWritten(name string) {
 	s.compMu.Unlock()
 }
 
-func cloneComponent(c catalog.Component) catalog.Component {
-	c.DependsOn = slices.Clone(c.DependsOn)
-	c.ProvidesAPIs = slices.Clone(c.ProvidesAPIs)
-	c.Labels = maps.Clone(c.Labels)
-	return c
-}
+func cloneComponent(c catalog.Component) catalog.Component { return c.Clone() }
 
 // ListComponents implements [store.Store].
 func (s *Store) ListComponents(ctx context.Context, f catalog.ComponentFilter) ([]catalog.Component, error) {

@@ -119,12 +119,7 @@ func (s *Store) check(ctx context.Context) error {
 	return nil
 }
 
-func cloneComponent(c catalog.Component) catalog.Component {
-	c.DependsOn = slices.Clone(c.DependsOn)
-	c.ProvidesAPIs = slices.Clone(c.ProvidesAPIs)
-	c.Labels = maps.Clone(c.Labels)
-	return c
-}
+func cloneComponent(c catalog.Component) catalog.Component { return c.Clone() }
 
 // PutComponent implements [store.Store].
 func (s *Store) PutComponent(ctx context.Context, c catalog.Component) (bool, error) {
