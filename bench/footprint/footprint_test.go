@@ -11,10 +11,11 @@ import (
 // The footprint targets (issue: release shape) for a consumer of service against the
 // hand-built baseline, built the same way in the same run, are 1.10x for the binary and
 // 1.15x for the packages. The packages meet theirs (1.095x on 2026-12-06); the binary is
-// held just above what it measured (1.101x, with the HTTP client spans written in Paved
-// instead of otelhttp) so it cannot grow (README.md).
+// held just above what it measured (1.106x: 1.101x with the HTTP client spans written in
+// Paved instead of otelhttp, then about 100 KB of Paved's own code for the API contracts
+// a service publishes) so it cannot grow further (README.md).
 const (
-	maxBinaryRatio   = 1.105
+	maxBinaryRatio   = 1.108
 	maxPackagesRatio = 1.15
 
 	targetBinaryRatio   = 1.10
@@ -129,10 +130,10 @@ func TestConsumerFootprint(t *testing.T) {
 	t.Logf("modules in build list: consumer %d, baseline %d", len(consumer.modules), len(baseline.modules))
 	t.Logf("non-standard packages compiled: consumer %d, baseline %d (%.3fx; held at %.2fx, target %.2fx)",
 		len(consumer.packages), len(baseline.packages), pkgRatio, maxPackagesRatio, targetPackagesRatio)
-	t.Logf("binary: consumer %d bytes, baseline %d bytes (%.3fx; held at %.2fx, target %.2fx)",
+	t.Logf("binary: consumer %d bytes, baseline %d bytes (%.3fx; held at %.3fx, target %.2fx)",
 		consumer.size, baseline.size, binRatio, maxBinaryRatio, targetBinaryRatio)
 	if binRatio > maxBinaryRatio {
-		t.Errorf("binary %.3fx the baseline's, want at most %.2fx", binRatio, maxBinaryRatio)
+		t.Errorf("binary %.3fx the baseline's, want at most %.3fx", binRatio, maxBinaryRatio)
 	}
 	if pkgRatio > maxPackagesRatio {
 		t.Errorf("packages compiled %.3fx the baseline's, want at most %.2fx", pkgRatio, maxPackagesRatio)
