@@ -236,8 +236,8 @@ func checkEntries(t *testing.T, reg *prometheus.Registry, max int) {
 			}
 		}
 	}
-	if seen != 4 {
-		t.Fatalf("got %d limiter tables in the metrics, want 4", seen)
+	if seen != 5 {
+		t.Fatalf("got %d limiter tables in the metrics, want 5", seen)
 	}
 }
 
