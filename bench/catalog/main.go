@@ -57,6 +57,7 @@ func main() {
 	bin := flag.String("catalog", "", "catalog binary; empty builds ./cmd/catalog")
 	etcd := flag.String("etcd", "", "etcd client URLs: run the catalog on CATALOG_STORE=etcd instead of bbolt (use an empty etcd and one -n per run: the store's data stays in etcd)")
 	nf := noisyFlags()
+	cf := churnFlags()
 	flag.Parse()
 	if nf.child {
 		os.Exit(noisyChild(nf))
@@ -69,6 +70,13 @@ func main() {
 		return
 	}
 	s := settings{ttl: *ttl, duration: *duration, workers: *workers, watchers: *watchers, changeInterval: *change, etcd: *etcd}
+	if cf.rate != 0 {
+		if err := runChurn(*counts, *bin, s, cf); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/catalog:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*counts, *bin, s); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/catalog:", err)
 		os.Exit(1)
