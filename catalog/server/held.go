@@ -20,7 +20,7 @@ import (
 
 // defaultMaxHeld is Limits.MaxHeld's default; it is lowered to a quarter of the
 // process's open-file limit where that is smaller.
-const defaultMaxHeld = 4096
+const defaultMaxHeld = 16384
 
 // holdJitter spreads the ends of holds over ±25 % of Limits.HoldOverCap, so that the
 // connections of a client accepted in one burst do not come back in one burst.

@@ -3,9 +3,9 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
