@@ -231,7 +231,7 @@ func runNoisy(bin string, n *noisySettings) error {
 	}{
 		// The defaults of cmd/catalog: the bench's start turns the limits off, so
 		// restore them here.
-		{"limits on (defaults: 64 connections and 50/s per client, 200/s per token; over the cap held 30 s, 429 paced by up to 1 s)", []string{
+		{"limits on (defaults: 64 connections and 50/s per client, 200/s per token; over the cap held 30 s, 429 after 1 s)", []string{
 			"CATALOG_MAX_CONNS_PER_CLIENT=64", "CATALOG_HOLD_OVER_CAP=30s", "CATALOG_REFUSAL_DELAY=1s", "CATALOG_RATE_PER_CLIENT=50", "CATALOG_BURST_PER_CLIENT=100",
 			"CATALOG_RATE_PER_BEARER=200", "CATALOG_BURST_PER_BEARER=400"}},
 		{"limits on as before the hold and the pacing (CATALOG_HOLD_OVER_CAP=0, CATALOG_REFUSAL_DELAY=0)", []string{
