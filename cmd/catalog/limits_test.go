@@ -76,13 +76,13 @@ func TestLimitsServed(t *testing.T) {
 	if code, _ := get(held[1]); code != 200 {
 		t.Fatalf("second connection: got %d, want 200", code)
 	}
-	var code int
-	var h http.Header
-	for range 3 {
-		code, _ = get(held[0])
+	for i := range 3 {
+		if code, _ := get(held[0]); code != 200 {
+			t.Fatalf("read %d within the burst: got %d, want 200", i+3, code)
+		}
 	}
 	sent := time.Now()
-	code, h = get(held[0])
+	code, h := get(held[0])
 	if code != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
 		t.Fatalf("sixth read at once: got %d with Retry-After %q, want 429 with Retry-After", code, h.Get("Retry-After"))
 	}
