@@ -30,6 +30,17 @@
 //	go run ./bench/catalog -n 10000 -ttl 30s -duration 30s -etcd start
 //	go run ./bench/catalog -n 3000 -ttl 10s -duration 30s -etcd start -replicas 3 -kill
 //
+// Two other modes: -noisy measures other clients beside one client with thousands of
+// connections (issue #15's per-client limits), and -churn runs reliability test L3:
+//
+//	go run ./bench/catalog -n 1000 -churn 0.1 -duration 10m
+//
+// N instances heartbeat while a tenth of them deregister and as many new ones register
+// every minute; it counts false expirations (a heartbeat answered 412, or a live
+// instance missing, expired or critical in a watcher's set; one watcher per component)
+// and measures registration and watch delivery latency and the catalog's RSS from the
+// end of the warm-up (-churn-warmup) to the end.
+//
 // Every loop is bounded by the window and by a count; everything stays on 127.0.0.1.
 // bench/catalog/README.md has the figures.
 package main

@@ -76,6 +76,7 @@ func main() {
 	rounds := flag.Int("rounds", 1, "with -baseline: measure each pair this many times, who goes first alternating, and print the median ratios")
 	kill := flag.Bool("kill", false, "with -replicas: SIGKILL the first replica in the middle of the window, then check that no instance was lost and that the watchers on the others saw every change")
 	nf := noisyFlags()
+	cf := churnFlags()
 	flag.Parse()
 	if nf.child {
 		os.Exit(noisyChild(nf))
@@ -89,6 +90,13 @@ func main() {
 	}
 	s := settings{ttl: *ttl, duration: *duration, workers: *workers, watchers: *watchers, changeInterval: *change, etcd: *etcd,
 		replicas: *replicas, kill: *kill}
+	if cf.rate != 0 {
+		if err := runChurn(*counts, *bin, s, cf); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/catalog:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*counts, *bin, *baseline, *rounds, s); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/catalog:", err)
 		os.Exit(1)

@@ -184,6 +184,7 @@ type phaseResult struct {
 	hwmMiB        float64
 	cpuShare      float64 // of one core
 	dials         int64   // new connections of the polite clients
+	kernel        kernelTCP
 }
 
 type noisyRun struct {
@@ -230,8 +231,11 @@ func runNoisy(bin string, n *noisySettings) error {
 	}{
 		// The defaults of cmd/catalog: the bench's start turns the limits off, so
 		// restore them here.
-		{"limits on (defaults: 64 connections and 50/s per client, 200/s per token)", []string{
-			"CATALOG_MAX_CONNS_PER_CLIENT=64", "CATALOG_RATE_PER_CLIENT=50", "CATALOG_BURST_PER_CLIENT=100",
+		{"limits on (defaults: 64 connections and 50/s per client, 200/s per token; over the cap held 30 s, 429 after 1 s)", []string{
+			"CATALOG_MAX_CONNS_PER_CLIENT=64", "CATALOG_HOLD_OVER_CAP=30s", "CATALOG_REFUSAL_DELAY=1s", "CATALOG_RATE_PER_CLIENT=50", "CATALOG_BURST_PER_CLIENT=100",
+			"CATALOG_RATE_PER_BEARER=200", "CATALOG_BURST_PER_BEARER=400"}},
+		{"limits on as before the hold and the pacing (CATALOG_HOLD_OVER_CAP=0, CATALOG_REFUSAL_DELAY=0)", []string{
+			"CATALOG_MAX_CONNS_PER_CLIENT=64", "CATALOG_HOLD_OVER_CAP=0s", "CATALOG_REFUSAL_DELAY=0s", "CATALOG_RATE_PER_CLIENT=50", "CATALOG_BURST_PER_CLIENT=100",
 			"CATALOG_RATE_PER_BEARER=200", "CATALOG_BURST_PER_BEARER=400"}},
 		{"limits off", []string{"CATALOG_MAX_CONNS_PER_CLIENT=0", "CATALOG_RATE_PER_CLIENT=0", "CATALOG_RATE_PER_BEARER=0"}},
 	}
@@ -248,15 +252,15 @@ func runNoisy(bin string, n *noisySettings) error {
 	}
 	fmt.Printf("polite clients: %d at %d requests/s together (half heartbeats of their 100 instances, TTL 6 s, half reads); noisy client: %d connections from %s; phases of %v\n\n",
 		n.clients, n.rate, n.conns, noisyFrom, n.phase)
-	fmt.Println("| catalog | polite p50 / p99 / max, alone | polite p50 / p99 / max beside the noisy client | p99 ratio | polite failures (alone / noisy) | RSS alone | RSS noisy (peak) | RSS ratio | catalog CPU (alone / noisy) | polite new connections (alone / noisy) | noisy client: served / 429 / connection errors / most connections open |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| catalog | polite p50 / p99 / max, alone | polite p50 / p99 / max beside the noisy client | p99 ratio | polite failures (alone / noisy) | RSS alone | RSS noisy (peak) | RSS ratio | catalog CPU (alone / noisy) | polite new connections (alone / noisy) | noisy client: served / 429 / connection errors / most connections open | listen queue overflows / SYNs dropped / TIME_WAIT at the end (alone / noisy) |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range runs {
-		fmt.Printf("| %s | %s / %s / %s | %s / %s / %s | %.2fx | %d of %d / %d of %d | %.1f MiB | %.1f MiB (%.1f) | %.2fx | %.0f%% / %.0f%% | %d / %d | %d / %d / %d / %d |\n",
+		fmt.Printf("| %s | %s / %s / %s | %s / %s / %s | %.2fx | %d of %d / %d of %d | %.1f MiB | %.1f MiB (%.1f) | %.2fx | %.0f%% / %.0f%% | %d / %d | %d / %d / %d / %d | %s / %s |\n",
 			r.name, ms(r.baseline.p50), ms(r.baseline.p99), ms(r.baseline.max), ms(r.noisy.p50), ms(r.noisy.p99), ms(r.noisy.max),
 			float64(r.noisy.p99)/float64(max(r.baseline.p99, 1)), r.baseline.failed, r.baseline.requests, r.noisy.failed, r.noisy.requests,
 			r.baseline.rssMiB, r.noisy.rssMiB, r.noisy.hwmMiB, r.noisy.rssMiB/r.baseline.rssMiB,
 			100*r.baseline.cpuShare, 100*r.noisy.cpuShare, r.baseline.dials, r.noisy.dials,
-			r.noisyClient.OK, r.noisyClient.Refused, r.noisyClient.ConnErrors, r.noisyClient.MaxOpen)
+			r.noisyClient.OK, r.noisyClient.Refused, r.noisyClient.ConnErrors, r.noisyClient.MaxOpen, r.baseline.kernel, r.noisy.kernel)
 	}
 	return nil
 }
@@ -405,6 +409,10 @@ func noisyMeasure(bin, self, dataDir string, env []string, n *noisySettings) (no
 			return phaseResult{}, err
 		}
 		dials0 := dials.Load()
+		k0, err := readKernelTCP()
+		if err != nil {
+			return phaseResult{}, err
+		}
 		select {
 		case <-time.After(time.Until(to)):
 		case <-p.exited:
@@ -416,6 +424,11 @@ func noisyMeasure(bin, self, dataDir string, env []string, n *noisySettings) (no
 		}
 		var r phaseResult
 		r.dials = dials.Load() - dials0
+		k1, err := readKernelTCP()
+		if err != nil {
+			return phaseResult{}, err
+		}
+		r.kernel = k1.since(k0)
 		if r.rssMiB, r.hwmMiB, err = memory(p.cmd.Process.Pid); err != nil {
 			return phaseResult{}, err
 		}

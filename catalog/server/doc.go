@@ -66,7 +66,9 @@
 // # Limits
 //
 // [Options.Limits] caps the connections of each client address ([Server.LimitListener]
-// wraps the listener) and limits requests per client address and per bearer token,
+// wraps the listener; a connection over the cap is held unread for a while, then closed,
+// so that the catalog sets how often a client over its cap reconnects) and limits
+// requests per client address and per bearer token,
 // answering 429 problem+json with Retry-After. Heartbeats of registered instances at
 // most at their expected rate (one every TTL/3, a burst of 3) are exempt, so they are
 // never the requests refused. Every table the limits keep is bounded, with no goroutine

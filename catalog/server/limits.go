@@ -33,9 +33,23 @@ import (
 // requests a rate limit refuses. See docs/catalog.md, "Limits".
 type Limits struct {
 	// MaxConnsPerClient caps the connections one client may hold open at once on a
-	// listener wrapped by [Server.LimitListener]; a connection over the cap is closed as
-	// soon as it is accepted, before any byte is read. Zero means no cap.
+	// listener wrapped by [Server.LimitListener]. A connection over the cap is never
+	// read: it is held for HoldOverCap, then closed. Zero means no cap.
 	MaxConnsPerClient int
+	// HoldOverCap is how long a connection over MaxConnsPerClient is held open, unread
+	// and without a goroutine, before it is closed (each for a time within 25 % of it,
+	// so that connections accepted together do not come back together). While it is
+	// held its client waits instead of reconnecting, so that the catalog, not the
+	// client's backoff, sets how often a client over its cap comes back: each
+	// reconnection costs the catalog an accept and a close, the kernel's work for both
+	// included. Zero closes such a connection as soon as it is accepted.
+	HoldOverCap time.Duration
+	// MaxHeld bounds the connections held at once by a listener, all clients together
+	// (each is a file descriptor); one over it is closed at once. When the process runs
+	// out of file descriptors, the listener closes the held connection whose hold ends
+	// first to accept the next. Zero means 16,384, or a quarter of the process's
+	// open-file limit when that is lower.
+	MaxHeld int
 	// ClientRate is how many requests a second one client may make on average; up to
 	// ClientBurst at once. A request over it is answered 429 with Retry-After. Zero means
 	// no limit.
@@ -49,6 +63,16 @@ type Limits struct {
 	TokenRate float64
 	// TokenBurst is the token's bucket size. Zero means max(1, TokenRate).
 	TokenBurst int
+	// RefusalDelay paces the answers of a client over a rate: its 429 comes after
+	// RefusalDelay (and Retry-After counts what is left of its bucket's wait, at least
+	// 1 s). Answered at once, a client that ignores 429 sends its next request at once,
+	// and the catalog spends its CPU on refusals: one client with 64 connections sent
+	// 9,000 to 25,000 a second (answered after the bucket's own wait, 20 ms at 50 a
+	// second, still 3,200). Delayed, each of its connections carries at most one refused
+	// request per RefusalDelay. The wait holds no more than the
+	// connection's goroutine already does, ends when the client goes away, and counts
+	// against the service's HTTP_MAX_CONCURRENT when that is set. Zero answers at once.
+	RefusalDelay time.Duration
 	// MaxTracked bounds each table the limits keep (clients, tokens, instances that
 	// heartbeat). An entry leaves its table once it is idle (its bucket full again, or
 	// for an instance, no heartbeat for its TTL). Clients that find their table full of
@@ -58,11 +82,18 @@ type Limits struct {
 }
 
 // DefaultLimits are the catalog program's default limits (docs/configuration.md):
-// 64 connections per client, 50 requests a second per client (burst 100), 200 per token
-// (burst 400).
+// 64 connections per client (more held for 30 s, then closed), 50 requests a second per
+// client (burst 100), 200 per token (burst 400), refusals paced by up to 1 s.
 func DefaultLimits() Limits {
-	return Limits{MaxConnsPerClient: 64, ClientRate: 50, ClientBurst: 100, TokenRate: 200, TokenBurst: 400}
+	return Limits{MaxConnsPerClient: 64, HoldOverCap: DefaultHoldOverCap, ClientRate: 50, ClientBurst: 100,
+		TokenRate: 200, TokenBurst: 400, RefusalDelay: DefaultRefusalDelay}
 }
+
+// DefaultRefusalDelay is the default of Limits.RefusalDelay.
+const DefaultRefusalDelay = time.Second
+
+// DefaultHoldOverCap is the default of Limits.HoldOverCap.
+const DefaultHoldOverCap = 30 * time.Second
 
 // defaultMaxTracked is Limits.MaxTracked's default.
 const defaultMaxTracked = 100_000
@@ -83,9 +114,14 @@ type limiter struct {
 	tokens  *table[[sha256.Size]byte]
 	beats   *table[string]
 	maxConn int
-	// mu guards conns: the open connections by client.
+	hold    time.Duration
+	pace    time.Duration // Limits.RefusalDelay
+	maxHeld int
+	// mu guards conns (the open connections by client) and helds (the held sets of the
+	// open listeners).
 	mu    sync.Mutex
 	conns map[string]int
+	helds map[*held]struct{}
 }
 
 func newLimiter(l Limits) *limiter {
@@ -98,7 +134,11 @@ func newLimiter(l Limits) *limiter {
 		tokens:  newTable[[sha256.Size]byte](l.TokenRate, l.TokenBurst, max),
 		beats:   newTable[string](0, 0, max),
 		maxConn: l.MaxConnsPerClient,
+		hold:    l.HoldOverCap,
+		pace:    l.RefusalDelay,
+		maxHeld: l.MaxHeld,
 		conns:   map[string]int{},
+		helds:   map[*held]struct{}{},
 	}
 }
 
@@ -202,36 +242,79 @@ func clientKey(remote string) string {
 }
 
 // LimitListener returns l with Options.Limits.MaxConnsPerClient applied: a connection
-// from a client that holds that many open already is closed as soon as it is accepted
-// (and counted in paved_catalog_refused_total{reason="connection_cap"}). Give it to
-// the server that serves s, such as service.Service.WrapHTTPListener. Without a cap it
-// returns l.
+// from a client that holds that many open already is never read; it is held for
+// Limits.HoldOverCap (at most Limits.MaxHeld of them), then closed, and counted in
+// paved_catalog_refused_total{reason="connection_cap"}. Closing the returned listener
+// closes the connections it holds. Give it to the server that serves s, such as
+// service.Service.WrapHTTPListener. Without a cap it returns l.
 func (s *Server) LimitListener(l net.Listener) net.Listener {
 	if s.lim.maxConn <= 0 {
 		return l
 	}
-	return &capListener{Listener: l, s: s}
+	cl := &capListener{Listener: l, s: s}
+	if s.lim.hold > 0 {
+		cl.held = newHeld(s.lim.maxHeld, s.lim.hold)
+		s.lim.mu.Lock()
+		s.lim.helds[cl.held] = struct{}{}
+		s.lim.mu.Unlock()
+	}
+	return cl
 }
 
 type capListener struct {
 	net.Listener
-	s *Server
+	s    *Server
+	held *held // nil: connections over the cap are closed at once
 }
 
-// Accept returns the next connection within its client's cap, closing those over it.
+// Accept returns the next connection within its client's cap; those over it are held
+// or closed.
 func (l *capListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
+			if l.held != nil && outOfFiles(err) && l.held.closeFirst() {
+				continue // a file descriptor is free again
+			}
 			return nil, err
 		}
 		key := clientKey(c.RemoteAddr().String())
 		if l.s.lim.open(key) {
 			return &capConn{Conn: c, release: func() { l.s.lim.close(key) }}, nil
 		}
-		_ = c.Close()
 		l.s.met.refuse(reasonConnectionCap)
+		if l.held != nil {
+			l.held.add(c, time.Now())
+		} else {
+			_ = c.Close()
+		}
 	}
+}
+
+// Close closes the listener and the connections it holds.
+func (l *capListener) Close() error {
+	if l.held != nil {
+		l.held.close()
+		l.s.lim.mu.Lock()
+		delete(l.s.lim.helds, l.held)
+		l.s.lim.mu.Unlock()
+	}
+	return l.Listener.Close()
+}
+
+// heldConns returns how many connections the open listeners hold.
+func (l *limiter) heldConns() int {
+	l.mu.Lock()
+	hs := make([]*held, 0, len(l.helds))
+	for h := range l.helds {
+		hs = append(hs, h)
+	}
+	l.mu.Unlock()
+	n := 0
+	for _, h := range hs {
+		n += h.len()
+	}
+	return n
 }
 
 // open counts a new connection of client key, or reports false when it is at its cap.
@@ -445,6 +528,16 @@ func (s *Server) rateGuard(next http.Handler) http.Handler {
 		}
 		if wait, reason := s.admit(client, tok, known, now); wait > 0 {
 			s.met.refuse(reason)
+			if d := s.lim.pace; d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+					wait = max(0, wait-d)
+				case <-r.Context().Done():
+					t.Stop()
+					return // the client went away
+				}
+			}
 			secs := max(1, int(math.Ceil(wait.Seconds())))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			who := "this client address"

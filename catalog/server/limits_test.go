@@ -236,8 +236,8 @@ func checkEntries(t *testing.T, reg *prometheus.Registry, max int) {
 			}
 		}
 	}
-	if seen != 4 {
-		t.Fatalf("got %d limiter tables in the metrics, want 4", seen)
+	if seen != 5 {
+		t.Fatalf("got %d limiter tables in the metrics, want 5", seen)
 	}
 }
 
@@ -359,4 +359,44 @@ func TestConnectionCapPerClient(t *testing.T) {
 	if n := testutil.ToFloat64(refusedCounter(t, reg, "connection_cap")); n < 3 {
 		t.Errorf("paved_catalog_refused_total{reason=connection_cap}: got %v, want at least 3", n)
 	}
+}
+
+// TestRefusalsArePaced: with Limits.RefusalDelay, a request over its client's rate is
+// answered 429 after RefusalDelay, even when its bucket refills sooner, with
+// Retry-After counting what is left of the wait; another client is answered at once
+// meanwhile.
+func TestRefusalsArePaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := newDirect(t, server.Limits{ClientRate: 0.25, ClientBurst: 1, RefusalDelay: time.Second})
+		const a, b = "198.51.100.7", "198.51.100.8"
+		want(t, d.call(a, "GET", "/api/v1/components", "", "", nil), 200, "first read")
+		start := time.Now()
+		refused := make(chan *httptest.ResponseRecorder, 1)
+		go func() { refused <- d.call(a, "GET", "/api/v1/components", "", "", nil) }()
+		synctest.Wait()
+		select {
+		case <-refused:
+			t.Fatal("the refusal was answered at once, want it paced")
+		default:
+		}
+		want(t, d.call(b, "GET", "/api/v1/components", "", "", nil), 200, "another client meanwhile")
+		w := <-refused
+		want(t, w, http.StatusTooManyRequests, "second read")
+		if took := time.Since(start); took != time.Second {
+			t.Errorf("the 429 came after %v, want RefusalDelay (1s): the bucket needed 4s", took)
+		}
+		if got := w.Header().Get("Retry-After"); got != "3" {
+			t.Errorf("got Retry-After %q, want 3 (4 s of wait, 1 s spent)", got)
+		}
+		// A wait shorter than RefusalDelay: the answer still comes after RefusalDelay.
+		d2 := newDirect(t, server.Limits{ClientRate: 2, ClientBurst: 1, RefusalDelay: time.Second})
+		want(t, d2.call(a, "GET", "/api/v1/components", "", "", nil), 200, "first read")
+		start = time.Now()
+		want(t, d2.call(a, "GET", "/api/v1/components", "", "", nil), http.StatusTooManyRequests, "second read")
+		if took := time.Since(start); took != time.Second {
+			t.Errorf("the 429 came after %v, want RefusalDelay (1s), not the bucket's wait (500ms)", took)
+		}
+		_ = d.st.Close()
+		_ = d2.st.Close()
+	})
 }

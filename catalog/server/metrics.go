@@ -103,7 +103,7 @@ func newMetrics() *metrics {
 		instances: prometheus.NewDesc(MetricInstances,
 			"Instances in the catalog by effective status (an expired instance is critical until it heartbeats or is removed).", []string{"status"}, nil),
 		limiterEntries: prometheus.NewDesc(MetricLimiterEntries,
-			"Entries the per-client limits keep, by table: client (request rates), token, instance (heartbeat budgets), connection (clients holding connections).", []string{"table"}, nil),
+			"Entries the per-client limits keep, by table: client (request rates), token, instance (heartbeat budgets), connection (clients holding connections), held (connections over a client's cap held before they are closed).", []string{"table"}, nil),
 	}
 	for _, r := range []string{"ok", "unknown"} {
 		m.heartbeats.WithLabelValues(r)
@@ -181,7 +181,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for table, n := range map[string]int{"client": s.lim.clients.len(), "token": s.lim.tokens.len(),
-		"instance": s.lim.beats.len(), "connection": s.lim.openClients()} {
+		"instance": s.lim.beats.len(), "connection": s.lim.openClients(), "held": s.lim.heldConns()} {
 		ch <- prometheus.MustNewConstMetric(s.met.limiterEntries, prometheus.GaugeValue, float64(n), table)
 	}
 }

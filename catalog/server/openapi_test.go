@@ -3,9 +3,11 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,5 +95,70 @@ func TestDocsOpenAPIIsCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(docs, server.OpenAPI()) {
 		t.Fatal("docs/openapi.json differs from catalog/server/openapi.json: run cp catalog/server/openapi.json docs/openapi.json")
+	}
+}
+
+// The document lists the answers every operation may give before its handler runs, as
+// the server gives them: 400 for several Authorization headers, 415 for a write whose
+// body is not JSON, and 429 with Retry-After when a rate limit is spent.
+func TestOpenAPIDocumentsGuardAnswers(t *testing.T) {
+	type response struct {
+		Ref     string                     `json:"$ref"`
+		Headers map[string]json.RawMessage `json:"headers"`
+	}
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Responses map[string]response `json:"responses"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(server.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	// documented returns the response op documents for status, following a $ref.
+	documented := func(rt server.Route, status int) (response, bool) {
+		var op struct {
+			Responses map[string]response `json:"responses"`
+		}
+		if err := json.Unmarshal(doc.Paths[rt.Pattern][strings.ToLower(rt.Method)], &op); err != nil {
+			t.Fatalf("%s %s: %v", rt.Method, rt.Pattern, err)
+		}
+		r, ok := op.Responses[strconv.Itoa(status)]
+		if name, found := strings.CutPrefix(r.Ref, "#/components/responses/"); found {
+			r, ok = doc.Components.Responses[name]
+		}
+		return r, ok
+	}
+	path := func(rt server.Route) string {
+		return strings.NewReplacer("{name}", "orders", "{id}", "i-1").Replace(rt.Pattern)
+	}
+	check := func(rt server.Route, got resp, want int) {
+		t.Helper()
+		if got.status != want {
+			t.Fatalf("%s %s: got status %d, want %d (body %s)", rt.Method, rt.Pattern, got.status, want, got.body)
+		}
+		r, ok := documented(rt, want)
+		if !ok {
+			t.Errorf("%s %s: the server answers %d, the document does not list it", rt.Method, rt.Pattern, want)
+			return
+		}
+		if want == http.StatusTooManyRequests && r.Headers["Retry-After"] == nil {
+			t.Errorf("%s %s: the documented 429 has no Retry-After header", rt.Method, rt.Pattern)
+		}
+	}
+
+	e := newEnv(t)
+	for _, rt := range server.Routes() {
+		h := http.Header{"Authorization": {"Bearer " + adminToken, "Bearer " + tokenA}}
+		check(rt, e.doHeader(rt.Method, path(rt), "", h, nil), http.StatusBadRequest)
+		if rt.Method == http.MethodPut {
+			ct := http.Header{"Content-Type": {"text/plain"}}
+			check(rt, e.doHeader(rt.Method, path(rt), adminToken, ct, "{}"), http.StatusUnsupportedMediaType)
+		}
+	}
+	limited := newEnv(t, func(o *server.Options) { o.Limits = server.Limits{ClientRate: 0.001, ClientBurst: 1} })
+	_ = limited.do("GET", "/api/v1/components", "", nil) // spends the client's one request
+	for _, rt := range server.Routes() {
+		check(rt, limited.do(rt.Method, path(rt), adminToken, nil), http.StatusTooManyRequests)
 	}
 }

@@ -19,11 +19,14 @@
 //	                     the API's and the UI's scores follow it
 //	ETCD_ENDPOINTS       etcd client URLs for CATALOG_STORE=etcd
 //	CATALOG_MAX_CONNS_PER_CLIENT  connections per client address (default 64; 0: no cap)
+//	CATALOG_HOLD_OVER_CAP  how long a connection over that cap is held unread before it
+//	                     is closed (default 30s; 0: closed at once)
 //	CATALOG_RATE_PER_CLIENT, CATALOG_BURST_PER_CLIENT  requests a second per client
 //	                     address, and at once (default 50, 100); over it, 429 with Retry-After
 //	CATALOG_RATE_PER_BEARER, CATALOG_BURST_PER_BEARER  the same per bearer token
 //	                     (default 200, 400); heartbeats of registered instances at their
 //	                     rate are exempt from both (docs/catalog.md, "Limits")
+//	CATALOG_REFUSAL_DELAY  a 429 comes after this delay (default 1s; 0: at once)
 //
 // Its own metrics (paved_catalog_*, docs/metrics.md) are on the admin /metrics.
 //

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -17,11 +18,11 @@ import (
 // TestLimitSettingsErrors: every bad limit setting is named at once, exit code 2.
 func TestLimitSettingsErrors(t *testing.T) {
 	p := start(t, false, "CATALOG_STORE=memory", "CATALOG_MAX_CONNS_PER_CLIENT=-1", "CATALOG_RATE_PER_CLIENT=-5",
-		"CATALOG_RATE_PER_BEARER=NaN", "CATALOG_BURST_PER_CLIENT=0", "CATALOG_BURST_PER_BEARER=many")
+		"CATALOG_RATE_PER_BEARER=NaN", "CATALOG_BURST_PER_CLIENT=0", "CATALOG_BURST_PER_BEARER=many", "CATALOG_HOLD_OVER_CAP=-1s", "CATALOG_REFUSAL_DELAY=2m")
 	if code := p.Wait(t, 20*time.Second); code != 2 {
 		t.Errorf("exit code: got %d, want 2", code)
 	}
-	for _, v := range []string{"CATALOG_MAX_CONNS_PER_CLIENT", "CATALOG_RATE_PER_CLIENT", "CATALOG_RATE_PER_BEARER", "CATALOG_BURST_PER_BEARER"} {
+	for _, v := range []string{"CATALOG_MAX_CONNS_PER_CLIENT", "CATALOG_RATE_PER_CLIENT", "CATALOG_RATE_PER_BEARER", "CATALOG_BURST_PER_BEARER", "CATALOG_HOLD_OVER_CAP", "CATALOG_REFUSAL_DELAY"} {
 		if !strings.Contains(p.Output(), v) {
 			t.Errorf("output does not name %s:\n%s", v, p.Output())
 		}
@@ -40,11 +41,12 @@ func TestBurstNeedsRate(t *testing.T) {
 	}
 }
 
-// TestLimitsServed: the program applies its limit settings: a client's third connection
-// is closed unanswered, its sixth read at once is 429 with Retry-After, and both show in
+// TestLimitsServed: the program applies its limit settings: a client's sixth read at
+// once is 429 with Retry-After, answered after CATALOG_REFUSAL_DELAY, its third connection is held unanswered for
+// CATALOG_HOLD_OVER_CAP and then closed, and both show in
 // paved_catalog_refused_total on the admin /metrics.
 func TestLimitsServed(t *testing.T) {
-	p := start(t, true, "CATALOG_STORE=memory", "CATALOG_MAX_CONNS_PER_CLIENT=2", "CATALOG_RATE_PER_CLIENT=1", "CATALOG_BURST_PER_CLIENT=5")
+	p := start(t, true, "CATALOG_STORE=memory", "CATALOG_MAX_CONNS_PER_CLIENT=2", "CATALOG_HOLD_OVER_CAP=500ms", "CATALOG_REFUSAL_DELAY=300ms", "CATALOG_RATE_PER_CLIENT=1", "CATALOG_BURST_PER_CLIENT=5")
 	addr := strings.TrimPrefix(p.api, "http://")
 	get := func(c net.Conn) (int, http.Header) {
 		t.Helper()
@@ -61,6 +63,7 @@ func TestLimitsServed(t *testing.T) {
 		return resp.StatusCode, resp.Header
 	}
 	var held []net.Conn
+	dialed := time.Now() // the hold of the third connection starts after this
 	for range 3 {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -75,16 +78,28 @@ func TestLimitsServed(t *testing.T) {
 	if code, _ := get(held[1]); code != 200 {
 		t.Fatalf("second connection: got %d, want 200", code)
 	}
-	if code, _ := get(held[2]); code != 0 {
-		t.Fatalf("third connection: got %d, want it closed unanswered", code)
+	for i := range 3 {
+		if code, _ := get(held[0]); code != 200 {
+			t.Fatalf("read %d within the burst: got %d, want 200", i+3, code)
+		}
 	}
-	var code int
-	var h http.Header
-	for range 4 {
-		code, h = get(held[0])
-	}
+	sent := time.Now()
+	code, h := get(held[0])
 	if code != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
 		t.Fatalf("sixth read at once: got %d with Retry-After %q, want 429 with Retry-After", code, h.Get("Retry-After"))
+	}
+	if d := time.Since(sent); d < 250*time.Millisecond {
+		t.Errorf("the 429 came after %v, want it paced by CATALOG_REFUSAL_DELAY (300 ms)", d)
+	}
+	// The third connection is held unanswered for CATALOG_HOLD_OVER_CAP (within 25 %),
+	// then closed.
+	_ = held[2].SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(held[2], "GET /api/v1/components HTTP/1.1\r\nHost: catalog\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := held[2].Read(make([]byte, 1))
+	if d := time.Since(dialed); err == nil || errors.Is(err, os.ErrDeadlineExceeded) || d < 375*time.Millisecond {
+		t.Fatalf("third connection: read ended %v after it was dialed with %v, want it held 375 to 625 ms and closed unanswered", d, err)
 	}
 	metrics := scrape(t, p.admin)
 	for _, want := range []string{`paved_catalog_refused_total{reason="connection_cap"} 1`, `paved_catalog_refused_total{reason="client_rate"} 1`} {

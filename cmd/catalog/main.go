@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paved-road/paved/catalog/server"
 	"github.com/paved-road/paved/catalog/server/ui"
@@ -45,11 +46,13 @@ type Settings struct {
 
 	// Per-client limits (docs/catalog.md, "Limits"). The per-token settings say BEARER:
 	// a name holding TOKEN would mark them secret.
-	MaxConnsPerClient int     `env:"CATALOG_MAX_CONNS_PER_CLIENT" envDefault:"64" desc:"Most connections one client address (an IPv4 address or an IPv6 /64) may hold open at once; more are closed as soon as they are accepted. 0 means no cap."`
-	RatePerClient     float64 `env:"CATALOG_RATE_PER_CLIENT" envDefault:"50" desc:"Requests a second one client address may make on average; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
-	BurstPerClient    int     `env:"CATALOG_BURST_PER_CLIENT" envDefault:"100" desc:"Requests one client address may make at once, above CATALOG_RATE_PER_CLIENT."`
-	RatePerToken      float64 `env:"CATALOG_RATE_PER_BEARER" envDefault:"200" desc:"Requests a second that may carry one bearer token (a team's, the admin's or the read token), from any address; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
-	BurstPerToken     int     `env:"CATALOG_BURST_PER_BEARER" envDefault:"400" desc:"Requests that may carry one token at once, above CATALOG_RATE_PER_BEARER."`
+	MaxConnsPerClient int           `env:"CATALOG_MAX_CONNS_PER_CLIENT" envDefault:"64" desc:"Most connections one client address (an IPv4 address or an IPv6 /64) may hold open at once; more are never read: held for CATALOG_HOLD_OVER_CAP, then closed. 0 means no cap."`
+	HoldOverCap       time.Duration `env:"CATALOG_HOLD_OVER_CAP" envDefault:"30s" desc:"How long a connection over CATALOG_MAX_CONNS_PER_CLIENT is held open, unread, before it is closed, so that a client over its cap cannot reconnect faster (at most 16,384 held at once, or a quarter of the open-file limit; more are closed at once). 0 closes it as soon as it is accepted."`
+	RatePerClient     float64       `env:"CATALOG_RATE_PER_CLIENT" envDefault:"50" desc:"Requests a second one client address may make on average; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
+	BurstPerClient    int           `env:"CATALOG_BURST_PER_CLIENT" envDefault:"100" desc:"Requests one client address may make at once, above CATALOG_RATE_PER_CLIENT."`
+	RatePerToken      float64       `env:"CATALOG_RATE_PER_BEARER" envDefault:"200" desc:"Requests a second that may carry one bearer token (a team's, the admin's or the read token), from any address; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
+	BurstPerToken     int           `env:"CATALOG_BURST_PER_BEARER" envDefault:"400" desc:"Requests that may carry one token at once, above CATALOG_RATE_PER_BEARER."`
+	RefusalDelay      time.Duration `env:"CATALOG_REFUSAL_DELAY" envDefault:"1s" desc:"Paces the answers of a client over a request rate: its 429 comes after this delay, so that a client that ignores 429 cannot make the catalog spend its CPU on refusals. Counts against HTTP_MAX_CONCURRENT when that is set. 0 answers at once."`
 }
 
 // Validate checks the catalog's own settings.
@@ -96,6 +99,12 @@ func (c *Config) validateLimits() []error {
 	if c.MaxConnsPerClient < 0 {
 		errs = append(errs, service.NewProblem("CATALOG_MAX_CONNS_PER_CLIENT", strconv.Itoa(c.MaxConnsPerClient), "must be 0 (no cap) or more"))
 	}
+	if c.HoldOverCap < 0 || c.HoldOverCap > 10*time.Minute {
+		errs = append(errs, service.NewProblem("CATALOG_HOLD_OVER_CAP", c.HoldOverCap.String(), "must be from 0s (close at once) to 10m"))
+	}
+	if c.RefusalDelay < 0 || c.RefusalDelay > time.Minute {
+		errs = append(errs, service.NewProblem("CATALOG_REFUSAL_DELAY", c.RefusalDelay.String(), "must be from 0s (answer at once) to 1m"))
+	}
 	rates := []struct {
 		rateKey, burstKey string
 		rate              float64
@@ -117,9 +126,9 @@ func (c *Config) validateLimits() []error {
 
 // limits returns the server's limits from the settings.
 func (c *Config) limits() server.Limits {
-	return server.Limits{MaxConnsPerClient: c.MaxConnsPerClient,
+	return server.Limits{MaxConnsPerClient: c.MaxConnsPerClient, HoldOverCap: c.HoldOverCap,
 		ClientRate: c.RatePerClient, ClientBurst: c.BurstPerClient,
-		TokenRate: c.RatePerToken, TokenBurst: c.BurstPerToken}
+		TokenRate: c.RatePerToken, TokenBurst: c.BurstPerToken, RefusalDelay: c.RefusalDelay}
 }
 
 var info = service.Info{
