@@ -142,7 +142,8 @@ func TestCatalogReplicaKilled(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var failed, reregistered, moved int // heartbeats failed, instances re-registered, instances moved to another replica
+	var failed, reregistered int // heartbeats failed, instances re-registered
+	movedFrom := map[int]int{}   // instances that moved to another replica, by the replica they left first
 	// send calls through replica *r, moving to the next one while they do not answer.
 	send := func(r *int, call func(*client.Client) error) error {
 		var err error
@@ -178,7 +179,9 @@ func TestCatalogReplicaKilled(t *testing.T) {
 				err := send(&r, func(c *client.Client) error { _, err := c.HeartbeatInstance(runCtx, insts[i]); return err })
 				if r != before {
 					mu.Lock()
-					moved++
+					if _, ok := movedFrom[i]; !ok {
+						movedFrom[i] = before
+					}
 					mu.Unlock()
 				}
 				if errors.Is(err, client.ErrNotRegistered) {
@@ -333,9 +336,18 @@ func TestCatalogReplicaKilled(t *testing.T) {
 			t.Errorf("replica %d lists %d live instances, want %d", r, live, n)
 		}
 	}
+	// Every instance of the killed replica moved; one of a survivor may move too, when a
+	// heartbeat of it was not answered in time on a loaded machine: that is the client's
+	// failover working, not a loss.
+	moved := 0
+	for i := range insts {
+		if from, ok := movedFrom[i]; ok && from == 0 {
+			moved++
+		}
+	}
 	if failed != 0 || reregistered != 0 || moved != n/replicas {
-		t.Errorf("got %d heartbeats failed, %d instances re-registered, %d instances moved to another replica; want 0, 0, %d (those of the killed one)",
-			failed, reregistered, moved, n/replicas)
+		t.Errorf("got %d heartbeats failed, %d instances re-registered, %d instances moved off the killed replica (%d in all); want 0, 0, %d (all of the killed one's)",
+			failed, reregistered, moved, len(movedFrom), n/replicas)
 	}
 	t.Logf("%d changes made, every one seen by %d of %d watchers of them on the survivors; %d instances moved off the killed replica, none lost",
 		len(acked), seenAll, replicas-1, moved)
