@@ -44,7 +44,10 @@ func startCatalogProc(t *testing.T, bin, endpoints string) *catalogProc {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s",
-		"CATALOG_STORE=etcd", "ETCD_ENDPOINTS=" + endpoints, "CATALOG_ADMIN_TOKEN=" + adminToken, "REGISTRY=none"}
+		"CATALOG_STORE=etcd", "ETCD_ENDPOINTS=" + endpoints, "CATALOG_ADMIN_TOKEN=" + adminToken, "REGISTRY=none",
+		// Every client of the test comes from 127.0.0.1: the per-client limits would
+		// pace the moved instances' heartbeats (their new replica does not know them yet).
+		"CATALOG_RATE_PER_CLIENT=0", "CATALOG_RATE_PER_BEARER=0", "CATALOG_MAX_CONNS_PER_CLIENT=0"}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
