@@ -2,6 +2,7 @@ package grpctransport
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"time"
@@ -157,15 +158,20 @@ func (s *Server) Describe() ([]ServiceDescriptor, error) {
 // GRPC returns the underlying *grpc.Server.
 func (s *Server) GRPC() *grpc.Server { return s.srv }
 
-// Serve serves gRPC on l until Shutdown; it then returns nil. Services registered on
-// the underlying *grpc.Server (see GRPC) are made known to the health service here.
+// Serve serves gRPC on l until Shutdown; it then returns nil, also when Shutdown came
+// first (a service stopped right after it started), which grpc-go reports as
+// grpc.ErrServerStopped after closing l. Services registered on the underlying
+// *grpc.Server (see GRPC) are made known to the health service here.
 func (s *Server) Serve(l net.Listener) error {
 	if s.services != nil {
 		for name := range s.srv.GetServiceInfo() {
 			s.services.AddService(name)
 		}
 	}
-	return s.srv.Serve(l)
+	if err := s.srv.Serve(l); !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
 }
 
 // Shutdown turns the built-in health service NOT_SERVING, stops accepting calls and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"reflect"
 	"slices"
 	"strings"
@@ -435,5 +436,28 @@ func TestClientRecordsAPIs(t *testing.T) {
 	_, err := grpctransport.NewClient("inventory", grpctransport.WithTarget("127.0.0.1:1"), grpctransport.WithAPI("bad name"))
 	if err == nil || !strings.Contains(err.Error(), `WithAPI: API name must be`) || !strings.Contains(err.Error(), `"bad name"`) {
 		t.Errorf("got %v, want the bad name refused", err)
+	}
+}
+
+// TestServeAfterShutdownReturnsNil: a service stopped right after it started may shut
+// the server down before Serve runs; that is a clean stop, not an error (grpc-go says
+// ErrServerStopped, which made the service's Run fail).
+func TestServeAfterShutdownReturnsNil(t *testing.T) {
+	srv, err := grpctransport.NewServer(grpctransport.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Shutdown(t.Context()); err != nil {
+		t.Fatalf("Shutdown: got %v, want nil", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(l); err != nil {
+		t.Errorf("Serve after Shutdown: got %v, want nil", err)
+	}
+	if _, err := l.Accept(); err == nil {
+		t.Error("the listener is still open after Serve returned")
 	}
 }
