@@ -140,7 +140,7 @@ func TestKitTracePropagation(t *testing.T) {
 			for _, s := range []sdktrace.ReadOnlySpan{rpcClient, rpcServer} {
 				got := map[string]string{}
 				for _, a := range s.Attributes() {
-					got[string(a.Key)] = a.Value.Emit()
+					got[string(a.Key)] = a.Value.String()
 				}
 				for k, v := range want {
 					if got[k] != v {
@@ -169,7 +169,7 @@ func newTP(t *testing.T) (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
 func attr(s sdktrace.ReadOnlySpan, key string) string {
 	for _, a := range s.Attributes() {
 		if string(a.Key) == key {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""
