@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -137,20 +136,37 @@ func (cs *compassStore) enqueue(ctx context.Context, e compassEntry) error {
 	return nil
 }
 
-// PutComponent enqueues a sync of a created or changed component before writing it:
-// a write that then fails leaves a sync of the unchanged component, which is harmless,
-// and one that succeeds always has its sync.
+// PutComponent enqueues a sync of a created or changed component before writing it,
+// and again after: the first makes sure a write that succeeds has its sync even when
+// the catalog stops right after it, the second that the sync is sent with the new
+// state even when the sender read the component between the first and the write. A
+// write that fails leaves a sync of the unchanged component, which is harmless.
 func (cs *compassStore) PutComponent(ctx context.Context, c catalog.Component) (bool, error) {
 	old, err := cs.Store.GetComponent(ctx, c.Name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return false, err
 	}
-	if err != nil || !reflect.DeepEqual(old, c) {
+	changed := err != nil || !sameComponent(old, c)
+	if changed {
 		if err := cs.enqueue(ctx, compassEntry{Type: "component", Component: c.Name}); err != nil {
 			return false, err
 		}
 	}
-	return cs.Store.PutComponent(ctx, c)
+	created, err := cs.Store.PutComponent(ctx, c)
+	if err == nil && changed {
+		if err := cs.enqueue(ctx, compassEntry{Type: "component", Component: c.Name}); err != nil {
+			cs.s.log.ErrorContext(ctx, "compass: this change of the component may not be sent", "component", c.Name, "err", err)
+		}
+	}
+	return created, err
+}
+
+// sameComponent reports whether a and b have the same JSON form (the store may keep an
+// empty list or map as nil).
+func sameComponent(a, b catalog.Component) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
 // PutScorecard enqueues the component's new score after the card is stored.
