@@ -52,11 +52,23 @@ type CompassOptions struct {
 	Poll time.Duration
 }
 
-// Validate returns every problem of o at once, each naming its setting.
+// SettingProblem is one problem of a [CompassOptions]: the catalog setting, its value
+// (never a secret's) and the rule it breaks.
+type SettingProblem struct {
+	Setting, Value, Rule string
+}
+
+// Error implements error.
+func (p *SettingProblem) Error() string {
+	return p.Setting + " " + strconv.Quote(p.Value) + ": " + p.Rule
+}
+
+// Validate returns every problem of o at once (joined *SettingProblem errors), each
+// naming its setting.
 func (o *CompassOptions) Validate() error {
 	var errs []error
 	bad := func(setting, value, rule string) {
-		errs = append(errs, fmt.Errorf("%s %q: %s", setting, value, rule))
+		errs = append(errs, &SettingProblem{setting, value, rule})
 	}
 	for _, u := range []struct{ setting, value string }{{"COMPASS_SITE_URL", o.SiteURL}, {"COMPASS_CATALOG_URL", o.CatalogURL}} {
 		p, err := url.Parse(u.value)
