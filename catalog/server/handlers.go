@@ -165,6 +165,7 @@ func (s *Server) putComponent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.apisChanged()
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -201,6 +202,7 @@ func (s *Server) deleteComponent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.apisChanged()
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -291,6 +293,7 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.noteAPIs(r.Context(), stored)
 	writeJSON(w, http.StatusOK, stored)
 }
 

@@ -106,6 +106,7 @@ type Server struct {
 	now       func() time.Time
 	front     http.Handler // mux behind the rate limits (rateGuard)
 	dora      DORAOptions  // with defaults
+	apis      *apis        // API versions being fetched, api-compatible verdicts (apis.go)
 }
 
 // New returns a Server over st.
@@ -118,7 +119,7 @@ func New(st store.Store, opts Options) *Server {
 		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait, met: newMetrics(), lim: newLimiter(opts.Limits), now: time.Now}
 	s.dora = opts.DORA.withDefaults()
 	s.base = meteredStore{Store: st, s: s}
-	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set}
+	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set, api: s.applyAPIRule}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -146,6 +147,7 @@ func New(st store.Store, opts Options) *Server {
 		s.log.Warn("catalog: open mode: writes need no token; never use it outside local development")
 	}
 	s.policy = newAddressPolicy(opts)
+	s.apis = newAPIs(s.policy)
 	s.routes()
 	s.front = s.rateGuard(s.mux)
 	if opts.Registerer != nil {
@@ -194,6 +196,9 @@ func Routes() []Route {
 		{"GET", "/api/v1/dora"},
 		{"POST", "/api/v1/events"},
 		{"GET", "/api/v1/targets"},
+		{"GET", "/api/v1/apis"},
+		{"GET", "/api/v1/apis/{name}"},
+		{"GET", "/api/v1/apis/{name}/definition"},
 		{"GET", "/api/v1/openapi.json"},
 	}
 }
@@ -224,6 +229,9 @@ func (s *Server) routes() {
 		{"GET", "/api/v1/dora"}:                                s.readable(s.getDORA),
 		{"POST", "/api/v1/events"}:                             s.postEvent,
 		{"GET", "/api/v1/targets"}:                             s.readable(s.targets),
+		{"GET", "/api/v1/apis"}:                                s.readable(s.listAPIs),
+		{"GET", "/api/v1/apis/{name}"}:                         s.readable(s.getAPI),
+		{"GET", "/api/v1/apis/{name}/definition"}:              s.readable(s.getAPIDefinition),
 		{"GET", "/api/v1/openapi.json"}: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, openAPI)
