@@ -94,15 +94,19 @@ func newAPIs(p *addressPolicy) *apis {
 func apiKey(name, digest string) string { return name + "@" + digest }
 
 // noteAPIs queues the fetch of each API of the instance's component whose digest is not
-// stored yet. It reads the component only when it has APIs the Server does not know
-// are stored.
-func (s *Server) noteAPIs(ctx context.Context, in catalog.Instance) {
+// stored yet. c is the component when the caller read it already (a heartbeat), else
+// nil: it is read then (a registration). A heartbeat of a component whose digests are
+// known to be stored costs map lookups only.
+func (s *Server) noteAPIs(ctx context.Context, in catalog.Instance, c *catalog.Component) {
 	if in.Addresses.Admin == "" {
 		return
 	}
-	c, err := s.raw.GetComponent(ctx, in.Component)
-	if err != nil || len(c.APIs) == 0 {
-		return
+	if c == nil {
+		got, err := s.raw.GetComponent(ctx, in.Component)
+		if err != nil {
+			return
+		}
+		c = &got
 	}
 	now := s.now()
 	for _, a := range c.APIs {
@@ -113,8 +117,8 @@ func (s *Server) noteAPIs(ctx context.Context, in catalog.Instance) {
 		if skip {
 			continue
 		}
-		if _, err := s.raw.APIDefinition(ctx, a.Name, a.Digest); err == nil {
-			s.markKnown(key)
+		if vs, err := s.raw.APIVersions(ctx, a.Name); err == nil && slices.ContainsFunc(vs, func(v catalog.APIVersion) bool { return v.Digest == a.Digest }) {
+			s.markKnown(key) // stored before this process started, or by another catalog process
 			continue
 		}
 		s.apis.mu.Lock()

@@ -232,6 +232,7 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	var comp *catalog.Component // read by a heartbeat, for noteAPIs
 	if heartbeat {
 		// The component may be gone with its instances (a catalog restarted empty): that
 		// is an unknown instance too, which the caller answers by registering again.
@@ -252,6 +253,7 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 			s.forbid(w, r, who, c.Owner)
 			return
 		}
+		comp = &c
 	} else if !s.authorizeComponent(w, r, name) {
 		return
 	}
@@ -293,7 +295,7 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.noteAPIs(r.Context(), stored)
+	s.noteAPIs(r.Context(), stored, comp)
 	writeJSON(w, http.StatusOK, stored)
 }
 
