@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -182,4 +184,37 @@ func TestAPIPages(t *testing.T) {
 	if r := get(t, h, "/apis/nope-v1"); r.code != 404 {
 		t.Errorf("unknown API: got %d, want 404", r.code)
 	}
+}
+
+// In a real browser, the API page renders with its stylesheet: the breaking changes
+// stand out, the operations are listed.
+func TestBrowserShowsAPIPage(t *testing.T) {
+	ctx := newBrowser(t)
+	h, err := ui.New(seedAPIs(t), ui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/apis/inventory-http-v1"), chromedp.WaitVisible(chromedp.CSS("#breaking"))); err != nil {
+		t.Fatal(err)
+	}
+	ops, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table.operations")))
+	if err != nil || !strings.Contains(ops, "/items/{sku}") {
+		t.Fatalf("operations: got %q, %v", ops, err)
+	}
+	styles, err := chromedp.Run(ctx, chromedp.ComputedStyle(chromedp.CSS(`h1 .breaking`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := ""
+	for _, s := range styles {
+		if s.Name == "background-color" {
+			bg = s.Value
+		}
+	}
+	if bg != "rgb(253, 231, 233)" {
+		t.Errorf("the breaking badge: got background %q, want rgb(253, 231, 233) from the stylesheet", bg)
+	}
+	saveScreenshot(t, ctx, "api")
 }
