@@ -85,6 +85,9 @@ type field struct {
 	name   string
 	typ    reflect.Type
 	quoted bool // the ",string" option
+	depth  int  // how deep in embedded structs
+	tagged bool // named by its tag
+	hidden bool // by another of the same name
 }
 
 // structInfo caches a struct's fields for one decode (no state outlives a call).
@@ -209,7 +212,7 @@ func (w *walker) value(t reflect.Type, quoted bool) *strictError {
 		if t == timeType {
 			break
 		}
-		if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+		if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && mayHaveMethods(t) {
 			pt := reflect.PointerTo(t)
 			if pt.Implements(jsonUnmarshalerType) {
 				custom = true
@@ -342,6 +345,18 @@ func (w *walker) value(t reflect.Type, quoted bool) *strictError {
 		return w.checkNumber(t, num)
 	}
 	return w.unexpected("a value")
+}
+
+// mayHaveMethods reports whether t may have methods: false for the predeclared types
+// (string, int, ...) and for unnamed slices, maps and arrays, which cannot.
+func mayHaveMethods(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Map, reflect.Array:
+		return t.Name() != ""
+	case reflect.Struct, reflect.Interface, reflect.Pointer:
+		return true
+	}
+	return t.PkgPath() != ""
 }
 
 // checkNumber checks that the number literal num fits in t.
@@ -777,25 +792,21 @@ func (w *walker) structFields(t reflect.Type) []field {
 // structs promoted; of several fields with one name, the shallowest wins, then the one
 // tagged, and a tie hides them all.
 func typeFields(t reflect.Type) []field {
-	type candidate struct {
-		field
-		depth  int
-		tagged bool
-	}
-	var all []candidate
 	type level struct {
 		t     reflect.Type
 		depth int
 	}
-	queue := []level{{t, 0}}
-	visited := map[reflect.Type]bool{}
+	var queueBuf [4]level
+	queue := append(queueBuf[:0], level{t, 0})
+	var visited []reflect.Type
+	all := make([]field, 0, t.NumField())
 	for len(queue) > 0 {
 		cur := queue[0]
 		queue = queue[1:]
-		if visited[cur.t] {
+		if slices.Contains(visited, cur.t) {
 			continue
 		}
-		visited[cur.t] = true
+		visited = append(visited, cur.t)
 		for i := range cur.t.NumField() {
 			sf := cur.t.Field(i)
 			if sf.Anonymous {
@@ -818,48 +829,46 @@ func typeFields(t reflect.Type) []field {
 				name = ""
 			}
 			ft := sf.Type
-			if ft.Name() == "" && ft.Kind() == reflect.Pointer {
+			if ft.Kind() == reflect.Pointer && ft.Name() == "" {
 				ft = ft.Elem()
 			}
 			if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
 				queue = append(queue, level{ft, cur.depth + 1})
 				continue
 			}
-			quoted := false
-			if slices.Contains(strings.Split(opts, ","), "string") {
+			f := field{name: name, typ: sf.Type, depth: cur.depth, tagged: name != ""}
+			if f.name == "" {
+				f.name = sf.Name
+			}
+			for opts != "" {
+				var opt string
+				opt, opts, _ = strings.Cut(opts, ",")
+				if opt != "string" {
+					continue
+				}
 				switch ft.Kind() {
 				case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 					reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 					reflect.Float32, reflect.Float64, reflect.String:
-					quoted = true
+					f.quoted = true
 				}
 			}
-			tagged := name != ""
-			if name == "" {
-				name = sf.Name
-			}
-			all = append(all, candidate{field{name, sf.Type, quoted}, cur.depth, tagged})
+			all = append(all, f)
 		}
 	}
-	out := make([]field, 0, len(all))
-	for i, c := range all {
-		dominant, tie := true, false
-		for j, o := range all {
+	// Mark the fields another of the same name hides, then drop them.
+	for i := range all {
+		for j := range all {
+			o, c := &all[j], &all[i]
 			if i == j || o.name != c.name {
 				continue
 			}
-			switch {
-			case o.depth < c.depth, o.depth == c.depth && o.tagged && !c.tagged:
-				dominant = false
-			case o.depth == c.depth && o.tagged == c.tagged:
-				tie = true
+			if o.depth < c.depth || o.depth == c.depth && (o.tagged && !c.tagged || o.tagged == c.tagged) {
+				c.hidden = true
 			}
 		}
-		if dominant && !tie {
-			out = append(out, c.field)
-		}
 	}
-	return out
+	return slices.DeleteFunc(all, func(f field) bool { return f.hidden })
 }
 
 // validTagName reports whether encoding/json takes name from a tag as the field's name.
@@ -869,6 +878,7 @@ func validTagName(s string) bool {
 	}
 	for _, c := range s {
 		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
 		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
 			return false
