@@ -65,7 +65,7 @@ func Layers() []Layer {
 		// The catalog server and its stores: modules of their own, beside the catalog.
 		{Package: "catalog/store", Paved: []string{"catalog"}, Why: "the store contract"},
 		{Package: "catalog/store/...", Paved: []string{"catalog", "catalog/store/..."}, ThirdParty: join([]string{"go.etcd.io/bbolt", "go.etcd.io/etcd"}, grpc), Why: "the stores (etcd's renewals on its gRPC connection)"},
-		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance", "problem"}, ThirdParty: join([]string{"github.com/go-json-experiment/json", "golang.org/x/time"}, prom), Why: "the catalog's API and UI"},
+		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance", "problem", "transport/httptransport"}, ThirdParty: join([]string{"golang.org/x/time"}, prom), Why: "the catalog's API and UI (bodies decoded by httptransport's strict decoder)"},
 		// Programs.
 		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
 		{Package: "cmd/paved/...", Paved: []string{"catalog", "compliance", "health", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
