@@ -762,15 +762,23 @@ func (w *walker) checkMapKey(k reflect.Type, key []byte) *strictError {
 	if reflect.PointerTo(k).Implements(textUnmarshalerType) {
 		return nil
 	}
-	var err error
+	// Only the plain form ("7", not "07" or "+7"), so that two keys the duplicate check
+	// tells apart are never one key of the map.
+	var plain string
 	switch k.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		_, err = strconv.ParseInt(string(key), 10, k.Bits())
+		if n, err := strconv.ParseInt(string(key), 10, k.Bits()); err == nil {
+			plain = strconv.FormatInt(n, 10)
+		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		_, err = strconv.ParseUint(string(key), 10, k.Bits())
+		if n, err := strconv.ParseUint(string(key), 10, k.Bits()); err == nil {
+			plain = strconv.FormatUint(n, 10)
+		}
+	default:
+		return nil
 	}
-	if err != nil {
-		return w.fail(failType, fmt.Sprintf("must have a key that is an integer fitting in %d bits", k.Bits()))
+	if plain != string(key) {
+		return w.fail(failType, fmt.Sprintf("must have keys that are integers fitting in %d bits, written plainly (7, not 07 or +7)", k.Bits()))
 	}
 	return nil
 }
