@@ -1,143 +1,63 @@
 package server_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"reflect"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/server"
 )
 
-func TestDecodeStrictAcceptsValid(t *testing.T) {
-	body := `{"name":"orders","owner":"team-a","type":"service","tier":2,"lifecycle":"production",
-		"links":{"runbook":"https://wiki.example.com/rb"},"dependsOn":["inventory"],"labels":{"a":"b"}}`
-	var c catalog.Component
-	if err := server.DecodeStrict(strings.NewReader(body), 0, &c); err != nil {
-		t.Fatalf("got %v, want nil", err)
-	}
-	want := catalog.Component{Name: "orders", Owner: "team-a", Type: "service", Tier: 2, Lifecycle: "production",
-		Links: catalog.Links{Runbook: "https://wiki.example.com/rb"}, DependsOn: []string{"inventory"}, Labels: map[string]string{"a": "b"}}
-	if !reflect.DeepEqual(c, want) {
-		t.Fatalf("got %+v, want %+v", c, want)
-	}
-	var in catalog.Instance
-	ib := `{"id":"i-1","component":"orders","version":"1.0","addresses":{"http":"127.0.0.1:8080"},
-		"startedAt":"2026-01-02T03:04:05Z","ttlSeconds":30,"status":"passing","metadata":{"zone":"a"}}`
-	if err := server.DecodeStrict(strings.NewReader(ib), 0, &in); err != nil {
-		t.Fatalf("got %v, want nil", err)
-	}
-	if !in.StartedAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) || in.TTLSeconds != 30 {
-		t.Fatalf("got %+v, want startedAt 2026-01-02T03:04:05Z and ttl 30", in)
-	}
-}
-
-func TestDecodeStrictRejects(t *testing.T) {
+// TestDecodeProblems: a write body the strict decoder refuses is a 400 problem whose one
+// error names the field and says what is wrong (or, for the body as a whole, has no
+// field), and a body over the limit is a 413 naming the limit; nothing is written.
+func TestDecodeProblems(t *testing.T) {
+	e := newEnv(t, func(o *server.Options) { o.MaxBodyBytes = 2048 })
+	e.seed()
+	const comp = "/api/v1/components/orders"
+	okComp := `"owner":"team-a","type":"service","tier":2,"lifecycle":"production"`
 	tests := []struct {
-		name, body, field, msg string
+		name, path, body string
+		status           int
+		field, message   string
 	}{
-		{"unknown field", `{"name":"a","color":"red"}`, "color", "is not a known field"},
-		{"unknown nested field", `{"links":{"wiki":"https://x"}}`, "links.wiki", "is not a known field"},
-		{"wrong case", `{"Name":"a"}`, "Name", "is not a known field"},
-		{"duplicate key", `{"name":"a","owner":"b","name":"c"}`, "name", "appears more than once"},
-		{"duplicate nested key", `{"links":{"docs":"https://a","docs":"https://b"}}`, "links.docs", "appears more than once"},
-		{"duplicate map key", `{"labels":{"a":"1","a":"2"}}`, "labels[a]", "appears more than once"},
-		{"trailing data", `{"name":"a"} {"name":"b"}`, "", "has data after the JSON value"},
-		{"trailing garbage", `{"name":"a"}x`, "", "has data after the JSON value"},
-		{"wrong type string", `{"name":1}`, "name", "must be a string, got a number"},
-		{"wrong type int", `{"tier":"1"}`, "tier", "must be an integer, got a string"},
-		{"fraction", `{"tier":1.5}`, "tier", "must be an integer that fits in 64 bits"},
-		{"overflow", `{"tier":1e400}`, "tier", "must be an integer"},
-		{"null string", `{"name":null}`, "name", "must be a string, got null"},
-		{"array item type", `{"dependsOn":["a",2]}`, "dependsOn[1]", "must be a string, got a number"},
-		{"map value type", `{"labels":{"a":{}}}`, "labels[a]", "must be a string, got an object"},
-		{"not an object", `[1,2]`, "", "must be an object, got an array"},
-		{"empty", `  `, "", "is empty"},
-		{"truncated", `{"name":"a"`, "", "is truncated"},
-		{"syntax", `{"name" "a"}`, "name", "is not valid JSON"},
+		{"unknown field", comp, `{"name":"orders",` + okComp + `,"colour":"red"}`, 400, "colour", "is not a known field"},
+		{"unknown nested field", comp, `{` + okComp + `,"links":{"wiki":"https://x"}}`, 400, "links.wiki", "is not a known field"},
+		{"wrong case", comp, `{"Name":"orders",` + okComp + `}`, 400, "Name", "is not a known field"},
+		{"duplicate key", comp, `{"name":"orders",` + okComp + `,"name":"x"}`, 400, "name", "appears more than once"},
+		{"duplicate map key", comp, `{` + okComp + `,"labels":{"a":"1","a":"2"}}`, 400, "labels[a]", "appears more than once"},
+		{"wrong type", comp, `{` + okComp + `,"dependsOn":["a",2]}`, 400, "dependsOn[1]", "must be a string, got a number"},
+		{"null", comp, `{"name":null,` + okComp + `}`, 400, "name", "must be a string, got null"},
+		{"NUL", comp, `{"description":"a\u0000b",` + okComp + `}`, 400, "description", "must not contain NUL characters (U+0000)"},
+		{"fraction", comp, `{"owner":"team-a","tier":1.5}`, 400, "tier", "must be an integer that fits in 64 bits"},
+		{"not an object", comp, `[1,2]`, 400, "", "must be an object, got an array"},
+		{"trailing data", comp, `{"name":"orders",` + okComp + `} {}`, 400, "", "has data after the JSON value"},
+		{"empty", comp, `   `, 400, "", "is empty"},
+		{"truncated", comp, `{"name":"orders"`, 400, "", "is truncated"},
+		{"syntax", comp, `{"name" "orders"}`, 400, "name", "is not valid JSON"},
+		{"bad time", comp + "/instances/i-9", `{"startedAt":"yesterday"}`, 400, "startedAt", "must be an RFC 3339 time"},
+		{"too large", comp, `{"description":"` + strings.Repeat("x", 3000) + `"}`, 413, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := catalog.Component{Name: "untouched"}
-			err := server.DecodeStrict(strings.NewReader(tt.body), 0, &c)
-			var de *server.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("got %v, want *server.DecodeError", err)
+			r := e.do("PUT", tt.path, tokenA, tt.body)
+			expect(t, r, tt.status)
+			p := r.problem(t)
+			if tt.status == 413 {
+				if p.Detail != "body is larger than the limit of 2048 bytes" || len(p.Errors) != 0 {
+					t.Fatalf("got %+v, want the detail to name the limit of 2048 bytes", p)
+				}
+				return
 			}
-			if de.Field != tt.field || !strings.Contains(de.Message, tt.msg) {
-				t.Fatalf("got field %q message %q, want field %q message containing %q", de.Field, de.Message, tt.field, tt.msg)
+			if p.Detail != "the body could not be decoded" || len(p.Errors) != 1 {
+				t.Fatalf("got %+v, want one error and detail \"the body could not be decoded\"", p)
 			}
-			if c.Name != "untouched" {
-				t.Fatalf("got name %q after a failed decode, want it untouched", c.Name)
+			if got := p.Errors[0]; got.Field != tt.field || !strings.HasPrefix(got.Message, tt.message) || got.Detail != "" {
+				t.Fatalf("got error %+v, want field %q and a message starting %q", got, tt.field, tt.message)
 			}
 		})
 	}
-}
-
-func TestDecodeStrictTime(t *testing.T) {
-	var in catalog.Instance
-	err := server.DecodeStrict(strings.NewReader(`{"startedAt":"yesterday"}`), 0, &in)
-	var de *server.DecodeError
-	if !errors.As(err, &de) || de.Field != "startedAt" {
-		t.Fatalf("got %v, want a DecodeError on startedAt", err)
+	c, _ := e.st.GetComponent(t.Context(), "orders")
+	if c.Tier != 2 || c.Links.Runbook != "https://wiki.example.com/orders" {
+		t.Fatalf("got %+v, want orders as seeded", c)
 	}
-}
-
-func TestDecodeStrictSizeLimit(t *testing.T) {
-	body := `{"description":"` + strings.Repeat("x", 100) + `"}`
-	var c catalog.Component
-	err := server.DecodeStrict(strings.NewReader(body), 50, &c)
-	if !errors.Is(err, server.ErrBodyTooLarge) {
-		t.Fatalf("got %v, want ErrBodyTooLarge", err)
-	}
-	if err := server.DecodeStrict(strings.NewReader(body), int64(len(body)), &c); err != nil {
-		t.Fatalf("body at the limit: got %v, want nil", err)
-	}
-}
-
-func TestDecodeStrictDepthLimit(t *testing.T) {
-	type anyBody struct {
-		X any `json:"x"`
-	}
-	deep := `{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`
-	var v anyBody
-	err := server.DecodeStrict(strings.NewReader(deep), 0, &v)
-	var de *server.DecodeError
-	if !errors.As(err, &de) || !strings.Contains(de.Message, "deeper") {
-		t.Fatalf("got %v, want a nesting error", err)
-	}
-	dupInAny := `{"x":{"a":1,"a":2}}`
-	err = server.DecodeStrict(strings.NewReader(dupInAny), 0, &v)
-	if !errors.As(err, &de) || de.Field != "x[a]" {
-		t.Fatalf("got %v, want a duplicate error on x[a]", err)
-	}
-}
-
-// BenchmarkDecodeStrict decodes the body an agent's heartbeat carries, against plain
-// json.Unmarshal of the same body (no strictness) as the baseline of the same run.
-func BenchmarkDecodeStrict(b *testing.B) {
-	body := []byte(`{"id":"orders-7f9c2b-1","component":"orders","version":"1.4.2","addresses":{"http":"10.0.3.17:8080","admin":"10.0.3.17:9090","grpc":"10.0.3.17:9000"},` +
-		`"startedAt":"2026-11-25T10:04:05.123456789Z","ttlSeconds":30,"status":"passing","metadata":{"environment":"production","region":"eu-west-1","zone":"eu-west-1a"}}`)
-	b.Run("strict", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var in catalog.Instance
-			if err := server.DecodeStrict(bytes.NewReader(body), 0, &in); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("json.Unmarshal", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var in catalog.Instance
-			if err := json.Unmarshal(body, &in); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }

@@ -41,7 +41,10 @@
 //
 // # Bad input
 //
-// Bodies are decoded with [DecodeStrict] and checked with Validate: every
+// Bodies are decoded with httptransport's strict decoder ([httptransport.DecodeJSON]'s
+// rules: unknown, duplicate or case-mismatched names, wrong types, null where a value is
+// required, NUL characters, nesting deeper than 32 and trailing data are refused; a body
+// over [Options.MaxBodyBytes] is 413) and checked with Validate: every
 // problem is a 4xx problem+json document naming the field; nothing is written unless the
 // whole call succeeds. A write whose Content-Type is not application/json is 415; a
 // request with two Authorization headers is 400.

@@ -130,7 +130,7 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ev catalog.DeploymentEvent
-	if err := DecodeStrict(r.Body, s.maxBody, &ev); err != nil {
+	if err := s.decode(r, &ev); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/server"
 	"github.com/paved-road/paved/catalog/store/memory"
 )
@@ -84,15 +83,6 @@ func Example_heartbeat() {
 	// 412 Precondition Failed
 	// 200 OK
 	// 200 OK
-}
-
-func ExampleDecodeStrict() {
-	body := `{"name":"orders","owner":"team-a","owner":"team-b"}`
-	var c catalog.Component
-	err := server.DecodeStrict(strings.NewReader(body), 64<<10, &c)
-	fmt.Println(err)
-	// Output:
-	// catalog: bad body: owner: appears more than once
 }
 
 // CATALOG_ALLOWED_NETWORKS is parsed with ParseNetworks, which lists every bad entry.

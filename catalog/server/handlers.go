@@ -140,7 +140,7 @@ func (s *Server) putComponent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c catalog.Component
-	if err := DecodeStrict(r.Body, s.maxBody, &c); err != nil {
+	if err := s.decode(r, &c); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -258,7 +258,7 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in catalog.Instance
-	if err := DecodeStrict(r.Body, s.maxBody, &in); err != nil {
+	if err := s.decode(r, &in); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -392,7 +392,7 @@ func (s *Server) putScorecard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var sc catalog.Scorecard
-	if err := DecodeStrict(r.Body, s.maxBody, &sc); err != nil {
+	if err := s.decode(r, &sc); err != nil {
 		s.fail(w, r, err)
 		return
 	}

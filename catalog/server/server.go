@@ -20,7 +20,11 @@ import (
 	"github.com/paved-road/paved/catalog/store"
 	"github.com/paved-road/paved/compliance"
 	"github.com/paved-road/paved/problem"
+	"github.com/paved-road/paved/transport/httptransport"
 )
+
+// DefaultMaxBodyBytes is the body limit of a write when [Options.MaxBodyBytes] is 0.
+const DefaultMaxBodyBytes = 64 << 10
 
 // Options are a Server's settings. The zero value serves reads to anyone and refuses
 // every write (no token is known).
@@ -36,7 +40,7 @@ type Options struct {
 	Open bool
 	// Logger receives errors and the open-mode warning. Nil means discard.
 	Logger *slog.Logger
-	// MaxBodyBytes limits request bodies. Zero means DefaultMaxBodyBytes (64 KiB).
+	// MaxBodyBytes limits request bodies. Zero means [DefaultMaxBodyBytes] (64 KiB).
 	MaxBodyBytes int64
 	// DefaultWait is how long a long poll (?index=) waits when it gives no ?wait=. Zero
 	// means 30 s.
@@ -284,17 +288,26 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, det
 	problem.Write(w, r, problem.Problem{Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path, Errors: errs})
 }
 
+// decode reads a write's body into v with the strict decoder every Paved server uses,
+// [httptransport.DecodeJSONReader] (the guard checked the Content-Type): unknown,
+// duplicate or case-mismatched names, wrong types, null where a value is required, NUL
+// characters, nesting deeper than 32 and trailing data are refused, v is untouched then,
+// and [Server.fail] answers the [*httptransport.Error].
+func (s *Server) decode(r *http.Request, v any) error {
+	return httptransport.DecodeJSONReader(r.Body, v, s.maxBody)
+}
+
 // fail maps an error of decoding, validation or the store to a problem.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *catalog.ValidationError
-	var de *DecodeError
+	var de *httptransport.Error
 	switch {
 	case errors.As(err, &ve):
 		s.problem(w, r, http.StatusBadRequest, "the body has invalid fields", ve.Errors)
-	case errors.Is(err, ErrBodyTooLarge):
-		s.problem(w, r, http.StatusRequestEntityTooLarge, bodyDetail(err).Error(), nil)
-	case errors.As(err, &de):
-		s.problem(w, r, http.StatusBadRequest, "the body could not be decoded", []catalog.FieldError{{Field: de.Field, Message: de.Message}})
+	case errors.As(err, &de) && de.Code == http.StatusRequestEntityTooLarge:
+		s.problem(w, r, http.StatusRequestEntityTooLarge, strings.TrimPrefix(de.Msg, "request "), nil)
+	case errors.As(err, &de) && de.Code == http.StatusBadRequest:
+		s.problem(w, r, http.StatusBadRequest, "the body could not be decoded", decodeFields(de))
 	case errors.Is(err, store.ErrNotFound):
 		s.problem(w, r, http.StatusNotFound, strings.TrimPrefix(err.Error(), "store: "), nil)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, store.ErrClosed):
@@ -305,12 +318,18 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-func bodyDetail(err error) error {
-	var de *DecodeError
-	if errors.As(err, &de) {
-		return errors.New("body " + de.Message)
+// decodeFields turns a decoding error into the catalog's field errors: the field and
+// what is wrong with it ("labels[a]": "appears more than once"), or, for the body as a
+// whole, an entry without a field ("has data after the JSON value: ...").
+func decodeFields(e *httptransport.Error) []catalog.FieldError {
+	if len(e.Fields) == 0 {
+		return []catalog.FieldError{{Message: strings.TrimPrefix(e.Msg, "request body ")}}
 	}
-	return err
+	out := make([]catalog.FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		out[i] = catalog.FieldError{Field: f.Field, Message: f.Detail}
+	}
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

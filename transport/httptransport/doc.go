@@ -20,6 +20,12 @@
 // [WriteError] or [ErrorEncoder] answer with problem+json. A 5xx answer never carries
 // the error's text; the cause goes to the log.
 //
+// Request bodies: [DecodeJSON] (and [DecodeJSONRequest], [DecodeJSONReader],
+// [DecodeJSONBytes]) is Paved's one strict JSON decoder, the catalog's too: unknown,
+// duplicate or case-mismatched names, wrong types, null where Go has no nil, NUL
+// characters, nesting deeper than [MaxJSONDepth] and trailing data are each a 400 naming
+// the field.
+//
 // Everything here is safe for concurrent use; the middleware keeps no state but the
 // concurrency limit's semaphore.
 package httptransport

@@ -1,6 +1,7 @@
 package httptransport_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,4 +41,32 @@ func ExampleStack() {
 	// Output:
 	// 200 text/plain; charset=utf-8 hello, Ada
 	// 400 application/problem+json {"title":"Bad Request","status":400,"detail":"request body has an unknown field \"admin\"","instance":"urn:request:req-1","errors":[{"field":"admin","detail":"is not a known field"}]}
+}
+
+// The strict decoder names the field of each problem; the body's value is not stored.
+func ExampleDecodeJSONBytes() {
+	type order struct {
+		SKU string `json:"sku"`
+		Qty int    `json:"qty"`
+	}
+	for _, body := range []string{
+		`{"sku":"tea","qty":2}`,
+		`{"sku":"tea","qty":2,"qty":2000}`,
+		`{"SKU":"tea","qty":2}`,
+		`{"sku":null,"qty":2}`,
+	} {
+		var o order
+		err := httptransport.DecodeJSONBytes([]byte(body), &o)
+		var he *httptransport.Error
+		if errors.As(err, &he) {
+			fmt.Printf("%d %s: %v\n", he.Code, he.Msg, he.Fields)
+			continue
+		}
+		fmt.Printf("%+v\n", o)
+	}
+	// Output:
+	// {SKU:tea Qty:2}
+	// 400 request body has the field "qty" more than once: [qty: appears more than once]
+	// 400 request body has an unknown field "SKU": [SKU: is not a known field]
+	// 400 request body has a value of the wrong type: [sku: must be a string, got null]
 }
