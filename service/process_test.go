@@ -344,10 +344,17 @@ func TestNoFailedRequestsThroughGracefulStop(t *testing.T) {
 	}
 
 	// Control: without a drain delay the same client must see failures, or this test
-	// could not see them either.
-	r = loadThroughStop(t, load{env: map[string]string{"DRAIN_DELAY": "0s", "SHUTDOWN_TIMEOUT": "5s"}})
-	sent, failed = r.sent, r.failed
-	t.Logf("drain 0 (control): %d requests, %d failed", sent, failed)
+	// could not see them either. Whether one lands in the instant the listener closes
+	// depends on how busy the machine is (a run at load average 20 sent only 155
+	// requests): up to three tries.
+	for try := 1; try <= 3; try++ {
+		r = loadThroughStop(t, load{env: map[string]string{"DRAIN_DELAY": "0s", "SHUTDOWN_TIMEOUT": "5s"}})
+		sent, failed = r.sent, r.failed
+		t.Logf("drain 0 (control, try %d): %d requests, %d failed", try, sent, failed)
+		if failed > 0 {
+			break
+		}
+	}
 	if failed == 0 {
 		t.Errorf("control run with DRAIN_DELAY=0 saw no failures in %d requests: the test cannot see failures", sent)
 	}
@@ -557,8 +564,11 @@ func TestHungCollectorDoesNotHoldStop(t *testing.T) {
 	if code != service.ExitOK {
 		t.Errorf("exit code: got %d, want 0\n%s", code, c.output())
 	}
-	if took > 8*time.Second { // 5s, and the race detector's 1s sleep at exit
-		t.Errorf("stop took %s, want within the 5s flush share (SHUTDOWN_TIMEOUT is %s)", took, shutdown)
+	// The flush gets 5s of the 20s; the rest is the race detector's 1s sleep at exit
+	// and a busy machine's scheduling (8.5s seen at load average 25). Holding the stop
+	// for the whole SHUTDOWN_TIMEOUT, the defect, would take 20s or more.
+	if took > shutdown/2 {
+		t.Errorf("stop took %s, want within the 5s flush share and well under SHUTDOWN_TIMEOUT %s", took, shutdown)
 	}
 	if !strings.Contains(c.output(), "spans dropped") {
 		t.Errorf("no log of the dropped spans:\n%s", c.output())

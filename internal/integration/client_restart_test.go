@@ -111,7 +111,9 @@ func TestKilledInstanceLeavesWatchers(t *testing.T) {
 	defer in.Stop()
 	reg := c.Registrar(component("orders"), nil)
 
-	const ttl = 2 * time.Second
+	// 5 s, not less: on a busy machine the watcher took over 2 s to see the first
+	// registrations, by which time a 2 s TTL had already run out.
+	const ttl = 5 * time.Second
 	killed := discoverytest.NewInstance("orders", "orders-killed", 20001)
 	killed.TTL = ttl
 	stays := discoverytest.NewInstance("orders", "orders-stays", 20002)
@@ -122,7 +124,7 @@ func TestKilledInstanceLeavesWatchers(t *testing.T) {
 		}
 	}
 	registered := time.Now()
-	discoverytest.WaitFor(t, in, 5*time.Second, "orders-killed", "orders-stays")
+	discoverytest.WaitFor(t, in, ttl, "orders-killed", "orders-stays")
 	// orders-killed never heartbeats again.
 	discoverytest.WaitFor(t, in, ttl+2*time.Second, "orders-stays")
 	if d := time.Since(registered); d > ttl+2*time.Second || d < ttl-100*time.Millisecond {
