@@ -46,6 +46,9 @@ func goodFacts() compliance.Facts {
 			MaxHeaderBytes: 64 << 10, MaxBodyBytes: 1 << 20,
 		},
 		Registry: compliance.RegistryCatalog,
+		Consumers: []compliance.Consumer{
+			{Name: "checkout", Subject: "payments.settled", DeadLetterSubject: "dlq.checkout", MaxConcurrent: 16, Idempotent: true},
+		},
 		APIs: []compliance.API{{Name: "checkout-http-v1", Kind: "openapi",
 			Operations: []string{"GET /orders/{id}", "POST /orders", "GET /static/app.js"}}},
 		HTTPRoutes: []string{"GET /orders/{id}", "POST /orders", "GET /static/"},
@@ -162,6 +165,22 @@ func ruleCases() []ruleCase {
 		{"routes-documented", "no OpenAPI document", func(f *compliance.Facts) { f.APIs = []compliance.API{{Name: "x", Kind: "grpc"}} }, na, "no OpenAPI document published"},
 		{"routes-documented", "routes not observed", func(f *compliance.Facts) { f.HTTPRoutes = nil }, na, "the service serves its own handler"},
 		{"routes-documented", "no routes", func(f *compliance.Facts) { f.HTTPRoutes = []string{} }, pass, "0 routes"},
+
+		{"consumer-dead-letter", "set", nil, pass, "1 consumer with a dead-letter subject"},
+		{"consumer-dead-letter", "missing", func(f *compliance.Facts) {
+			f.Consumers = append(f.Consumers, compliance.Consumer{Name: "audit", MaxConcurrent: 1})
+		}, fail, `consumer "audit" has no dead-letter subject`},
+		{"consumer-dead-letter", "none", func(f *compliance.Facts) { f.Consumers = nil }, na, "no message consumers"},
+
+		{"consumer-bounded-concurrency", "bounded", nil, pass, "1 consumer with bounded concurrency"},
+		{"consumer-bounded-concurrency", "unbounded", func(f *compliance.Facts) { f.Consumers[0].MaxConcurrent = 0 }, fail,
+			`consumer "checkout" runs its handlers without a concurrency bound`},
+		{"consumer-bounded-concurrency", "unnamed", func(f *compliance.Facts) { f.Consumers[0] = compliance.Consumer{} }, fail, "consumer #1 (unnamed) runs"},
+		{"consumer-bounded-concurrency", "none", func(f *compliance.Facts) { f.Consumers = nil }, na, "no message consumers"},
+
+		{"consumer-idempotent", "declared", nil, pass, "1 consumer with idempotent handling declared"},
+		{"consumer-idempotent", "not declared", func(f *compliance.Facts) { f.Consumers[0].Idempotent = false }, fail, `consumer "checkout" does not declare idempotent handling`},
+		{"consumer-idempotent", "none", func(f *compliance.Facts) { f.Consumers = nil }, na, "no message consumers"},
 
 		{"shutdown-after-drain", "15s after 5s", nil, pass, "shutdown timeout 15s, drain delay 5s"},
 		{"shutdown-after-drain", "no drain delay", func(f *compliance.Facts) { f.DrainDelay = 0 }, pass, "drain delay 0s"},
