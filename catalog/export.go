@@ -40,8 +40,9 @@ func sortedLabelKeys(m map[string]string) []string {
 
 // BackstageYAML returns c as a Backstage entity descriptor (catalog-info.yaml, kind
 // Component, apiVersion backstage.io/v1alpha1). The owner becomes group:<owner>, the
-// namespace spec.system, the tier the annotation paved.dev/tier; labels with an empty
-// value, which Backstage does not allow, are left out.
+// namespace spec.system, the tier the annotation paved.dev/tier; providesApis and
+// consumesApis (event APIs, named after their subjects, included) are listed as they
+// are; labels with an empty value, which Backstage does not allow, are left out.
 func BackstageYAML(c Component) []byte {
 	var b bytes.Buffer
 	b.WriteString("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n")
@@ -87,6 +88,14 @@ func BackstageYAML(c Component) []byte {
 	if len(c.ProvidesAPIs) > 0 {
 		b.WriteString("  providesApis:\n")
 		for _, a := range c.ProvidesAPIs {
+			b.WriteString("    - " + yamlString(a) + "\n")
+		}
+	}
+	// consumesApis: declared and observed, event APIs (a natsjs consumer's subject)
+	// included, so Backstage draws the API's consumers.
+	if len(c.ConsumesAPIs) > 0 {
+		b.WriteString("  consumesApis:\n")
+		for _, a := range c.ConsumesAPIs {
 			b.WriteString("    - " + yamlString(a) + "\n")
 		}
 	}
