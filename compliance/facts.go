@@ -109,6 +109,10 @@ type Facts struct {
 	// Registry is the registration backend: catalog, etcd, consul or none; empty means
 	// not observed.
 	Registry string `json:"registry,omitempty"`
+
+	// Kubernetes is what the Kubernetes manifests that run the service say about its
+	// pods; nil means not observed (the service was not told where they are).
+	Kubernetes *Kubernetes `json:"kubernetes,omitempty"`
 }
 
 // Links are the component's declared URLs: [catalog.Links], the one Links type of Paved.

@@ -238,6 +238,15 @@ func DefaultRules() []Rule {
 			Check:  checkRegistration,
 		},
 		{
+			ID:     "kubernetes-manifests",
+			Title:  "Kubernetes manifests agree with the service",
+			Why:    "Probes, scraping and the grace period that miss the service's own settings restart healthy pods, lose metrics or cut requests at every rollout, and a pod without resources or a locked-down securityContext is the first evicted and the easiest to break out of.",
+			Fix:    "Probe /startupz, /livez and /readyz on the admin port (or gRPC on GRPC_ADDR), scrape /metrics on the admin port (PodMonitor), keep terminationGracePeriodSeconds above DRAIN_DELAY + SHUTDOWN_TIMEOUT + 5s, set cpu and memory requests and a memory limit, and run as non-root with a read-only root filesystem, no privilege escalation and every capability dropped: paved manifests writes such a set.",
+			Level:  Required,
+			Weight: 2,
+			Check:  checkKubernetes,
+		},
+		{
 			ID:     "repository-link",
 			Title:  "A link to the source repository",
 			Why:    "Responders and contributors need to find the code from the catalog.",

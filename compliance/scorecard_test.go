@@ -116,8 +116,8 @@ func TestScorecardApply(t *testing.T) {
 	if want := []string{"server-timeouts", "on-call-link"}; !slices.Equal(ids, want) {
 		t.Errorf("critical-services required failures: got %v, want %v", ids, want)
 	}
-	// weights: the rule set's 58, on-call 2→5, tracing 2→3: 62; failed server-timeouts 3 + on-call 5.
-	if want := (62 - 8) * 100 / 62; crit.Score != want {
+	// weights: the rule set's 60, on-call 2→5, tracing 2→3: 64; failed server-timeouts 3 + on-call 5.
+	if want := (64 - 8) * 100 / 64; crit.Score != want {
 		t.Errorf("critical-services score: got %d, want %d", crit.Score, want)
 	}
 
