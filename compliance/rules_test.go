@@ -222,7 +222,9 @@ func ruleCases() []ruleCase {
 		{"kubernetes-manifests", "no startup probe, tcp liveness", func(f *compliance.Facts) {
 			f.Kubernetes.Probes = []compliance.KubernetesProbe{{Kind: "liveness", Other: "tcpSocket"}, f.Kubernetes.Probes[2]}
 		}, fail, "no startup probe; the liveness probe is tcpSocket, not HTTP /livez on the admin port 9090"},
-		{"kubernetes-manifests", "gRPC readiness without gRPC", func(f *compliance.Facts) { f.Kubernetes.Probes[2] = compliance.KubernetesProbe{Kind: "readiness", GRPC: true, Port: 9000} }, fail,
+		{"kubernetes-manifests", "gRPC readiness without gRPC", func(f *compliance.Facts) {
+			f.Kubernetes.Probes[2] = compliance.KubernetesProbe{Kind: "readiness", GRPC: true, Port: 9000}
+		}, fail,
 			"the readiness probe is gRPC on port 9000"},
 		{"kubernetes-manifests", "gRPC readiness on GRPC_ADDR", func(f *compliance.Facts) {
 			f.GRPCAddr = ":9000"
@@ -237,7 +239,9 @@ func ruleCases() []ruleCase {
 		{"kubernetes-manifests", "grace too short", func(f *compliance.Facts) { f.Kubernetes.TerminationGracePeriod = 20 * time.Second }, fail,
 			"terminationGracePeriodSeconds 20s is below DRAIN_DELAY 5s + SHUTDOWN_TIMEOUT 15s + 5s"},
 		{"kubernetes-manifests", "no resources", func(f *compliance.Facts) { f.Kubernetes.CPURequest, f.Kubernetes.MemoryLimit = "", "" }, fail, "no cpu request, memory limit"},
-		{"kubernetes-manifests", "root, writable", func(f *compliance.Facts) { f.Kubernetes.RunAsNonRoot, f.Kubernetes.ReadOnlyRootFilesystem = false, false }, fail,
+		{"kubernetes-manifests", "root, writable", func(f *compliance.Facts) {
+			f.Kubernetes.RunAsNonRoot, f.Kubernetes.ReadOnlyRootFilesystem = false, false
+		}, fail,
 			"securityContext lacks runAsNonRoot: true, readOnlyRootFilesystem: true"},
 
 		{"repository-link", "set", nil, pass, "repository link https://git.example.com"},
