@@ -1,13 +1,17 @@
 package natsjs_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/compliance"
@@ -189,5 +193,52 @@ func runService(t *testing.T, s *service.Service) {
 	case <-s.Ready():
 	case err := <-done:
 		t.Fatalf("Run: %v", err)
+	}
+}
+
+// The documents natsjs publishes are valid AsyncAPI 3.0.0: checked against the
+// official JSON Schema (testdata/SOURCE), with and without a payload schema, and a
+// document the schema refuses is caught (so the check checks).
+func TestAsyncAPIDocumentIsValidAsyncAPI3(t *testing.T) {
+	f, err := os.Open("testdata/asyncapi-3.0.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("asyncapi-3.0.0.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("asyncapi-3.0.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate := func(b []byte) error {
+		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		return schema.Validate(v)
+	}
+	for _, e := range []natsjs.Event{
+		{Subject: "orders.placed", Summary: "An order was placed.", Schema: json.RawMessage(orderSchema)},
+		{Subject: "orders.cancelled", Version: "2.1.0", ContentType: "application/cloudevents+json"},
+	} {
+		b, err := natsjs.AsyncAPIDocument("orders", e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate(b); err != nil {
+			t.Errorf("%s: not valid AsyncAPI 3.0.0: %v\n%s", e.Subject, err, b)
+		}
+	}
+	bad, _ := natsjs.AsyncAPIDocument("orders", natsjs.Event{Subject: "orders.placed"})
+	bad = bytes.Replace(bad, []byte(`"action":"send"`), []byte(`"action":"publish"`), 1)
+	if err := validate(bad); err == nil {
+		t.Errorf("a v2 action in a v3 document: got valid, want the schema to refuse it:\n%s", bad)
 	}
 }
