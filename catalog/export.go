@@ -40,9 +40,10 @@ func sortedLabelKeys(m map[string]string) []string {
 
 // BackstageYAML returns c as a Backstage entity descriptor (catalog-info.yaml, kind
 // Component, apiVersion backstage.io/v1alpha1). The owner becomes group:<owner>, the
-// namespace spec.system, the tier the annotation paved.dev/tier; providesApis and
-// consumesApis (event APIs, named after their subjects, included) are listed as they
-// are; labels with an empty value, which Backstage does not allow, are left out.
+// namespace spec.system, the tier the annotation paved.dev/tier; labels with an empty
+// value, which Backstage does not allow, are left out. providesApis and consumesApis
+// ([Component.ConsumedAPIs]: declared and observed) name API entities, which
+// [BackstageAPIYAML] writes.
 func BackstageYAML(c Component) []byte {
 	var b bytes.Buffer
 	b.WriteString("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n")
@@ -91,11 +92,9 @@ func BackstageYAML(c Component) []byte {
 			b.WriteString("    - " + yamlString(a) + "\n")
 		}
 	}
-	// consumesApis: declared and observed, event APIs (a natsjs consumer's subject)
-	// included, so Backstage draws the API's consumers.
-	if len(c.ConsumesAPIs) > 0 {
+	if consumed := c.ConsumedAPIs(); len(consumed) > 0 {
 		b.WriteString("  consumesApis:\n")
-		for _, a := range c.ConsumesAPIs {
+		for _, a := range consumed {
 			b.WriteString("    - " + yamlString(a) + "\n")
 		}
 	}
@@ -131,52 +130,7 @@ func compassLifecycle(l Lifecycle) (string, bool) {
 }
 
 // CompassYAML returns c as an Atlassian Compass config-as-code file (compass.yml,
-// configVersion 1). Compass names components and teams by ids the catalog does not know,
-// so the file has no id (Compass assigns one on import), ownerId is null and the owner is
-// the label owner:<team>, and dependencies are the labels depends-on:<name> instead of
-// relationships. Labels are "key:value" (or "key"), lower-cased; Compass allows 40
-// characters, longer ones are left out.
-func CompassYAML(c Component) []byte {
-	var b bytes.Buffer
-	b.WriteString("configVersion: 1\n")
-	b.WriteString("name: " + yamlString(c.Name) + "\n")
-	if c.Description != "" {
-		b.WriteString("description: " + yamlString(c.Description) + "\n")
-	}
-	b.WriteString("typeId: " + compassType(c.Type) + "\n")
-	b.WriteString("ownerId: null\n")
-	b.WriteString("fields:\n")
-	b.WriteString("  tier: " + strconv.Itoa(c.Tier) + "\n")
-	if l, ok := compassLifecycle(c.Lifecycle); ok {
-		b.WriteString("  lifecycle: " + yamlString(l) + "\n")
-	}
-	if ls := links(&c); len(ls) > 0 {
-		b.WriteString("links:\n")
-		for _, l := range ls {
-			b.WriteString("  - name: " + yamlString(l.title) + "\n")
-			b.WriteString("    type: " + l.compassType + "\n")
-			b.WriteString("    url: " + yamlString(l.url) + "\n")
-		}
-	} else {
-		b.WriteString("links: []\n")
-	}
-	labels := []string{"owner:" + c.Owner}
-	for _, d := range c.DependsOn {
-		labels = append(labels, "depends-on:"+d)
-	}
-	for _, k := range sortedLabelKeys(c.Labels) {
-		l := k
-		if v := c.Labels[k]; v != "" {
-			l += ":" + v
-		}
-		labels = append(labels, l)
-	}
-	b.WriteString("labels:\n")
-	for _, l := range labels {
-		if l = strings.ToLower(l); len(l) <= 40 {
-			b.WriteString("  - " + yamlString(l) + "\n")
-		}
-	}
-	b.WriteString("relationships: {}\n")
-	return b.Bytes()
-}
+// configVersion 1) without Compass ids: no id (Compass assigns one on import), ownerId
+// null with the owner as the label owner:<team>, dependencies as the labels
+// depends-on:<name>. [CompassYAMLWith] adds the ids a [CompassIDs] knows.
+func CompassYAML(c Component) []byte { return CompassYAMLWith(c, CompassIDs{}) }

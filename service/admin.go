@@ -20,14 +20,13 @@ func (s *Service) publicHandler() (http.Handler, error) {
 		h = s.mux
 	}
 	return httptransport.Stack(h, httptransport.StackOptions{
-		Logger:           s.logger,
-		TracerProvider:   s.tracer,
-		Propagator:       s.propagator,
-		Registerer:       s.registry,
-		AccessLog:        httptransport.AccessLogOptions{SampleRate: s.cfg.AccessLogSample},
-		MaxBodyBytes:     s.cfg.HTTPMaxBodyBytes,
-		MaxConcurrent:    s.cfg.HTTPMaxConcurrent,
-		RootNeverSampled: s.rootNeverSampled,
+		Logger:         s.logger,
+		TracerProvider: s.tracer,
+		Propagator:     s.propagator,
+		Registerer:     s.registry,
+		AccessLog:      httptransport.AccessLogOptions{SampleRate: s.cfg.AccessLogSample},
+		MaxBodyBytes:   s.cfg.HTTPMaxBodyBytes,
+		MaxConcurrent:  s.cfg.HTTPMaxConcurrent,
 	})
 }
 

@@ -53,11 +53,9 @@ type Service struct {
 	// traceExporters are the exporters the main linked in (WithTraceExporter).
 	traceExporters []telemetry.Exporter
 	tracing        *telemetry.Tracing
-	// rootNeverSampled: the service's own tracer never samples a root span.
-	rootNeverSampled bool
-	propagator       propagation.TextMapPropagator
-	mux              *http.ServeMux
-	handler          http.Handler
+	propagator     propagation.TextMapPropagator
+	mux            *http.ServeMux
+	handler        http.Handler
 	// httpListener wraps the public HTTP server's listener (WrapHTTPListener).
 	httpListener []func(net.Listener) net.Listener
 	adminMux     *http.ServeMux
@@ -279,9 +277,9 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		s.tracer = tr.TracerProvider()
 		s.propagator = tr.Propagator()
 		s.ownsTracer = true
-		// With a sampler that never samples a root span, requests without a sampled
-		// caller get no span at all (the caller's context still passes through).
-		s.rootNeverSampled = telemetry.NeverSamplesRoot(cfg.Tracing)
+		// With a sampler that never samples a root span, the provider says so
+		// (telemetry.DeclareRootNeverSampled) and requests without a sampled caller
+		// get no span at all (the caller's context still passes through).
 	}
 	if s.propagator == nil {
 		s.propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})

@@ -14,9 +14,9 @@ import (
 	"github.com/paved-road/paved/transport/httptransport"
 )
 
-// With a sampler that never samples a root, RootNeverSampled skips the span of
+// With a sampler that never samples a root, a provider declared so skips the span of
 // requests that could not be sampled, while a caller's sampled trace still gets its
-// server span.
+// server span. NewTracing declares its own provider when NeverSamplesRoot holds.
 func ExampleNeverSamplesRoot() {
 	cfg := telemetry.TracingConfig{Sampler: telemetry.SamplerParentBasedAlwaysOff}
 	rec := tracetest.NewSpanRecorder()
@@ -27,10 +27,11 @@ func ExampleNeverSamplesRoot() {
 	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("handler sees a trace:", trace.SpanContextFromContext(r.Context()).IsValid())
 	})
-	h := httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{
-		TracerProvider:   tp,
-		RootNeverSampled: telemetry.NeverSamplesRoot(cfg),
-	})(mux)
+	declared := trace.TracerProvider(tp)
+	if telemetry.NeverSamplesRoot(cfg) {
+		declared = telemetry.DeclareRootNeverSampled(tp)
+	}
+	h := httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: declared})(mux)
 
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/items/1", nil))
 	fmt.Println("spans:", len(rec.Ended()))

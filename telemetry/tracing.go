@@ -142,10 +142,16 @@ func NewTracing(ctx context.Context, cfg TracingConfig, res ResourceInfo, opts .
 	}
 	t.sdk = sdktrace.NewTracerProvider(popts...)
 	t.tp = t.sdk
+	if NeverSamplesRoot(cfg) {
+		t.tp = DeclareRootNeverSampled(t.sdk)
+	}
 	return t, nil
 }
 
-// TracerProvider returns the provider to pass to instrumentation.
+// TracerProvider returns the provider to pass to instrumentation. When the configured
+// sampler never samples a root ([NeverSamplesRoot]), the provider is declared so
+// ([DeclareRootNeverSampled]) and the transports' server middleware starts no span for
+// a request that arrives without a sampled trace context.
 func (t *Tracing) TracerProvider() trace.TracerProvider { return t.tp }
 
 // Propagator returns the configured propagator: W3C tracecontext and baggage unless

@@ -18,6 +18,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/paved-road/paved/internal/testenv"
 )
@@ -143,6 +144,32 @@ func TestNewTracingSamplers(t *testing.T) {
 			t.Errorf("env %v: got sampled %v, want %v", tt.env, got, tt.want)
 		}
 		span.End()
+	}
+}
+
+// TestNewTracingDeclaresRootNeverSampled proves that the provider of a sampler that
+// never samples a root says so, so the server middleware skips those spans, and that
+// any other sampler's provider does not (it would lose traces).
+func TestNewTracingDeclaresRootNeverSampled(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "always_on"}, false},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}, false},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "always_off"}, true},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_always_off"}, true},
+		{map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"}, true},
+	}
+	for _, tt := range tests {
+		tr, _ := newRecorded(t, tt.env, ResourceInfo{ServiceName: "s"})
+		if got := RootNeverSampled(tr.TracerProvider()); got != tt.want {
+			t.Errorf("env %v: got RootNeverSampled %v, want %v", tt.env, got, tt.want)
+		}
+	}
+	if RootNeverSampled(DeclareRootNeverSampled(DeclareRootNeverSampled(noop.NewTracerProvider()))) != true {
+		t.Error("a provider declared twice: got not declared")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Trace exporter names accepted in OTEL_TRACES_EXPORTER.
@@ -538,11 +539,11 @@ func validHeaderName(s string) bool {
 }
 
 // NeverSamplesRoot reports whether the sampler cfg describes never samples a request
-// that arrives without a sampled trace context, so that the transports' server middleware
-// (httptransport.StackOptions.RootNeverSampled) may skip spans for the provider [NewTracing] builds from cfg: always_off,
-// parentbased_always_off, and the trace-id-ratio samplers with a ratio of 0 or less.
-// A disabled configuration gives the no-op provider, which the middleware recognizes
-// by itself; NeverSamplesRoot reports true for it too.
+// that arrives without a sampled trace context: always_off, parentbased_always_off, and
+// the trace-id-ratio samplers with a ratio of 0 or less. [NewTracing] then declares its
+// provider so ([DeclareRootNeverSampled]). A disabled configuration gives the no-op
+// provider, which the middleware recognizes by itself; NeverSamplesRoot reports true for
+// it too.
 func NeverSamplesRoot(cfg TracingConfig) bool {
 	switch cfg.Sampler {
 	case SamplerAlwaysOff, SamplerParentBasedAlwaysOff:
@@ -552,3 +553,32 @@ func NeverSamplesRoot(cfg TracingConfig) bool {
 	}
 	return cfg.Disabled
 }
+
+// DeclareRootNeverSampled returns tp declared as a provider whose sampler never samples
+// a span without a sampled parent (always_off, parentbased_always_off, a ratio of 0).
+// The transports' server middleware then starts no span for a request that arrives
+// without a sampled trace context, which saves the SDK a span nobody records (about
+// 0.7 µs and two allocations a request): handlers, logs and outgoing calls see the
+// caller's trace context when it sent one, and none otherwise. A request that arrives
+// sampled still gets its server span, as a parent-based sampler wants.
+//
+// [NewTracing] declares its provider when [NeverSamplesRoot] holds for its
+// configuration; declare a provider of your own (service.WithTracerProvider) only if
+// its sampler really never samples a root, or those traces are lost. The declared
+// provider is tp for everything else (its tracers are tp's); keep tp itself to flush
+// and shut it down.
+func DeclareRootNeverSampled(tp trace.TracerProvider) trace.TracerProvider {
+	if tp == nil || RootNeverSampled(tp) {
+		return tp
+	}
+	return rootlessProvider{tp}
+}
+
+// RootNeverSampled reports whether tp was declared with [DeclareRootNeverSampled].
+func RootNeverSampled(tp trace.TracerProvider) bool {
+	_, ok := tp.(rootlessProvider)
+	return ok
+}
+
+// rootlessProvider is a provider declared never to sample a root span.
+type rootlessProvider struct{ trace.TracerProvider }

@@ -10,12 +10,11 @@ import (
 
 // The footprint targets (issue: release shape) for a consumer of service against the
 // hand-built baseline, built the same way in the same run, are 1.10x for the binary and
-// 1.15x for the packages. The packages meet theirs (1.095x on 2026-12-06); the binary is
-// held just above what it measured (1.106x: 1.101x with the HTTP client spans written in
-// Paved instead of otelhttp, then about 100 KB of Paved's own code for the API contracts
-// a service publishes) so it cannot grow further (README.md).
+// 1.15x for the packages, and the test holds both. Both are met (2026-12-06: packages
+// 1.075x; binary 1.097x, from 1.106x, once gRPC spans were Paved's own instead of
+// contrib's otelgrpc and two generic sorts over large structs were replaced; README.md).
 const (
-	maxBinaryRatio   = 1.108
+	maxBinaryRatio   = 1.10
 	maxPackagesRatio = 1.15
 
 	targetBinaryRatio   = 1.10

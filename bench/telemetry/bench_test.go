@@ -108,7 +108,7 @@ func BenchmarkHTTPServer(b *testing.B) {
 			// configures (telemetry.NeverSamplesRoot): no span for unsampled requests.
 			b.Run("paved/tracing+metrics/off-rootneversampled", func(b *testing.B) {
 				m, _ := httptransport.NewServerMetrics(prometheus.NewRegistry())
-				run(b, httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: pavedProvider(b, sdktrace.ParentBased(s.s)), Metrics: m, RootNeverSampled: true})(newMux()))
+				run(b, httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: telemetry.DeclareRootNeverSampled(pavedProvider(b, sdktrace.ParentBased(s.s))), Metrics: m})(newMux()))
 			})
 		}
 		// The floor under any server tracing on the OpenTelemetry SDK: start a server

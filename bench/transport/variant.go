@@ -44,7 +44,7 @@ func tinyJSON(w http.ResponseWriter, r *http.Request) {
 //
 //   - bare: the handler on an http.ServeMux;
 //   - paved: httptransport.Stack, every default on (recover, request id, tracing with
-//     the sampler off (parentbased_always_off, declared with RootNeverSampled) and a
+//     the sampler off (parentbased_always_off, declared with telemetry.DeclareRootNeverSampled) and a
 //     batch processor, RED metrics on a fresh registry, access
 //     log of errors to a JSON logger, body limit), around the same mux;
 //   - paved-sampled: the same with every request sampled and exported through a batch
@@ -78,10 +78,13 @@ func Handler(variant string) (http.Handler, func(), error) {
 		}
 		// The batch processor a service gets from telemetry.NewTracing.
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(telemetry.NewBatchSpanProcessor(tracetest.NewNoopExporter())))
+		// What telemetry.NewTracing does for OTEL_TRACES_SAMPLER=parentbased_always_off.
+		declared := trace.TracerProvider(tp)
+		if variant == "paved" {
+			declared = telemetry.DeclareRootNeverSampled(tp)
+		}
 		h, err := httptransport.Stack(mux, httptransport.StackOptions{
-			Logger: logger, TracerProvider: tp, Registerer: prometheus.NewRegistry(),
-			// What a service sets from OTEL_TRACES_SAMPLER (telemetry.NeverSamplesRoot).
-			RootNeverSampled: variant == "paved",
+			Logger: logger, TracerProvider: declared, Registerer: prometheus.NewRegistry(),
 		})
 		if err != nil {
 			return nil, nil, err
@@ -100,7 +103,7 @@ func Handler(variant string) (http.Handler, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: tp, Metrics: m, RootNeverSampled: true})(mux),
+		return httptransport.ServerTelemetry(httptransport.ServerTelemetryOptions{TracerProvider: telemetry.DeclareRootNeverSampled(tp), Metrics: m})(mux),
 			func() { _ = tp.Shutdown(context.Background()) }, nil
 	case "accesslog":
 		return httptransport.AccessLog(logger, httptransport.AccessLogOptions{})(mux), nothing, nil

@@ -18,6 +18,8 @@
 //	GET    /api/v1/components/{name}/compass.yml      the component as an Atlassian Compass compass.yml ([catalog.CompassYAML])
 //	GET    /api/v1/export/catalog-info.yaml           every component (list filters apply), one YAML document each
 //	GET    /api/v1/export/compass.yml                 the same in Compass form
+//	GET    /api/v1/export/compass.tar.gz              one <name>/compass.yml per component, a tar.gz archive
+//	GET    /api/v1/export/backstage/location.yaml     a Backstage Location targeting the entity stream
 //	GET    /api/v1/components/{name}/deployments      its deployments, newest first; ?env= ?since= ?limit=
 //	GET    /api/v1/deployments                        every component's deployments; ?owner= ?env= ?since= ?limit=
 //	GET    /api/v1/dora                               DORA's four keys per component and team; ?owner= ?component= ?env= ?window=30d

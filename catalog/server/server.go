@@ -83,6 +83,19 @@ type Options struct {
 	Limits Limits
 	// DORA tunes how deployments and incidents are recorded and DORA's keys computed.
 	DORA DORAOptions
+	// APIDefinition returns the latest stored definition of an API, for the
+	// spec.definition of the Backstage export's API entities. Nil, or a definition it
+	// does not have or that is binary (a protobuf FileDescriptorSet), gives a
+	// placeholder that says where the definition is served.
+	APIDefinition APIDefinitionFunc
+	// CompassIDs are the Compass ids of teams and components (CATALOG_COMPASS_TEAMS,
+	// CATALOG_COMPASS_COMPONENTS): the compass.yml export's ownerId, id and
+	// relationships.DEPENDS_ON, and the push's. It must be valid (CompassIDs.Validate).
+	CompassIDs catalog.CompassIDs
+	// Compass, when set, keeps Atlassian Compass in step with the catalog (compass.go):
+	// New then needs a store that implements store.Outbox, and [Server.RunCompass]
+	// sends what the outbox holds.
+	Compass *CompassOptions
 }
 
 // Server is the catalog REST API. It implements http.Handler.
@@ -104,8 +117,9 @@ type Server struct {
 	met       *metrics
 	lim       *limiter
 	now       func() time.Time
-	front     http.Handler // mux behind the rate limits (rateGuard)
-	dora      DORAOptions  // with defaults
+	front     http.Handler   // mux behind the rate limits (rateGuard)
+	dora      DORAOptions    // with defaults
+	compass   *compassPusher // nil without Options.Compass (compass.go)
 }
 
 // New returns a Server over st.
@@ -117,7 +131,8 @@ func New(st store.Store, opts Options) *Server {
 	s := &Server{raw: st, opts: opts, log: opts.Logger, tokens: opts.Tokens, maxBody: opts.MaxBodyBytes,
 		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait, met: newMetrics(), lim: newLimiter(opts.Limits), now: time.Now}
 	s.dora = opts.DORA.withDefaults()
-	s.base = meteredStore{Store: st, s: s}
+	s.raw = s.newCompass(st, opts.Compass)
+	s.base = meteredStore{Store: s.raw, s: s}
 	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -149,6 +164,11 @@ func New(st store.Store, opts Options) *Server {
 	s.routes()
 	s.front = s.rateGuard(s.mux)
 	if opts.Registerer != nil {
+		if s.compass != nil {
+			if err := s.compass.met.register(opts.Registerer); err != nil {
+				panic("server: registering the catalog's Compass metrics (paved_catalog_compass_*) on Options.Registerer: " + err.Error())
+			}
+		}
 		if err := s.met.register(opts.Registerer, s); err != nil {
 			panic("server: registering the catalog's metrics (paved_catalog_*) on Options.Registerer: " + err.Error())
 		}
@@ -189,6 +209,8 @@ func Routes() []Route {
 		{"GET", "/api/v1/components/{name}/compass.yml"},
 		{"GET", "/api/v1/export/catalog-info.yaml"},
 		{"GET", "/api/v1/export/compass.yml"},
+		{"GET", "/api/v1/export/compass.tar.gz"},
+		{"GET", "/api/v1/export/backstage/location.yaml"},
 		{"GET", "/api/v1/components/{name}/deployments"},
 		{"GET", "/api/v1/deployments"},
 		{"GET", "/api/v1/dora"},
@@ -216,9 +238,11 @@ func (s *Server) routes() {
 		{"GET", "/api/v1/components/{name}/scorecard"}:         s.readable(s.getScorecard),
 		{"PUT", "/api/v1/components/{name}/scorecard"}:         s.putScorecard,
 		{"GET", "/api/v1/components/{name}/catalog-info.yaml"}: s.readable(s.exportOne(catalog.BackstageYAML)),
-		{"GET", "/api/v1/components/{name}/compass.yml"}:       s.readable(s.exportOne(catalog.CompassYAML)),
-		{"GET", "/api/v1/export/catalog-info.yaml"}:            s.readable(s.exportAll(catalog.BackstageYAML)),
-		{"GET", "/api/v1/export/compass.yml"}:                  s.readable(s.exportAll(catalog.CompassYAML)),
+		{"GET", "/api/v1/components/{name}/compass.yml"}:       s.readable(s.exportOne(s.compassYAML)),
+		{"GET", "/api/v1/export/catalog-info.yaml"}:            s.readable(s.backstageStream),
+		{"GET", "/api/v1/export/compass.yml"}:                  s.readable(s.exportAll(s.compassYAML)),
+		{"GET", "/api/v1/export/compass.tar.gz"}:               s.readable(s.compassArchive),
+		{"GET", "/api/v1/export/backstage/location.yaml"}:      s.readable(s.backstageLocation),
 		{"GET", "/api/v1/components/{name}/deployments"}:       s.readable(s.listComponentDeployments),
 		{"GET", "/api/v1/deployments"}:                         s.readable(s.listDeployments),
 		{"GET", "/api/v1/dora"}:                                s.readable(s.getDORA),

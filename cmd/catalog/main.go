@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/catalog/server"
 	"github.com/paved-road/paved/catalog/server/ui"
 	"github.com/paved-road/paved/catalog/store"
@@ -43,6 +45,16 @@ type Settings struct {
 	Scorecards string `env:"CATALOG_SCORECARDS_FILE" desc:"The platform team's scorecards file (JSON, docs/compliance.md): which rules are required, and their weights, by tier, lifecycle, environment and label. Scores shown by the API and the UI follow it."`
 	// AllowedNetworks is the address policy for registered instances, CIDRs.
 	AllowedNetworks []string `env:"CATALOG_ALLOWED_NETWORKS" desc:"Networks (CIDRs, comma-separated, such as 10.0.0.0/8,fd00::/8) the addresses of registered instances may be in; the targets Prometheus gets are filtered by it too. Unset: loopback and private networks in development; private networks and public addresses elsewhere. Loopback is allowed only when a loopback network (127.0.0.0/8, ::1/128) is listed; link-local, unspecified, multicast and cloud metadata addresses never are (docs/catalog.md)."`
+
+	// Compass (docs/catalog.md, "Compass"): the export's ids and the optional push.
+	CompassTeams       []string `env:"CATALOG_COMPASS_TEAMS" desc:"Compass ids of the teams, comma-separated team=id pairs (team-orders=ari:cloud:identity::team/UUID,...): the ownerId of their components in the compass.yml export and the push. An unmapped team's components have ownerId null (and the label owner:TEAM)."`
+	CompassComponents  []string `env:"CATALOG_COMPASS_COMPONENTS" desc:"Compass ids of components already in Compass, comma-separated name=id pairs (orders=ari:cloud:compass:CLOUD:component/...): the id of their compass.yml, so that Compass updates them, and the targets of relationships.DEPENDS_ON. The push finds the components it created itself by their external alias."`
+	CompassSiteURL     string   `env:"COMPASS_SITE_URL" desc:"Turns on the push to Atlassian Compass: the site, such as https://example.atlassian.net. Components are created and updated through Compass's GraphQL API, deployment events and scores sent as they are recorded, through a durable outbox in the store (nothing is lost while Compass is down). Needs COMPASS_USER, COMPASS_API_TOKEN, COMPASS_CLOUD_ID and COMPASS_CATALOG_URL."`
+	CompassUser        string   `env:"COMPASS_USER" desc:"The Atlassian account (e-mail address) COMPASS_API_TOKEN belongs to."`
+	CompassToken       string   `env:"COMPASS_API_TOKEN" secret:"true" desc:"The Atlassian API token of COMPASS_USER."`
+	CompassCloudID     string   `env:"COMPASS_CLOUD_ID" desc:"The cloud id of the Compass site (query tenantContexts in Compass's GraphQL explorer)."`
+	CompassCatalogURL  string   `env:"COMPASS_CATALOG_URL" desc:"The catalog's public URL: the link of a deployment event whose pipeline gave none is the component's page there."`
+	CompassScoreMetric string   `env:"COMPASS_SCORE_METRIC_ID" desc:"The id of a Compass metric definition (ari:cloud:compass:...) the components' scores (0-100) are sent to, through a metric source the push creates on each component. Unset: scores are not sent."`
 
 	// Per-client limits (docs/catalog.md, "Limits"). The per-token settings say BEARER:
 	// a name holding TOKEN would mark them secret.
@@ -90,7 +102,76 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateLimits()...)
+	errs = append(errs, c.validateCompass()...)
 	return joinErrs(errs)
+}
+
+// compassIDs parses CATALOG_COMPASS_TEAMS and CATALOG_COMPASS_COMPONENTS, every
+// problem at once.
+func (c *Config) compassIDs() (catalog.CompassIDs, []error) {
+	var ids catalog.CompassIDs
+	var errs []error
+	var err error
+	if ids.Teams, err = catalog.ParseCompassIDs(c.CompassTeams); err != nil {
+		errs = append(errs, service.NewProblem("CATALOG_COMPASS_TEAMS", "", err.Error()))
+	}
+	if ids.Components, err = catalog.ParseCompassIDs(c.CompassComponents); err != nil {
+		errs = append(errs, service.NewProblem("CATALOG_COMPASS_COMPONENTS", "", err.Error()))
+	}
+	if err := ids.Validate(); err != nil {
+		var ve *catalog.ValidationError
+		if errors.As(err, &ve) {
+			for _, fe := range ve.Errors {
+				key := "CATALOG_COMPASS_TEAMS"
+				if strings.HasPrefix(fe.Field, "components") {
+					key = "CATALOG_COMPASS_COMPONENTS"
+				}
+				errs = append(errs, service.NewProblem(key, "", fe.Field+": "+fe.Message))
+			}
+		}
+	}
+	return ids, errs
+}
+
+// compass returns the push's options, nil when COMPASS_SITE_URL is unset.
+func (c *Config) compass() *server.CompassOptions {
+	if c.CompassSiteURL == "" {
+		return nil
+	}
+	return &server.CompassOptions{SiteURL: c.CompassSiteURL, User: c.CompassUser, Token: c.CompassToken, CloudID: c.CompassCloudID,
+		CatalogURL: c.CompassCatalogURL, ScoreMetricID: c.CompassScoreMetric}
+}
+
+// validateCompass checks the Compass settings, every problem at once: a COMPASS_*
+// setting without COMPASS_SITE_URL would be ignored, so it is an error.
+func (c *Config) validateCompass() []error {
+	_, errs := c.compassIDs()
+	o := c.compass()
+	if o == nil {
+		for _, s := range []struct{ key, value string }{{"COMPASS_USER", c.CompassUser}, {"COMPASS_API_TOKEN", c.CompassToken},
+			{"COMPASS_CLOUD_ID", c.CompassCloudID}, {"COMPASS_CATALOG_URL", c.CompassCatalogURL}, {"COMPASS_SCORE_METRIC_ID", c.CompassScoreMetric}} {
+			if s.value != "" {
+				value := s.value
+				if s.key == "COMPASS_API_TOKEN" {
+					value = "[REDACTED]"
+				}
+				errs = append(errs, service.NewProblem(s.key, value, "is set but COMPASS_SITE_URL is not, so the push to Compass is off: set COMPASS_SITE_URL too, or unset it"))
+			}
+		}
+		return errs
+	}
+	if err := o.Validate(); err != nil {
+		for _, e := range each(err) {
+			var p *server.SettingProblem
+			if errors.As(e, &p) {
+				errs = append(errs, service.NewProblem(p.Setting, p.Value, p.Rule))
+			}
+		}
+	}
+	if c.Store == "memory" {
+		errs = append(errs, service.NewProblem("COMPASS_SITE_URL", c.CompassSiteURL, "needs a durable store for its outbox: CATALOG_STORE=bbolt or etcd, not memory"))
+	}
+	return errs
 }
 
 // validateLimits checks the per-client limits, every problem at once.
@@ -200,9 +281,19 @@ func setup(s *service.Service, cfg *Config, self *selfRegistrar) error {
 	if !cfg.Open && cfg.AdminToken == "" && (opts.Tokens == nil || opts.Tokens.Len() == 0) {
 		s.Logger().Warn("no tokens configured: the catalog serves reads and refuses every write; set CATALOG_TOKENS_FILE or CATALOG_ADMIN_TOKEN (or CATALOG_OPEN=true in development)")
 	}
+	ids, idErrs := cfg.compassIDs()
+	if len(idErrs) > 0 {
+		return joinErrs(idErrs)
+	}
+	opts.CompassIDs = ids
+	opts.Compass = cfg.compass()
 	api := server.New(st, opts)
 	s.WrapHTTPListener(api.LimitListener)
 	s.Go("catalog metrics", api.Run)
+	if opts.Compass != nil {
+		s.Go("compass push", api.RunCompass)
+		s.Logger().Info("pushing to Compass", "site", opts.Compass.SiteURL, "user", opts.Compass.User, "scores", opts.Compass.ScoreMetricID != "")
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	if cfg.ReadToken == "" { // the UI has no login: it is served only when reads are open
@@ -230,7 +321,7 @@ func openStore(cfg *Config) (store.Store, error) {
 			_ = cli.Close()
 			return nil, err
 		}
-		return closeBoth{st, cli}, nil
+		return closeBoth{st, st, cli}, nil
 	default:
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("CATALOG_DATA_DIR: %w", err)
@@ -239,9 +330,10 @@ func openStore(cfg *Config) (store.Store, error) {
 	}
 }
 
-// closeBoth closes the etcd store and then its client.
+// closeBoth closes the etcd store and then its client. It keeps the store's outbox.
 type closeBoth struct {
 	store.Store
+	store.Outbox
 	cli interface{ Close() error }
 }
 

@@ -57,7 +57,7 @@ func WithTarget(target string) ClientOption { return func(o *clientOptions) { o.
 // WithPolicy runs every unary call under p (see [PolicyUnary]).
 func WithPolicy(p *resilience.Policy) ClientOption { return func(o *clientOptions) { o.policy = p } }
 
-// WithTracerProvider gives every call a client span from tp (otelgrpc stats handler).
+// WithTracerProvider gives every call a client span from tp (Paved's stats handler).
 // Without it the trace context of the call's context is still propagated.
 func WithTracerProvider(tp trace.TracerProvider) ClientOption {
 	return func(o *clientOptions) { o.tp = tp }
@@ -117,10 +117,6 @@ func NewClient(name string, opts ...ClientOption) (*Client, error) {
 	if err := httptransport.CheckAPINames(o.apis); err != nil {
 		return nil, fmt.Errorf("grpctransport: client %q: WithAPI: %w", name, err)
 	}
-	dial := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithStatsHandler(clientStatsHandler(o.tp, o.prop)),
-	}
 	metrics, err := NewClientMetrics(o.reg)
 	if err != nil {
 		return nil, fmt.Errorf("grpctransport: client %q: %w", name, err)
@@ -128,6 +124,10 @@ func NewClient(name string, opts ...ClientOption) (*Client, error) {
 	address, port := name, ""
 	if o.instancer == nil {
 		address, port = targetHostPort(o.target)
+	}
+	dial := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(clientStatsHandler(o.tp, o.prop, address, port)),
 	}
 	unary := []grpc.UnaryClientInterceptor{RequestIDClientUnary(), MetricsClientUnary(metrics, address, port)}
 	if o.policy != nil {

@@ -3,8 +3,10 @@
 // transport/grpc helpers, and a client with resilience and discovery.
 //
 // Server: [NewServer] builds a *grpc.Server with, for unary and streaming calls alike
-// and outermost first: the otelgrpc stats handler (a server span, a child of the
-// caller's), [RequestIDUnary] (x-request-id from the metadata, else generated; echoed in
+// and outermost first: Paved's stats handler (a server span named "pkg.Service/Method",
+// a child of the caller's, with the semantic conventions' attributes; none for an
+// unsampled call when the provider is declared never to sample a root, see
+// telemetry.DeclareRootNeverSampled), [RequestIDUnary] (x-request-id from the metadata, else generated; echoed in
 // the response header and put in the context where httptransport.RequestIDFrom finds
 // it), [MetricsUnary] ([ServerMetrics]: rpc_server_call_duration_seconds{
 // rpc_system_name,rpc_method,rpc_response_status_code,error_type}),
@@ -24,7 +26,7 @@
 // run under a resilience policy ([PolicyUnary]): Unavailable, ResourceExhausted and
 // DeadlineExceeded (unless the caller's own deadline passed) count as failures; other
 // codes are the dependency answering. Calls carry the request id and the trace context
-// (the otelgrpc client stats handler makes a client span); with [WithRegisterer],
+// (the client stats handler makes a client span with server.address and server.port); with [WithRegisterer],
 // unary calls are recorded in rpc_client_call_duration_seconds ([ClientMetrics],
 // [MetricsClientUnary]).
 //

@@ -33,12 +33,13 @@ func (s *healthServer) Check(ctx context.Context, req *healthpb.HealthCheckReque
 }
 
 // TestKitTracePropagation proves trace context crosses a real gRPC call on loopback, both
-// with go-kit's metadata functions alone and with the otelgrpc stats handlers.
+// with go-kit's metadata functions alone and with Paved's stats handlers, whose spans
+// carry the semantic conventions' attributes.
 func TestKitTracePropagation(t *testing.T) {
 	for _, withHandlers := range []bool{false, true} {
 		name := "kit metadata funcs"
 		if withHandlers {
-			name = "otelgrpc stats handlers"
+			name = "stats handlers"
 		}
 		t.Run(name, func(t *testing.T) {
 			tp, rec := newTP(t)
@@ -47,7 +48,6 @@ func TestKitTracePropagation(t *testing.T) {
 			clientOpts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 			if withHandlers {
 				serverOpts = append(serverOpts, grpc.StatsHandler(serverStatsHandler(tp, prop)))
-				clientOpts = append(clientOpts, grpc.WithStatsHandler(clientStatsHandler(tp, prop)))
 			}
 			gs := grpc.NewServer(serverOpts...)
 			kitServer := kitgrpc.NewServer(
@@ -67,6 +67,10 @@ func TestKitTracePropagation(t *testing.T) {
 			go func() { defer close(done); _ = gs.Serve(ln) }()
 			defer func() { gs.Stop(); <-done }()
 
+			host, port, _ := net.SplitHostPort(ln.Addr().String())
+			if withHandlers {
+				clientOpts = append(clientOpts, grpc.WithStatsHandler(clientStatsHandler(tp, prop, host, port)))
+			}
 			conn, err := grpc.NewClient(ln.Addr().String(), clientOpts...)
 			if err != nil {
 				t.Fatal(err)
@@ -120,7 +124,7 @@ func TestKitTracePropagation(t *testing.T) {
 				for _, s := range rec.Ended() {
 					got = append(got, s.Name()+"/"+s.SpanKind().String())
 				}
-				t.Fatalf("got spans %v, want otelgrpc client and server spans", got)
+				t.Fatalf("got spans %v, want the client and server spans of the RPC", got)
 			}
 			if rpcClient.Parent().SpanID() != clientSpan.SpanContext().SpanID() ||
 				rpcServer.Parent().SpanID() != rpcClient.SpanContext().SpanID() ||
@@ -128,6 +132,27 @@ func TestKitTracePropagation(t *testing.T) {
 				t.Errorf("got chain client.check %s -> rpc client (parent %s) %s -> rpc server (parent %s) %s -> health.check (parent %s), want each the child of the one before",
 					clientSpan.SpanContext().SpanID(), rpcClient.Parent().SpanID(), rpcClient.SpanContext().SpanID(),
 					rpcServer.Parent().SpanID(), rpcServer.SpanContext().SpanID(), serverEP.Parent().SpanID())
+			}
+			want := map[string]string{
+				"rpc.system.name": "grpc", "rpc.method": "grpc.health.v1.Health/Check",
+				"rpc.response.status_code": "OK", "server.address": "127.0.0.1", "server.port": port,
+			}
+			for _, s := range []sdktrace.ReadOnlySpan{rpcClient, rpcServer} {
+				got := map[string]string{}
+				for _, a := range s.Attributes() {
+					got[string(a.Key)] = a.Value.String()
+				}
+				for k, v := range want {
+					if got[k] != v {
+						t.Errorf("%s span: got %s=%q, want %q (attributes %v)", s.SpanKind(), k, got[k], v, got)
+					}
+				}
+				if _, ok := got["error.type"]; ok {
+					t.Errorf("%s span: got error.type on an OK call", s.SpanKind())
+				}
+			}
+			if got := attr(rpcServer, "client.address"); got != "127.0.0.1" {
+				t.Errorf("server span: got client.address %q, want 127.0.0.1", got)
 			}
 		})
 	}
@@ -139,4 +164,13 @@ func newTP(t *testing.T) (*sdktrace.TracerProvider, *tracetest.SpanRecorder) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return tp, rec
+}
+
+func attr(s sdktrace.ReadOnlySpan, key string) string {
+	for _, a := range s.Attributes() {
+		if string(a.Key) == key {
+			return a.Value.String()
+		}
+	}
+	return ""
 }

@@ -20,7 +20,7 @@ import (
 type ServerOptions struct {
 	// Logger receives panics with their stacks; nil discards them.
 	Logger *slog.Logger
-	// TracerProvider starts the server spans (otelgrpc stats handler); nil means
+	// TracerProvider starts the server spans (Paved's stats handler); nil means
 	// none, though the caller's trace context still reaches the handler.
 	TracerProvider trace.TracerProvider
 	// Propagator reads incoming trace context; nil means W3C tracecontext and baggage.
@@ -78,7 +78,7 @@ type serviceAdder interface {
 
 var _ serviceAdder = (*staticHealth)(nil)
 
-// NewServer returns a server with, outermost first, the otelgrpc stats handler and the
+// NewServer returns a server with, outermost first, the tracing stats handler and the
 // interceptors request id → metrics → recovery → deadline → opts' own. It returns the
 // registerer's error if the metrics cannot be registered.
 func NewServer(opts ServerOptions) (*Server, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	otelcodes "go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -30,6 +31,7 @@ import (
 	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/internal/testenv"
 	"github.com/paved-road/paved/resilience"
+	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/grpctransport"
 	"github.com/paved-road/paved/transport/httptransport"
 )
@@ -460,4 +462,103 @@ func TestServeAfterShutdownReturnsNil(t *testing.T) {
 	if _, err := l.Accept(); err == nil {
 		t.Error("the listener is still open after Serve returned")
 	}
+}
+
+// TestSpanStatusAndRootNeverSampled proves what the server and client spans say of a
+// failed call (the status code's name, error.type and an error status on the side whose
+// error it is: a server's for INTERNAL, a client's for any code but OK), and that a
+// server whose provider is declared never to sample a root starts no span for an
+// unsampled call while a sampled caller still gets one.
+func TestSpanStatusAndRootNeverSampled(t *testing.T) {
+	tests := []struct {
+		code                     codes.Code
+		serverError, clientError bool
+	}{
+		{codes.OK, false, false},
+		{codes.NotFound, false, true},
+		{codes.Internal, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code.String(), func(t *testing.T) {
+			rec := tracetest.NewSpanRecorder()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+			defer func() { _ = tp.Shutdown(context.Background()) }()
+			srv := startServer(t, grpctransport.ServerOptions{TracerProvider: tp}, &testService{
+				unary: func(context.Context, *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
+					if tt.code == codes.OK {
+						return &testgrpc.SimpleResponse{}, nil
+					}
+					return nil, status.Error(tt.code, "no")
+				}})
+			_, client := newTestClient(t, grpctransport.WithTarget(srv.addr), grpctransport.WithTracerProvider(tp))
+			ctx, cancel := contextWithTimeout(t, 5*time.Second)
+			defer cancel()
+			if _, err := client.UnaryCall(ctx, &testgrpc.SimpleRequest{}); status.Code(err) != tt.code {
+				t.Fatalf("got %v, want %v", err, tt.code)
+			}
+			for deadline := time.Now().Add(5 * time.Second); len(rec.Ended()) < 2 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			if len(rec.Ended()) != 2 {
+				t.Fatalf("got %d spans, want 2", len(rec.Ended()))
+			}
+			for _, s := range rec.Ended() {
+				wantErr := tt.clientError
+				if s.SpanKind() == trace.SpanKindServer {
+					wantErr = tt.serverError
+				}
+				var status, errType string
+				for _, a := range s.Attributes() {
+					switch a.Key {
+					case "rpc.response.status_code":
+						status = a.Value.AsString()
+					case "error.type":
+						errType = a.Value.AsString()
+					}
+				}
+				if status != grpctransport.CodeName(tt.code) {
+					t.Errorf("%s span: got rpc.response.status_code %q, want %q", s.SpanKind(), status, grpctransport.CodeName(tt.code))
+				}
+				if gotErr := errType != "" || s.Status().Code == otelcodes.Error; gotErr != wantErr || (wantErr && errType != grpctransport.CodeName(tt.code)) {
+					t.Errorf("%s span: got error.type %q, status %v, want an error: %v", s.SpanKind(), errType, s.Status(), wantErr)
+				}
+			}
+		})
+	}
+
+	t.Run("root never sampled", func(t *testing.T) {
+		rec := tracetest.NewSpanRecorder()
+		sdk := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())), sdktrace.WithSpanProcessor(rec))
+		defer func() { _ = sdk.Shutdown(context.Background()) }()
+		var seen atomic.Value
+		srv := startServer(t, grpctransport.ServerOptions{TracerProvider: telemetry.DeclareRootNeverSampled(sdk)}, &testService{
+			unary: func(ctx context.Context, _ *testgrpc.SimpleRequest) (*testgrpc.SimpleResponse, error) {
+				seen.Store(trace.SpanContextFromContext(ctx))
+				return &testgrpc.SimpleResponse{}, nil
+			}})
+		conn := srv.dial(t)
+		client := testgrpc.NewTestServiceClient(conn)
+		ctx, cancel := contextWithTimeout(t, 5*time.Second)
+		defer cancel()
+		if _, err := client.UnaryCall(ctx, &testgrpc.SimpleRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		if sc := seen.Load().(trace.SpanContext); sc.IsValid() {
+			t.Errorf("unsampled call: handler got span context %v, want none", sc)
+		}
+		// A sampled caller: the server span is still made, a child of the caller's.
+		sampled := metadata.AppendToOutgoingContext(ctx, "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+		if _, err := client.UnaryCall(sampled, &testgrpc.SimpleRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(5 * time.Second); len(rec.Ended()) < 1 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		if n := len(rec.Ended()); n != 1 {
+			t.Fatalf("got %d spans, want 1 (the sampled caller's)", n)
+		}
+		if got := rec.Ended()[0].Parent().SpanID().String(); got != "00f067aa0ba902b7" {
+			t.Errorf("server span parent: got %s, want the caller's 00f067aa0ba902b7", got)
+		}
+	})
 }

@@ -30,7 +30,9 @@ type Router interface {
 // ServerTelemetryOptions configures [ServerTelemetry]. The zero value extracts incoming
 // W3C trace context (so logs carry the caller's trace id) and records nothing.
 type ServerTelemetryOptions struct {
-	// TracerProvider starts the server spans; nil means no spans.
+	// TracerProvider starts the server spans; nil means no spans. A provider declared
+	// with telemetry.DeclareRootNeverSampled gets no span for a request that arrives
+	// without a sampled trace context (see there).
 	TracerProvider trace.TracerProvider
 	// Propagator extracts the caller's trace context; nil means W3C tracecontext and baggage.
 	Propagator propagation.TextMapPropagator
@@ -43,24 +45,14 @@ type ServerTelemetryOptions struct {
 	// rather than "unmatched". nil leaves them "unmatched". [Stack] sets it when its
 	// handler is a Router.
 	Router Router
-	// RootNeverSampled declares that TracerProvider's sampler never samples a request
-	// that arrives without a sampled trace context: always_off, parentbased_always_off,
-	// or a trace-id ratio of 0 (telemetry.NeverSamplesRoot tells from a
-	// telemetry.TracingConfig). The middleware then starts no span for such requests
-	// and saves the SDK the work of a span nobody records (about 0.7 µs and two
-	// allocations): handlers, logs and outgoing calls see the caller's trace context
-	// when it sent one, and none otherwise (rather than fresh ids that no backend
-	// holds). A request that arrives sampled still gets its server span, as a
-	// parent-based sampler wants. Set on a provider whose sampler can sample a root, it
-	// loses those traces; false (the default) asks the sampler about every request.
-	RootNeverSampled bool
 }
 
 // ServerTelemetry returns a lean middleware that gives every request a server span
 // (a child of the caller's span when the request carries trace context) and records its
 // duration in opts.Metrics. It is built for the hot path: with the no-op provider it
 // adds about 0.1 µs and no allocation; with the SDK and the sampler off, about 0.3 µs
-// and none when RootNeverSampled is set, about 1 µs and three allocations when not;
+// and none when the provider is declared never to sample a root
+// (telemetry.DeclareRootNeverSampled, which a service does from OTEL_TRACES_SAMPLER), about 1 µs and three allocations when not;
 // several times less than contrib's otelhttp (see bench/telemetry). Metrics cost no allocation
 // once a series exists. Handlers must not use the ResponseWriter after they return
 // (net/http's rule): its wrapper is reused.
@@ -112,7 +104,7 @@ func newServerTelemetry(opts ServerTelemetryOptions, requestContext func(context
 		metrics:          opts.Metrics,
 		router:           opts.Router,
 		startOpts:        []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
-		rootNeverSampled: opts.RootNeverSampled,
+		rootNeverSampled: telemetry.RootNeverSampled(tp),
 		requestContext:   requestContext,
 	}
 	_, s.noop = tp.(noop.TracerProvider)

@@ -346,7 +346,8 @@ func TestServerTelemetryCardinalityBounded(t *testing.T) {
 	t.Logf("%d requests -> %d series (methods %d, routes %d, status codes %v)", n, series, len(values["http_request_method"]), len(values["http_route"]), values["http_response_status_code"])
 }
 
-// TestServerTelemetryRootNeverSampled proves that with RootNeverSampled a request that
+// TestServerTelemetryRootNeverSampled proves that with a provider declared never to
+// sample a root (telemetry.DeclareRootNeverSampled) a request that
 // cannot be sampled starts no span yet keeps the caller's trace context, that a sampled
 // caller still gets its server span (parent-based sampling), and that metrics are
 // recorded either way.
@@ -375,7 +376,7 @@ func TestServerTelemetryRootNeverSampled(t *testing.T) {
 			var seen trace.SpanContext
 			mux := http.NewServeMux()
 			mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { seen = trace.SpanContextFromContext(r.Context()) })
-			h := ServerTelemetry(ServerTelemetryOptions{TracerProvider: tp, Metrics: m, RootNeverSampled: true})(mux)
+			h := ServerTelemetry(ServerTelemetryOptions{TracerProvider: telemetry.DeclareRootNeverSampled(tp), Metrics: m})(mux)
 			req := httptest.NewRequest("GET", "/items/1", nil)
 			if tt.traceparent != "" {
 				req.Header.Set("Traceparent", tt.traceparent)

@@ -15,13 +15,15 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/httptransport"
 )
 
 // TestStackRequestIDAndTrace proves that, through Stack over a real loopback server,
 // the handler sees the request id that is echoed and logged, and the server span that
-// is recorded under the mux's route pattern; with RootNeverSampled, an unsampled
-// request gets its id but starts no span, while a sampled caller still gets one.
+// is recorded under the mux's route pattern; with a provider declared never to sample a
+// root, an unsampled request gets its id but starts no span, while a sampled caller
+// still gets one.
 func TestStackRequestIDAndTrace(t *testing.T) {
 	const sampledParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	tests := []struct {
@@ -40,8 +42,12 @@ func TestStackRequestIDAndTrace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := tracetest.NewSpanRecorder()
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(tt.sampler), sdktrace.WithSpanProcessor(rec))
-			defer func() { _ = tp.Shutdown(context.Background()) }()
+			sdk := sdktrace.NewTracerProvider(sdktrace.WithSampler(tt.sampler), sdktrace.WithSpanProcessor(rec))
+			defer func() { _ = sdk.Shutdown(context.Background()) }()
+			tp := trace.TracerProvider(sdk)
+			if tt.rootNeverSampled {
+				tp = telemetry.DeclareRootNeverSampled(sdk)
+			}
 			var logs bytes.Buffer
 			var seenID string
 			var seenSpan trace.SpanContext
@@ -51,11 +57,10 @@ func TestStackRequestIDAndTrace(t *testing.T) {
 				_, _ = io.WriteString(w, r.PathValue("id"))
 			})
 			h, err := httptransport.Stack(mux, httptransport.StackOptions{
-				Logger:           slog.New(slog.NewJSONHandler(&logs, nil)),
-				TracerProvider:   tp,
-				Registerer:       prometheus.NewRegistry(),
-				AccessLog:        httptransport.AccessLogOptions{SampleRate: 1},
-				RootNeverSampled: tt.rootNeverSampled,
+				Logger:         slog.New(slog.NewJSONHandler(&logs, nil)),
+				TracerProvider: tp,
+				Registerer:     prometheus.NewRegistry(),
+				AccessLog:      httptransport.AccessLogOptions{SampleRate: 1},
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -39,6 +39,7 @@ type Store struct {
 	setIndex   map[string]uint64                       // by component: index of its last set change
 	scorecards map[string]map[string]catalog.Scorecard // by component, then instance id
 	histories  map[string][]byte                       // by "component/env": History JSON (history.go)
+	outboxes   map[string]*outbox                      // by box name (outbox.go)
 }
 
 var _ store.Store = (*Store)(nil)

@@ -68,6 +68,7 @@ func Run(t *testing.T, h Harness) {
 		{"RestartListsStaleCriticalAndWaitsOneTTL", func(t *testing.T, s store.Store) { testRestart(t, h, s) }},
 	}
 	cases = append(cases, historyCases()...)
+	cases = append(cases, outboxCases(h)...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			body := func(t *testing.T) {
