@@ -19,9 +19,10 @@ import (
 // acknowledgement, and waits until a durable pull consumer has handled and
 // acknowledged them all: through bare nats.go (jetstream) and through the full Paved
 // path (trace context with the sampler off, message id, resilience policy, metrics,
-// bulkhead workers). Beside the wall time per message it reports cpu-µs/op, the CPU
-// time (user and system) this process spent per message, publisher and consumer
-// together: the broker runs in a process of its own, so the difference between the two
+// bulkhead workers); paved-noop-tracer is the same without a tracer provider, which
+// tells Paved's own cost from the OpenTelemetry SDK's non-recording spans. Beside the
+// wall time per message it reports cpu-µs/op, the CPU time (user and system) this
+// process spent per message, publisher and consumer together: the broker runs in a process of its own, so the difference between the two
 // variants is what Paved adds to each message, less blurred by the scheduling on a
 // loaded machine than the wall time. bench/README.md reports both from one run:
 //
@@ -75,6 +76,38 @@ func BenchmarkPublishConsume(b *testing.B) {
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
 		defer func() { _ = tp.Shutdown(context.Background()) }()
 		c, err := natsjs.New(natsjs.Config{URL: url}, natsjs.WithTracerProvider(tp), natsjs.WithRegisterer(prometheus.NewRegistry()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var handled atomic.Int64
+		if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "bench"},
+			func(ctx context.Context, m *natsjs.Message) error {
+				handled.Add(1)
+				return nil
+			}); err != nil {
+			b.Fatal(err)
+		}
+		start(b, c)
+		ctx := context.Background()
+		subject := prefix + ".x"
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		b.ResetTimer()
+		cpu := cpuTime(b)
+		for i := 0; i < b.N; i++ {
+			if _, err := c.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for handled.Load() < int64(b.N) {
+			time.Sleep(50 * time.Microsecond)
+		}
+		reportCPU(b, cpu)
+	})
+	b.Run("paved-noop-tracer", func(b *testing.B) {
+		stream, prefix := streamName(b)
+		newStream(b, url, stream, prefix+".>")
+		c, err := natsjs.New(natsjs.Config{URL: url}, natsjs.WithRegisterer(prometheus.NewRegistry()))
 		if err != nil {
 			b.Fatal(err)
 		}
