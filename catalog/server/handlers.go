@@ -165,6 +165,7 @@ func (s *Server) putComponent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.apisChanged()
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -201,6 +202,7 @@ func (s *Server) deleteComponent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.apisChanged()
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -230,6 +232,7 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	var comp *catalog.Component // read by a heartbeat, for noteAPIs
 	if heartbeat {
 		// The component may be gone with its instances (a catalog restarted empty): that
 		// is an unknown instance too, which the caller answers by registering again.
@@ -250,6 +253,7 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 			s.forbid(w, r, who, c.Owner)
 			return
 		}
+		comp = &c
 	} else if !s.authorizeComponent(w, r, name) {
 		return
 	}
@@ -291,6 +295,7 @@ func (s *Server) putInstance(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.noteAPIs(r.Context(), stored, comp)
 	writeJSON(w, http.StatusOK, stored)
 }
 

@@ -285,6 +285,8 @@ const resync = 30 * time.Second
 // Run watches every instance until ctx ends (reading the set at most once a second) and
 //   - records deployments and incidents in each component's history per environment
 //     (see docs/catalog.md; several catalog processes over one store agree on them), and
+//   - fetches the definitions of API versions registered with a digest the store does
+//     not have yet, checks them for breaking changes and stores them (apis.go), and
 //   - counts for paved_catalog_expirations_total each instance that turns expired after
 //     its first read. Several catalog processes each count what they see: aggregate
 //     them with max, not sum.
@@ -292,6 +294,9 @@ const resync = 30 * time.Second
 // It returns nil when ctx ends, and keeps going past store errors (logged), so it may
 // run as a service member (service.Service.Go).
 func (s *Server) Run(ctx context.Context) error {
+	fetchers := make(chan struct{})
+	go func() { defer close(fetchers); s.runAPIFetchers(ctx) }()
+	defer func() { <-fetchers }()
 	expired := map[string]bool{} // instances expired at the last read
 	var index uint64
 	first := true

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,11 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/paved-road/paved/catalog"
+	"github.com/paved-road/paved/catalog/store"
 )
-
-// APIDefinitionFunc returns the latest stored definition of the API name and its media
-// type; ok is false when the catalog stores none.
-type APIDefinitionFunc func(ctx context.Context, name string) (def []byte, mediaType string, ok bool, err error)
 
 // BackstageLocationName is the metadata.name of the Location entity at
 // /api/v1/export/backstage/location.yaml.
@@ -25,12 +23,13 @@ const BackstageLocationName = "paved-catalog"
 // a: the stored definition when it is text, else a placeholder that says where the
 // definition is served.
 func (s *Server) apiDefinitionText(ctx context.Context, a catalog.ProvidedAPI) (string, error) {
-	if f := s.opts.APIDefinition; f != nil && a.Descriptor != nil {
-		def, mediaType, ok, err := f(ctx, a.Name)
-		if err != nil {
+	if a.Descriptor != nil {
+		v, def, err := s.LatestAPIDefinition(ctx, a.Name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
 			return "", fmt.Errorf("reading the definition of API %s: %w", a.Name, err)
-		}
-		if ok && utf8.Valid(def) && !strings.Contains(mediaType, "protobuf") {
+		case utf8.Valid(def) && !strings.Contains(v.MediaType, "protobuf"):
 			return string(def), nil
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -48,16 +48,24 @@ func portalComponents() []catalog.Component {
 	return []catalog.Component{orders, inventory}
 }
 
-// definitions is the APIDefinition the tests give the server: orders' OpenAPI document
-// and inventory's descriptor set (binary) are stored.
-func definitions(_ context.Context, name string) ([]byte, string, bool, error) {
-	switch name {
-	case "orders-http-v1":
-		return []byte(ordersOpenAPI), catalog.MediaTypeOpenAPI, true, nil
-	case "shop.inventory.v1.Inventory":
-		return []byte{0x0a, 0x01, 0xff}, catalog.MediaTypeFileDescriptorSet, true, nil
+// storeDefinitions stores what the catalog would have fetched from the instances:
+// orders' OpenAPI document and inventory's descriptor set (binary); inventory's
+// OpenAPI document is not stored.
+func storeDefinitions(e *env) {
+	e.t.Helper()
+	for _, d := range []struct {
+		api  catalog.API
+		def  []byte
+		prov string
+	}{
+		{portalComponents()[0].APIs[0], []byte(ordersOpenAPI), "orders"},
+		{portalComponents()[1].APIs[1], []byte{0x0a, 0x01}, "inventory"},
+	} {
+		v := catalog.APIVersion{API: d.api, Provider: d.prov, PublishedAt: time.Now().UTC()}
+		if _, err := e.st.PutAPIVersion(e.t.Context(), v, d.def); err != nil {
+			e.t.Fatal(err)
+		}
 	}
-	return nil, "", false, nil
 }
 
 func seedPortal(e *env) {
@@ -129,8 +137,9 @@ func backstageValidate(t *testing.T, files ...string) (string, bool) {
 // it is served otherwise; Backstage's own validation accepts every document, and the
 // location.
 func TestBackstageExportWithAPIs(t *testing.T) {
-	e := newEnv(t, func(o *server.Options) { o.APIDefinition = definitions })
+	e := newEnv(t)
 	seedPortal(e)
+	storeDefinitions(e)
 	r := e.do("GET", "/api/v1/export/catalog-info.yaml", "", nil)
 	expect(t, r, 200)
 	docs := yamlDocs(t, r.body)

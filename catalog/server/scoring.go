@@ -23,6 +23,8 @@ type scoredStore struct {
 	store.Store
 	file *compliance.ScorecardFile // nil: the cards as reported
 	set  compliance.RuleSet
+	// api adds the catalog-side rule api-compatible (apis.go); nil for none.
+	api func(ctx context.Context, sc *catalog.ComponentScorecard) error
 }
 
 // Scorecard implements [store.Store]: the stored cards, each re-scored by the
@@ -61,6 +63,11 @@ func (s *scoredStore) Scorecard(ctx context.Context, component string) (catalog.
 		sc.Scorecards = slices.Sorted(maps.Keys(names))
 	}
 	sc.Failing = catalog.FailingRules(sc.Instances)
+	if s.api != nil {
+		if err := s.api(ctx, &sc); err != nil {
+			return catalog.ComponentScorecard{}, err
+		}
+	}
 	return sc, nil
 }
 

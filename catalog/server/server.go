@@ -83,11 +83,6 @@ type Options struct {
 	Limits Limits
 	// DORA tunes how deployments and incidents are recorded and DORA's keys computed.
 	DORA DORAOptions
-	// APIDefinition returns the latest stored definition of an API, for the
-	// spec.definition of the Backstage export's API entities. Nil, or a definition it
-	// does not have or that is binary (a protobuf FileDescriptorSet), gives a
-	// placeholder that says where the definition is served.
-	APIDefinition APIDefinitionFunc
 	// CompassIDs are the Compass ids of teams and components (CATALOG_COMPASS_TEAMS,
 	// CATALOG_COMPASS_COMPONENTS): the compass.yml export's ownerId, id and
 	// relationships.DEPENDS_ON, and the push's. It must be valid (CompassIDs.Validate).
@@ -120,6 +115,7 @@ type Server struct {
 	front     http.Handler   // mux behind the rate limits (rateGuard)
 	dora      DORAOptions    // with defaults
 	compass   *compassPusher // nil without Options.Compass (compass.go)
+	apis      *apis          // API versions being fetched, api-compatible verdicts (apis.go)
 }
 
 // New returns a Server over st.
@@ -133,7 +129,7 @@ func New(st store.Store, opts Options) *Server {
 	s.dora = opts.DORA.withDefaults()
 	s.raw = s.newCompass(st, opts.Compass)
 	s.base = meteredStore{Store: s.raw, s: s}
-	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set}
+	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set, api: s.applyAPIRule}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -161,6 +157,7 @@ func New(st store.Store, opts Options) *Server {
 		s.log.Warn("catalog: open mode: writes need no token; never use it outside local development")
 	}
 	s.policy = newAddressPolicy(opts)
+	s.apis = newAPIs(s.policy)
 	s.routes()
 	s.front = s.rateGuard(s.mux)
 	if opts.Registerer != nil {
@@ -216,6 +213,9 @@ func Routes() []Route {
 		{"GET", "/api/v1/dora"},
 		{"POST", "/api/v1/events"},
 		{"GET", "/api/v1/targets"},
+		{"GET", "/api/v1/apis"},
+		{"GET", "/api/v1/apis/{name}"},
+		{"GET", "/api/v1/apis/{name}/definition"},
 		{"GET", "/api/v1/openapi.json"},
 	}
 }
@@ -248,6 +248,9 @@ func (s *Server) routes() {
 		{"GET", "/api/v1/dora"}:                                s.readable(s.getDORA),
 		{"POST", "/api/v1/events"}:                             s.postEvent,
 		{"GET", "/api/v1/targets"}:                             s.readable(s.targets),
+		{"GET", "/api/v1/apis"}:                                s.readable(s.listAPIs),
+		{"GET", "/api/v1/apis/{name}"}:                         s.readable(s.getAPI),
+		{"GET", "/api/v1/apis/{name}/definition"}:              s.readable(s.getAPIDefinition),
 		{"GET", "/api/v1/openapi.json"}: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, openAPI)

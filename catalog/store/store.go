@@ -88,6 +88,9 @@ type Store interface {
 	// component, then environment.
 	Histories(ctx context.Context, component string) ([]catalog.History, error)
 
+	// APIStore keeps the versions of published APIs (apis.go).
+	APIStore
+
 	// Close releases the store. Blocked watches return ErrClosed.
 	Close() error
 }

@@ -1,6 +1,7 @@
 // Command paved is the Paved command-line tool: it checks a running service's
-// compliance, writes a new service from a template, exports catalog descriptors, and
-// writes and checks a service's Kubernetes manifests.
+// compliance, writes a new service from a template, exports catalog descriptors,
+// writes and checks a service's Kubernetes manifests, and checks its API contracts
+// against the catalog's.
 //
 // # paved check
 //
@@ -85,6 +86,19 @@
 // links, dependsOn, providesApis, labels) and writes Backstage catalog-info.yaml and/or
 // Atlassian Compass compass.yml into --out (default the current directory; existing
 // descriptors are replaced), in the same form the catalog server exports.
+//
+// # paved api check
+//
+//	paved api check --against CATALOG_URL (--admin ADMIN_URL | --file NAME=PATH...) [--token T] [--format text|json] [--timeout 30s]
+//
+// Compares each API definition of the service (those a running build publishes at
+// --admin's /apis, or files: an OpenAPI or AsyncAPI document in JSON, or a protobuf
+// FileDescriptorSet named .pb, .protoset or .binpb) with the latest version the catalog
+// at --against keeps of the API of that name, with the catalog's own breaking-change
+// check (catalog/server/apicheck). --token is the catalog's read token (default
+// $CATALOG_TOKEN). It exits 1 listing the breaking changes and the API's consumers, 0
+// when there is none or the catalog does not know the API, 2 for usage errors and an
+// unreachable catalog or service.
 //
 // # Exit codes
 //

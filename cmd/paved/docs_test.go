@@ -24,9 +24,9 @@ func TestDocsCoverFlagsAndProbes(t *testing.T) {
 		t.Fatal(err)
 	}
 	flagLine := regexp.MustCompile(`(?m)^\s+-([a-z-]+)`)
-	for _, cmd := range []string{"check", "new", "export", "manifests"} {
+	for _, cmd := range []string{"check", "new", "export", "manifests", "api check"} {
 		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), []string{cmd, "-h"}, &stdout, &stderr); code != exitOK {
+		if code := run(context.Background(), append(strings.Fields(cmd), "-h"), &stdout, &stderr); code != exitOK {
 			t.Errorf("paved %s -h: got exit %d, want 0", cmd, code)
 		}
 		flags := flagLine.FindAllStringSubmatch(stderr.String(), -1)

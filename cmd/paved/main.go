@@ -45,6 +45,7 @@ Usage:
   paved new <module-path> ... [--kubernetes] [--image REF]
   paved export [--format backstage|compass|both] [--out DIR] <admin-url>
   paved manifests --name NAME --image REF [--env NAME=VALUE]... [--out DIR] (see paved manifests -h)
+  paved api check --against CATALOG_URL (--admin ADMIN_URL | --file NAME=PATH...) (see paved api -h)
 
 Exit codes: 0 success, 1 check failed, 2 usage error or service unreachable.
 Run "paved <command> -h" for a command's flags.
@@ -72,11 +73,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runExport(ctx, args[1:], stdout, stderr)
 	case "manifests":
 		return runManifests(args[1:], stdout, stderr)
+	case "api":
+		return runAPI(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "paved: unknown command %q; want check, new, export or manifests\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "paved: unknown command %q; want check, new, export, manifests or api\n\n%s", args[0], usage)
 	return exitUsage
 }
 

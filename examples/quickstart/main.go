@@ -155,9 +155,10 @@ Paved quickstart is running. Logs and catalog data: %s
   Catalog UI          %s/
   Catalog API         %s/api/v1/components
   Fleet graph         %s/graph
+  API pages           %s/apis  (inventory-http-v1: its operations, inventory providing it, orders consuming it)
   Prometheus targets  %s/api/v1/targets
   NATS (JetStream)    %s  (embedded; orders publishes orders.placed, notifier consumes it)
-`, dir, catalogURL, catalogURL, catalogURL, catalogURL, natsURL)
+`, dir, catalogURL, catalogURL, catalogURL, catalogURL, catalogURL, natsURL)
 	for _, p := range progs[1:] {
 		fmt.Printf("\n  %-10s public  http://%s/\n             admin   http://%s/  (readyz, metrics, info, config, compliance)\n",
 			p.name, addr(p.offset, false), addr(p.offset, true))

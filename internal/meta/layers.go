@@ -65,10 +65,11 @@ func Layers() []Layer {
 		// The catalog server and its stores: modules of their own, beside the catalog.
 		{Package: "catalog/store", Paved: []string{"catalog"}, Why: "the store contract"},
 		{Package: "catalog/store/...", Paved: []string{"catalog", "catalog/store/..."}, ThirdParty: join([]string{"go.etcd.io/bbolt", "go.etcd.io/etcd"}, grpc), Why: "the stores (etcd's renewals on its gRPC connection)"},
+		{Package: "catalog/server/apicheck", Paved: []string{"catalog"}, ThirdParty: []string{"github.com/oasdiff/oasdiff", "github.com/getkin/kin-openapi", "google.golang.org/protobuf"}, Why: "the breaking-change check of API definitions (oasdiff for OpenAPI), one home for the catalog and paved, outside the core module"},
 		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance", "problem"}, ThirdParty: join([]string{"github.com/go-json-experiment/json", "golang.org/x/time"}, prom), Why: "the catalog's API and UI"},
 		// Programs.
 		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
-		{Package: "cmd/paved/...", Paved: []string{"catalog", "compliance", "health", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
+		{Package: "cmd/paved/...", Paved: []string{"catalog", "catalog/server/apicheck", "compliance", "health", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
 		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "examples/...", "transport/messaging/natsjs"}, transports), ThirdParty: join(goKit, otel, []string{"github.com/nats-io/nats.go", "github.com/nats-io/nats-server/v2"}), Why: "example services, as a team writes them: a module of their own, as they link the NATS binding (and the quickstart a NATS server)"},
 		{Package: "bench/...", Paved: []string{"..."}, ThirdParty: join(goKit, prom, otel, grpc), Why: "benchmarks measure anything"},
 		{Package: "internal/...", ThirdParty: prom, Why: "test helpers and tests"},

@@ -71,7 +71,8 @@ func New(st store.Store, opts Options) (*Handler, error) {
 		"scoreClass": func(s int) string {
 			return scoreClass(s)
 		},
-		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"rfc3339":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"shortDigest": shortDigest,
 	}).ParseFS(assets, "assets/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: parse templates: %w", err)
@@ -88,6 +89,8 @@ func New(st store.Store, opts Options) (*Handler, error) {
 	m.HandleFunc("GET /components/{name}/graph.svg", h.componentGraph)
 	m.HandleFunc("GET /graph", h.graphPage)
 	m.HandleFunc("GET /graph.svg", h.fleetGraph)
+	m.HandleFunc("GET /apis", h.apisPage)
+	m.HandleFunc("GET /apis/{name}", h.apiPage)
 	m.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -119,7 +122,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type page struct {
 	Title string
 	Open  bool
-	Nav   string // "components" or "graph"
+	Nav   string // "components", "graph" or "apis"
 	Body  any
 }
 

@@ -40,6 +40,7 @@ type Store struct {
 	scorecards map[string]map[string]catalog.Scorecard // by component, then instance id
 	histories  map[string][]byte                       // by "component/env": History JSON (history.go)
 	outboxes   map[string]*outbox                      // by box name (outbox.go)
+	apis       map[string]map[string]apiEntry          // by API name, then digest (apis.go)
 }
 
 var _ store.Store = (*Store)(nil)

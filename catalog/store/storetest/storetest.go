@@ -69,6 +69,7 @@ func Run(t *testing.T, h Harness) {
 	}
 	cases = append(cases, historyCases()...)
 	cases = append(cases, outboxCases(h)...)
+	cases = append(cases, apiCases(h)...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			body := func(t *testing.T) {
