@@ -50,7 +50,7 @@ func Example() {
 		fmt.Printf("%s (%s): %s\n", f.ID, f.Level, f.Message)
 	}
 	// Output:
-	// compliance 2026.12: score 90/100, not compliant: 2 required, 0 recommended failed (dependency-breaker, registration-configured); 22 passed, 0 not applicable
+	// compliance 2026.12.1: score 90/100, not compliant: 2 required, 0 recommended failed (dependency-breaker, registration-configured); 22 passed, 4 not applicable
 	// dependency-breaker (required): dependency "inventory" has no circuit breaker
 	// registration-configured (required): registration is off (registry none) in production
 }
@@ -65,7 +65,7 @@ func ExampleReport_Enforce() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// compliance: not compliant: 1 required rule failed (rule set 2026.12)
+	// compliance: not compliant: 1 required rule failed (rule set 2026.12.1)
 	//   dependency-breaker: dependency "inventory" has no circuit breaker; fix: Give the dependency's client a resilience policy with a circuit breaker.
 }
 
@@ -82,7 +82,7 @@ func ExampleReport_WriteText() {
 	text, _, _ := strings.Cut(b.String(), "\nPASSED")
 	fmt.Print(text)
 	// Output:
-	// compliance 2026.12: score 96/100, compliant: 0 required, 1 recommended failed (runbook-link); 23 passed, 0 not applicable
+	// compliance 2026.12.1: score 96/100, compliant: 0 required, 1 recommended failed (runbook-link); 23 passed, 4 not applicable
 	// component orders, environment production
 	//
 	// FAILED, recommended (1)
@@ -123,7 +123,7 @@ func ExampleParseScorecards() {
 	// Output:
 	// true 96
 	// critical-services false 90
-	// compliance: invalid scorecard file: scorecards[0].rules[0].id: unknown rule "oncall-link": did you mean "on-call-link"? (rule set 2026.12)
+	// compliance: invalid scorecard file: scorecards[0].rules[0].id: unknown rule "oncall-link": did you mean "on-call-link"? (rule set 2026.12.1)
 }
 
 // A team adds its own rule to the default ones.
@@ -176,7 +176,7 @@ func ExampleNewHandler() {
 	fmt.Println(first)
 	// Output:
 	// 200 text/plain; charset=utf-8
-	// compliance 2026.12: score 90/100, not compliant: 2 required, 0 recommended failed (dependency-breaker, registration-configured); 22 passed, 0 not applicable
+	// compliance 2026.12.1: score 90/100, not compliant: 2 required, 0 recommended failed (dependency-breaker, registration-configured); 22 passed, 4 not applicable
 }
 
 func readAll(r io.Reader) string {

@@ -88,6 +88,10 @@ type Facts struct {
 	// and any others the service observed.
 	Dependencies []Dependency `json:"dependencies,omitempty"`
 
+	// Consumers lists the message consumers the service runs, as a messaging transport
+	// (transport/messaging/natsjs) reports them; nil means none.
+	Consumers []Consumer `json:"consumers,omitempty"`
+
 	// APIs lists the API contracts the service publishes.
 	APIs []API `json:"apis,omitempty"`
 	// HTTPRoutes lists the patterns of the routes on the public HTTP server, as Go's
@@ -105,6 +109,10 @@ type Facts struct {
 	// Registry is the registration backend: catalog, etcd, consul or none; empty means
 	// not observed.
 	Registry string `json:"registry,omitempty"`
+
+	// Kubernetes is what the Kubernetes manifests that run the service say about its
+	// pods; nil means not observed (the service was not told where they are).
+	Kubernetes *Kubernetes `json:"kubernetes,omitempty"`
 }
 
 // Links are the component's declared URLs: [catalog.Links], the one Links type of Paved.
@@ -129,6 +137,22 @@ type Dependency struct {
 	Breaker bool `json:"breaker,omitempty"`
 	// Timeout bounds each call; 0 means none.
 	Timeout time.Duration `json:"timeout,omitempty"`
+}
+
+// Consumer is a message consumer as the service runs it.
+type Consumer struct {
+	// Name names the consumer (a JetStream durable name).
+	Name string `json:"name"`
+	// Subject is the subject (or subject filter) it reads.
+	Subject string `json:"subject,omitempty"`
+	// DeadLetterSubject receives the messages whose last attempt failed; empty means
+	// none: such a message is dropped (or, without a delivery limit, redelivered forever).
+	DeadLetterSubject string `json:"deadLetterSubject,omitempty"`
+	// MaxConcurrent bounds the handlers running at once; 0 means unbounded.
+	MaxConcurrent int `json:"maxConcurrent,omitempty"`
+	// Idempotent reports that the handler is declared idempotent: wrapped in the
+	// transport's idempotency helper, or declared so by the team.
+	Idempotent bool `json:"idempotent,omitempty"`
 }
 
 // API is an API contract the service publishes.

@@ -35,7 +35,7 @@ func TestLog(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("got %d records, want 3 (summary and two failures):\n%s", len(recs), buf.String())
 	}
-	if s := recs[0]; s.Level != "WARN" || s.Msg != rep.Summary() || s.RuleSet != "2026.12" || s.Score != rep.Score || s.Compliant {
+	if s := recs[0]; s.Level != "WARN" || s.Msg != rep.Summary() || s.RuleSet != compliance.DefaultVersion || s.Score != rep.Score || s.Compliant {
 		t.Errorf("summary record: got %+v, want WARN with the summary, rule set, score, compliant false", s)
 	}
 	breaker, _ := compliance.DefaultRuleSet().Rule("dependency-breaker")

@@ -195,7 +195,7 @@ func (r Report) Enforce() error {
 
 // Summary returns a one-line summary for a log, such as
 //
-//	compliance 2026.12: score 82/100, not compliant: 2 required, 1 recommended failed (dependency-breaker, server-timeouts, runbook-link); 19 passed, 1 not applicable
+//	compliance 2026.12.1: score 82/100, not compliant: 2 required, 1 recommended failed (dependency-breaker, server-timeouts, runbook-link); 19 passed, 1 not applicable
 func (r Report) Summary() string {
 	var b strings.Builder
 	b.WriteString("compliance ")

@@ -218,7 +218,7 @@ func TestHashChangesWithWiring(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	rep := compliance.Evaluate(goodFacts(), compliance.DefaultRuleSet())
-	want := "compliance 2026.12: score 100/100, compliant; 24 passed, 0 not applicable"
+	want := "compliance 2026.12.1: score 100/100, compliant; 28 passed, 0 not applicable"
 	if got := rep.Summary(); got != want {
 		t.Errorf("Summary: got %q, want %q", got, want)
 	}
@@ -227,8 +227,8 @@ func TestSummary(t *testing.T) {
 	f.Links.Runbook = ""
 	f.Environment = compliance.EnvDevelopment
 	got := compliance.Evaluate(f, compliance.DefaultRuleSet()).Summary()
-	// applicable weight 52-7 (tracing, pprof, registration do not apply in development), failed 3+2: 40*100/45 = 88
-	want = "compliance 2026.12: score 88/100, not compliant: 1 required, 1 recommended failed (dependency-breaker, runbook-link); 19 passed, 3 not applicable"
+	// applicable weight 60-7 (tracing, pprof, registration do not apply in development), failed 3+2: 48*100/53 = 90
+	want = "compliance 2026.12.1: score 90/100, not compliant: 1 required, 1 recommended failed (dependency-breaker, runbook-link); 23 passed, 3 not applicable"
 	if got != want {
 		t.Errorf("Summary: got %q, want %q", got, want)
 	}
@@ -254,7 +254,7 @@ func TestWriteText(t *testing.T) {
 		"component checkout, environment production",
 		"FAILED, required (1)", "dependency-breaker", `dependency "inventory" has no circuit breaker`, "fix: " + breaker.Fix,
 		"FAILED, recommended (1)", "runbook-link", "fix: " + runbook.Fix,
-		"PASSED (22)", "owner-set",
+		"PASSED (26)", "owner-set",
 	}
 	pos := 0
 	for _, want := range order {

@@ -10,7 +10,7 @@ import (
 
 // DefaultVersion is the version of the rule set [DefaultRules] returns. It changes
 // whenever a rule is added, removed, or changes what it checks, level or weight.
-const DefaultVersion = "2026.12"
+const DefaultVersion = "2026.12.1"
 
 // DefaultRuleSet returns the default rules as a [RuleSet] of version [DefaultVersion].
 func DefaultRuleSet() RuleSet {
@@ -175,6 +175,33 @@ func DefaultRules() []Rule {
 			Check:  checkRoutesDocumented,
 		},
 		{
+			ID:     "consumer-dead-letter",
+			Title:  "A dead-letter subject on every message consumer",
+			Why:    "A message that fails every attempt must go somewhere people can see and replay it; without a dead-letter subject it is dropped, or redelivered forever and blocks the consumer.",
+			Fix:    "Set the consumer's dead-letter subject (natsjs.ConsumerConfig.DeadLetterSubject) and a stream that captures it.",
+			Level:  Required,
+			Weight: 2,
+			Check:  checkConsumerDeadLetter,
+		},
+		{
+			ID:     "consumer-bounded-concurrency",
+			Title:  "Bounded handler concurrency on every message consumer",
+			Why:    "A consumer that starts a handler per message without bound turns a backlog into a flood of goroutines and connections that takes the service and its dependencies down.",
+			Fix:    "Give the consumer a fixed number of workers (natsjs.ConsumerSettings.MaxConcurrent, NATS_CONSUMER_MAX_CONCURRENT; the default is 16).",
+			Level:  Required,
+			Weight: 2,
+			Check:  checkConsumerBounded,
+		},
+		{
+			ID:     "consumer-idempotent",
+			Title:  "Idempotent handling declared on every message consumer",
+			Why:    "Delivery is at least once: a message is redelivered when its acknowledgement is lost or the service stops mid-handling, and a handler that is not idempotent then acts twice (two e-mails, two charges).",
+			Fix:    "Wrap the handler in natsjs.Idempotency with a store shared by the instances, or, when the handler is idempotent by nature, declare it (natsjs.ConsumerConfig.Idempotent).",
+			Level:  Recommended,
+			Weight: 2,
+			Check:  checkConsumerIdempotent,
+		},
+		{
 			ID:     "shutdown-after-drain",
 			Title:  "Shutdown timeout longer than the drain delay",
 			Why:    "If the shutdown budget is shorter than the drain delay, in-flight requests are cut off and connections reset on every deploy.",
@@ -209,6 +236,15 @@ func DefaultRules() []Rule {
 			Level:  Required,
 			Weight: 2,
 			Check:  checkRegistration,
+		},
+		{
+			ID:     "kubernetes-manifests",
+			Title:  "Kubernetes manifests agree with the service",
+			Why:    "Probes, scraping and the grace period that miss the service's own settings restart healthy pods, lose metrics or cut requests at every rollout, and a pod without resources or a locked-down securityContext is the first evicted and the easiest to break out of.",
+			Fix:    "Probe /startupz, /livez and /readyz on the admin port (or gRPC on GRPC_ADDR), scrape /metrics on the admin port (PodMonitor), keep terminationGracePeriodSeconds above DRAIN_DELAY + SHUTDOWN_TIMEOUT + 5s, set cpu and memory requests and a memory limit, and run as non-root with a read-only root filesystem, no privilege escalation and every capability dropped: paved manifests writes such a set.",
+			Level:  Required,
+			Weight: 2,
+			Check:  checkKubernetes,
 		},
 		{
 			ID:     "repository-link",
@@ -440,6 +476,58 @@ func checkDeclaredBuilt(f Facts) Result {
 		return Fail("declared %s %s %s no client", plural(len(missing), "dependency", "dependencies"), quoteList(missing), plural(len(missing), "has", "have"))
 	}
 	return Pass("every declared dependency has a client")
+}
+
+// consumerName names consumer i for messages.
+func consumerName(i int, c Consumer) string {
+	if c.Name == "" {
+		return fmt.Sprintf("#%d (unnamed)", i+1)
+	}
+	return fmt.Sprintf("%q", clip(c.Name))
+}
+
+// eachConsumer fails with one clause per consumer for which bad returns a problem.
+func eachConsumer(f Facts, ok string, bad func(Consumer) string) Result {
+	if len(f.Consumers) == 0 {
+		return NotApplicable("no message consumers")
+	}
+	var msgs []string
+	for i, c := range f.Consumers {
+		if p := bad(c); p != "" {
+			msgs = append(msgs, "consumer "+consumerName(i, c)+" "+p)
+		}
+	}
+	if len(msgs) > 0 {
+		return Fail("%s", strings.Join(msgs, "; "))
+	}
+	return Pass("%d %s %s", len(f.Consumers), plural(len(f.Consumers), "consumer", "consumers"), ok)
+}
+
+func checkConsumerDeadLetter(f Facts) Result {
+	return eachConsumer(f, "with a dead-letter subject", func(c Consumer) string {
+		if strings.TrimSpace(c.DeadLetterSubject) == "" {
+			return "has no dead-letter subject"
+		}
+		return ""
+	})
+}
+
+func checkConsumerBounded(f Facts) Result {
+	return eachConsumer(f, "with bounded concurrency", func(c Consumer) string {
+		if c.MaxConcurrent <= 0 {
+			return "runs its handlers without a concurrency bound"
+		}
+		return ""
+	})
+}
+
+func checkConsumerIdempotent(f Facts) Result {
+	return eachConsumer(f, "with idempotent handling declared", func(c Consumer) string {
+		if !c.Idempotent {
+			return "does not declare idempotent handling"
+		}
+		return ""
+	})
 }
 
 func checkShutdown(f Facts) Result {

@@ -46,6 +46,19 @@ func goodFacts() compliance.Facts {
 			MaxHeaderBytes: 64 << 10, MaxBodyBytes: 1 << 20,
 		},
 		Registry: compliance.RegistryCatalog,
+		Kubernetes: &compliance.Kubernetes{
+			Source: "deployment/checkout (deploy/checkout.yaml)",
+			Probes: []compliance.KubernetesProbe{
+				{Kind: "startup", Path: "/startupz", Port: 9090}, {Kind: "liveness", Path: "/livez", Port: 9090}, {Kind: "readiness", Path: "/readyz", Port: 9090},
+			},
+			Scrapes:                []compliance.KubernetesScrape{{Via: "PodMonitor/checkout", Port: 9090, Path: "/metrics"}},
+			TerminationGracePeriod: 45 * time.Second,
+			CPURequest:             "100m", MemoryRequest: "128Mi", MemoryLimit: "256Mi",
+			RunAsNonRoot: true, ReadOnlyRootFilesystem: true, NoPrivilegeEscalation: true, DropsAllCapabilities: true,
+		},
+		Consumers: []compliance.Consumer{
+			{Name: "checkout", Subject: "payments.settled", DeadLetterSubject: "dlq.checkout", MaxConcurrent: 16, Idempotent: true},
+		},
 		APIs: []compliance.API{{Name: "checkout-http-v1", Kind: "openapi",
 			Operations: []string{"GET /orders/{id}", "POST /orders", "GET /static/app.js"}}},
 		HTTPRoutes: []string{"GET /orders/{id}", "POST /orders", "GET /static/"},
@@ -163,6 +176,22 @@ func ruleCases() []ruleCase {
 		{"routes-documented", "routes not observed", func(f *compliance.Facts) { f.HTTPRoutes = nil }, na, "the service serves its own handler"},
 		{"routes-documented", "no routes", func(f *compliance.Facts) { f.HTTPRoutes = []string{} }, pass, "0 routes"},
 
+		{"consumer-dead-letter", "set", nil, pass, "1 consumer with a dead-letter subject"},
+		{"consumer-dead-letter", "missing", func(f *compliance.Facts) {
+			f.Consumers = append(f.Consumers, compliance.Consumer{Name: "audit", MaxConcurrent: 1})
+		}, fail, `consumer "audit" has no dead-letter subject`},
+		{"consumer-dead-letter", "none", func(f *compliance.Facts) { f.Consumers = nil }, na, "no message consumers"},
+
+		{"consumer-bounded-concurrency", "bounded", nil, pass, "1 consumer with bounded concurrency"},
+		{"consumer-bounded-concurrency", "unbounded", func(f *compliance.Facts) { f.Consumers[0].MaxConcurrent = 0 }, fail,
+			`consumer "checkout" runs its handlers without a concurrency bound`},
+		{"consumer-bounded-concurrency", "unnamed", func(f *compliance.Facts) { f.Consumers[0] = compliance.Consumer{} }, fail, "consumer #1 (unnamed) runs"},
+		{"consumer-bounded-concurrency", "none", func(f *compliance.Facts) { f.Consumers = nil }, na, "no message consumers"},
+
+		{"consumer-idempotent", "declared", nil, pass, "1 consumer with idempotent handling declared"},
+		{"consumer-idempotent", "not declared", func(f *compliance.Facts) { f.Consumers[0].Idempotent = false }, fail, `consumer "checkout" does not declare idempotent handling`},
+		{"consumer-idempotent", "none", func(f *compliance.Facts) { f.Consumers = nil }, na, "no message consumers"},
+
 		{"shutdown-after-drain", "15s after 5s", nil, pass, "shutdown timeout 15s, drain delay 5s"},
 		{"shutdown-after-drain", "no drain delay", func(f *compliance.Facts) { f.DrainDelay = 0 }, pass, "drain delay 0s"},
 		{"shutdown-after-drain", "equal", func(f *compliance.Facts) { f.ShutdownTimeout = 5 * time.Second }, fail, "shutdown timeout 5s is not longer than the drain delay 5s"},
@@ -183,6 +212,37 @@ func ruleCases() []ruleCase {
 		{"registration-configured", "none in production", func(f *compliance.Facts) { f.Registry = "none" }, fail, "registration is off (registry none) in production"},
 		{"registration-configured", "unset in staging", func(f *compliance.Facts) { f.Environment = "staging"; f.Registry = "" }, fail, "no registration backend is configured in staging"},
 		{"registration-configured", "none in development", func(f *compliance.Facts) { dev(f); f.Registry = "none" }, na, "development"},
+
+		{"kubernetes-manifests", "agree", nil, pass, "deployment/checkout (deploy/checkout.yaml): probes and metrics on the admin port 9090, grace 45s"},
+		{"kubernetes-manifests", "not observed", func(f *compliance.Facts) { f.Kubernetes = nil }, na, "no Kubernetes manifests observed"},
+		{"kubernetes-manifests", "readiness on the public port", func(f *compliance.Facts) { f.Kubernetes.Probes[2].Port = 8080 }, fail,
+			"the readiness probe is on port 8080, not the admin port 9090"},
+		{"kubernetes-manifests", "liveness at /healthz", func(f *compliance.Facts) { f.Kubernetes.Probes[1].Path = "/healthz" }, fail, `the liveness probe asks "/healthz", not /livez`},
+		{"kubernetes-manifests", "a named check under /readyz", func(f *compliance.Facts) { f.Kubernetes.Probes[2].Path = "/readyz/db" }, pass, "probes and metrics"},
+		{"kubernetes-manifests", "no startup probe, tcp liveness", func(f *compliance.Facts) {
+			f.Kubernetes.Probes = []compliance.KubernetesProbe{{Kind: "liveness", Other: "tcpSocket"}, f.Kubernetes.Probes[2]}
+		}, fail, "no startup probe; the liveness probe is tcpSocket, not HTTP /livez on the admin port 9090"},
+		{"kubernetes-manifests", "gRPC readiness without gRPC", func(f *compliance.Facts) {
+			f.Kubernetes.Probes[2] = compliance.KubernetesProbe{Kind: "readiness", GRPC: true, Port: 9000}
+		}, fail,
+			"the readiness probe is gRPC on port 9000"},
+		{"kubernetes-manifests", "gRPC readiness on GRPC_ADDR", func(f *compliance.Facts) {
+			f.GRPCAddr = ":9000"
+			f.Kubernetes.Probes[2] = compliance.KubernetesProbe{Kind: "readiness", GRPC: true, Port: 9000}
+		}, pass, "probes and metrics"},
+		{"kubernetes-manifests", "scraped on the public port", func(f *compliance.Facts) { f.Kubernetes.Scrapes[0].Port = 8080 }, fail,
+			"PodMonitor/checkout scrapes port 8080 at /metrics, not /metrics on the admin port 9090"},
+		{"kubernetes-manifests", "not scraped", func(f *compliance.Facts) { f.Kubernetes.Scrapes = nil }, fail, "nothing scrapes the metrics"},
+		{"kubernetes-manifests", "annotations on the admin port", func(f *compliance.Facts) {
+			f.Kubernetes.Scrapes = []compliance.KubernetesScrape{{Via: "annotations", Port: 9090}}
+		}, pass, "probes and metrics"},
+		{"kubernetes-manifests", "grace too short", func(f *compliance.Facts) { f.Kubernetes.TerminationGracePeriod = 20 * time.Second }, fail,
+			"terminationGracePeriodSeconds 20s is below DRAIN_DELAY 5s + SHUTDOWN_TIMEOUT 15s + 5s"},
+		{"kubernetes-manifests", "no resources", func(f *compliance.Facts) { f.Kubernetes.CPURequest, f.Kubernetes.MemoryLimit = "", "" }, fail, "no cpu request, memory limit"},
+		{"kubernetes-manifests", "root, writable", func(f *compliance.Facts) {
+			f.Kubernetes.RunAsNonRoot, f.Kubernetes.ReadOnlyRootFilesystem = false, false
+		}, fail,
+			"securityContext lacks runAsNonRoot: true, readOnlyRootFilesystem: true"},
 
 		{"repository-link", "set", nil, pass, "repository link https://git.example.com"},
 		{"repository-link", "unset", func(f *compliance.Facts) { f.Links.Repository = "" }, fail, "repository link is not set"},

@@ -116,8 +116,8 @@ func TestScorecardApply(t *testing.T) {
 	if want := []string{"server-timeouts", "on-call-link"}; !slices.Equal(ids, want) {
 		t.Errorf("critical-services required failures: got %v, want %v", ids, want)
 	}
-	// weights: the rule set's 51, on-call 2→5, tracing 2→3: 55; failed server-timeouts 3 + on-call 5.
-	if want := (55 - 8) * 100 / 55; crit.Score != want {
+	// weights: the rule set's 60, on-call 2→5, tracing 2→3: 64; failed server-timeouts 3 + on-call 5.
+	if want := (64 - 8) * 100 / 64; crit.Score != want {
 		t.Errorf("critical-services score: got %d, want %d", crit.Score, want)
 	}
 
@@ -219,15 +219,15 @@ func TestParseScorecardsBad(t *testing.T) {
 			`scorecards[0].appliesTo.lifecycles[0]: must be one of experimental, production, deprecated, got "prod"`,
 			`scorecards[0].appliesTo.environments[0]: must be one of development, staging, production, got "qa"`,
 			`scorecards[0].appliesTo.labels.pci: must be a string, got a boolean`,
-			`scorecards[0].rules[0].id: unknown rule "runbok-link": did you mean "runbook-link"? (rule set 2026.12)`,
+			`scorecards[0].rules[0].id: unknown rule "runbok-link": did you mean "runbook-link"? (rule set 2026.12.1)`,
 			`scorecards[0].rules[0].level: must be required, recommended or off, got "must"`,
 			`scorecards[0].rules[1].weight: must be from 1 to 100, got 0 (to leave a rule out, set its level to off)`,
 			`scorecards[0].rules[2].id: rule "on-call-link" is already listed at scorecards[0].rules[1]`,
-			`scorecards[0].rules[3].id: is required: the id of a rule of rule set 2026.12`,
+			`scorecards[0].rules[3].id: is required: the id of a rule of rule set 2026.12.1`,
 			`scorecards[0].rules[4].why: unknown field; valid fields here: id, level, weight`,
 			`scorecards[0].rules[4].weight: must be from 1 to 100, got 101`,
 			`scorecards[0].rules[5]: must be an object, got a string`,
-			`scorecards[0].rules[6].id: unknown rule "zzzzzzzzzzzz": rule set 2026.12 has owner-set, description-set,`,
+			`scorecards[0].rules[6].id: unknown rule "zzzzzzzzzzzz": rule set 2026.12.1 has owner-set, description-set,`,
 			`scorecards[2].name: "ok" is already the name of scorecards[1]`,
 			`scorecards[3].name: is required`,
 			`scorecards[3].rules: is required when onlyListed is true`,

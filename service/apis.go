@@ -245,12 +245,39 @@ func (s *Service) consumes() []catalog.APIUse {
 			add(catalog.APIUse{API: a, Provider: d.Name, Observed: true, Declared: slices.Contains(s.info.ConsumesAPIs, a)})
 		}
 	}
+	s.mu.Lock()
+	used := slices.Clone(s.usedAPIs)
+	s.mu.Unlock()
+	for _, a := range used {
+		if _, ok := observed[a]; !ok {
+			observed[a] = ""
+			add(catalog.APIUse{API: a, Observed: true, Declared: slices.Contains(s.info.ConsumesAPIs, a)})
+		}
+	}
 	for _, a := range s.info.ConsumesAPIs {
 		if _, ok := observed[a]; !ok {
 			add(catalog.APIUse{API: a, Declared: true})
 		}
 	}
 	return out
+}
+
+// UseAPI records that the service consumes the API named name, observed in what it
+// set up though from no provider it knows: a messaging consumer of an event API, whose
+// publishers the catalog finds by the API's name (transport/messaging/natsjs names an
+// event API after its subject). The API joins the component's consumesApis and its uses
+// (observed) in the next registration and in /info. It may be called at any time; a
+// name recorded twice counts once. It returns a *[ConfigError] for an invalid name.
+func (s *Service) UseAPI(name string) error {
+	if !catalog.IsAPIName(name) {
+		return &ConfigError{Problems: []Problem{{Var: "UseAPI", Value: truncate(name), Msg: "must be " + catalog.APINameRule}}}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Contains(s.usedAPIs, name) {
+		s.usedAPIs = append(s.usedAPIs, name)
+	}
+	return nil
 }
 
 // apiFacts adds the published APIs and the public routes to the compliance facts.

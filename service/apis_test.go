@@ -304,3 +304,37 @@ func TestPublishAPI(t *testing.T) {
 		t.Errorf("got %v, want %v", names, want)
 	}
 }
+
+// UseAPI records an API consumed from no known provider (an event API a messaging
+// consumer reads): /info shows it observed, declared too when Info says so, once
+// however often it is recorded; an invalid name is refused.
+func TestUseAPI(t *testing.T) {
+	info := service.Info{Name: "notifier", ConsumesAPIs: []string{"orders.placed"}}
+	s := newAPIService(t, nil, info)
+	for _, n := range []string{"orders.placed", "orders.cancelled", "orders.placed"} {
+		if err := s.UseAPI(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ce *service.ConfigError
+	if err := s.UseAPI("orders.>"); !errors.As(err, &ce) || !strings.Contains(err.Error(), `"orders.>"`) {
+		t.Errorf(`UseAPI("orders.>"): got %v, want a ConfigError naming the value`, err)
+	}
+	run(t, s)
+	_, body := get(t, "http://"+s.AdminAddr().String()+"/info")
+	var doc struct {
+		Extra struct {
+			Consumes []catalog.APIUse `json:"consumes"`
+		} `json:"extra"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := []catalog.APIUse{
+		{API: "orders.placed", Declared: true, Observed: true},
+		{API: "orders.cancelled", Observed: true},
+	}
+	if !slices.Equal(doc.Extra.Consumes, want) {
+		t.Errorf("got consumes %+v, want %+v", doc.Extra.Consumes, want)
+	}
+}

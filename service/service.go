@@ -98,6 +98,8 @@ type Service struct {
 	deps httptransport.Dependencies
 	// apis are the published APIs, guarded by mu.
 	apis []publishedAPI
+	// usedAPIs are the APIs recorded with UseAPI, guarded by mu.
+	usedAPIs []string
 	// routes are the patterns given to Handle and HandleFunc, guarded by mu.
 	routes []string
 	// grpcReflection is the reflection the main linked (WithGRPCReflection).

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,7 +47,8 @@ func freeBase(t *testing.T) int {
 }
 
 // TestQuickstart runs the quickstart as a user would: it gets ready, the catalog lists
-// the four services with 100 % scores, an order through orders succeeds and reaches
+// the four services with 100 % scores and the event flow orders.placed from orders to
+// notifier (an asyncapi API, a dashed graph edge, Backstage's consumesApis), an order through orders succeeds and reaches
 // notifier through the embedded NATS server (listed at notifier's /notifications and
 // counted in its messaging metrics), and SIGINT stops everything with exit 0, no
 // process left behind and the NATS port free again.
@@ -108,6 +110,25 @@ wait:
 		if sc.Score != 100 {
 			t.Errorf("%s: score %d in the catalog, want 100", name, sc.Score)
 		}
+	}
+	// The catalog knows the event flow: orders publishes the event API orders.placed,
+	// notifier consumes it; the graph draws it dashed from orders to notifier, and the
+	// Backstage export lists it on both sides.
+	var ordersComp struct {
+		APIs []struct{ Name, Kind string }
+	}
+	getJSON(t, catalog+"/api/v1/components/orders", &ordersComp)
+	if !slices.ContainsFunc(ordersComp.APIs, func(a struct{ Name, Kind string }) bool { return a.Name == "orders.placed" && a.Kind == "asyncapi" }) {
+		t.Errorf("catalog: orders' APIs %+v, want the asyncapi API orders.placed", ordersComp.APIs)
+	}
+	if svg := getText(t, catalog+"/graph.svg"); !strings.Contains(svg, `class="edge event" data-from="orders" data-to="notifier" data-apis="orders.placed"`) {
+		t.Errorf("catalog /graph.svg: want a dashed event edge from orders to notifier for orders.placed in\n%s", svg)
+	}
+	if yaml := getText(t, catalog+"/api/v1/components/notifier/catalog-info.yaml"); !strings.Contains(yaml, "  consumesApis:\n    - \"orders.placed\"") {
+		t.Errorf("catalog: notifier's Backstage entity lacks consumesApis orders.placed:\n%s", yaml)
+	}
+	if yaml := getText(t, catalog+"/api/v1/components/orders/catalog-info.yaml"); !strings.Contains(yaml, `- "orders.placed"`) {
+		t.Errorf("catalog: orders' Backstage entity lacks providesApis orders.placed:\n%s", yaml)
 	}
 	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/orders", base+3), "application/json", strings.NewReader(`{"sku":"sku-1","quantity":2}`))
 	if err != nil {
@@ -182,6 +203,21 @@ func consumed(metrics string) bool {
 		}
 	}
 	return false
+}
+
+// getText GETs url and returns its body, failing the test unless the answer is 200.
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
 }
 
 func getJSON(t *testing.T, url string, v any) {

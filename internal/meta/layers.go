@@ -56,7 +56,7 @@ func Layers() []Layer {
 		{Package: "transport/httptransport", Paved: []string{"catalog", "discovery", "problem", "resilience", "telemetry"}, ThirdParty: join(goKit, prom, otel), Why: "HTTP servers and clients, and their instrumentation (spans, metrics, go-kit)"},
 		{Package: "transport/grpctransport/grpcreflection", Paved: []string{"transport/grpctransport"}, ThirdParty: grpc, Why: "server reflection and service descriptors, linked by a main that uses them"},
 		{Package: "transport/grpctransport", Paved: []string{"discovery", "resilience", "telemetry", "transport/httptransport", "health/grpchealth"}, ThirdParty: join(goKit, prom, otel, grpc), Why: "gRPC servers and clients and their instrumentation, sharing HTTP's request ids and endpoint tracing"},
-		{Package: "transport/messaging/natsjs", Paved: []string{"health", "resilience", "telemetry"}, ThirdParty: join([]string{"github.com/nats-io/nats.go", "github.com/nats-io/nuid"}, prom, otel), Why: "messaging on NATS JetStream, a module of its own"},
+		{Package: "transport/messaging/natsjs", Paved: []string{"catalog", "compliance", "health", "resilience", "service", "telemetry"}, ThirdParty: join([]string{"github.com/nats-io/nats.go", "github.com/nats-io/nuid"}, prom, otel), Why: "messaging on NATS JetStream, a module of its own; above service, whose APIs, uses and compliance facts it registers its event flows with"},
 		// The catalog's client, a discovery backend.
 		{Package: "catalog/client", Paved: []string{"catalog", "discovery"}, ThirdParty: goKit, Why: "the catalog's Go client, a discovery backend"},
 		// The composition root.

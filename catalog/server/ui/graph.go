@@ -28,13 +28,19 @@ type gnode struct {
 	x, y       float64
 }
 
-// gedge goes from a component to one it depends on, as indexes into graph.nodes.
-type gedge struct{ from, to int }
+// gedge goes from a component to one it depends on, as indexes into graph.nodes; an
+// event edge goes from a publisher to a consumer of one of its event APIs.
+type gedge struct {
+	from, to int
+	event    bool
+}
 
 // graph is a dependency graph; nodes are sorted by name and edges by (from, to).
 type graph struct {
-	nodes  []*gnode
-	edges  []gedge
+	nodes []*gnode
+	edges []gedge
+	// apis names the event APIs of each event edge.
+	apis   map[gedge][]string
 	layers [][]int // node indexes per layer, in drawing order
 	w, h   float64 // of the whole picture
 	nodeW  float64
@@ -48,6 +54,12 @@ func buildGraph(fl fleet, focus string) *graph {
 		byName[c.Name] = i
 	}
 	include := map[string]bool{}
+	flows := eventFlows(fl.components)
+	for _, f := range flows {
+		if focus == "" || f.Publisher == focus || f.Consumer == focus {
+			include[f.Publisher], include[f.Consumer] = true, true
+		}
+	}
 	if focus == "" {
 		for _, c := range fl.components {
 			include[c.Name] = true
@@ -94,13 +106,38 @@ func buildGraph(fl fleet, focus string) *graph {
 		for _, d := range fl.components[i].DependsOn {
 			// In a neighbourhood, draw only the edges touching the focus.
 			if j, ok := index[d]; ok && d != n.Name && (focus == "" || n.Name == focus || d == focus) {
-				g.edges = append(g.edges, gedge{index[n.Name], j})
+				g.edges = append(g.edges, gedge{index[n.Name], j, false})
 			}
 		}
 	}
-	slices.SortFunc(g.edges, func(a, b gedge) int { return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to)) })
+	g.apis = map[gedge][]string{}
+	for _, f := range flows {
+		i, iok := index[f.Publisher]
+		j, jok := index[f.Consumer]
+		if iok && jok && (focus == "" || f.Publisher == focus || f.Consumer == focus) {
+			e := gedge{i, j, true}
+			if _, ok := g.apis[e]; !ok {
+				g.edges = append(g.edges, e)
+			}
+			g.apis[e] = append(g.apis[e], f.API)
+		}
+	}
+	slices.SortFunc(g.edges, func(a, b gedge) int {
+		return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to), boolCompare(a.event, b.event))
+	})
 	g.edges = slices.Compact(g.edges)
 	return g
+}
+
+// boolCompare orders false before true.
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
 }
 
 // Layout constants, in SVG user units (pixels).
@@ -135,7 +172,7 @@ func layoutGraph(g *graph) *graph {
 		done
 	)
 	state := make([]int, n)
-	back := map[gedge]bool{}
+	back := map[[2]int]bool{}
 	var post []int
 	var visit func(int)
 	visit = func(u int) {
@@ -145,7 +182,7 @@ func layoutGraph(g *graph) *graph {
 			case unseen:
 				visit(v)
 			case active:
-				back[gedge{u, v}] = true
+				back[[2]int{u, v}] = true
 			}
 		}
 		state[u] = done
@@ -162,7 +199,7 @@ func layoutGraph(g *graph) *graph {
 	for i := len(post) - 1; i >= 0; i-- {
 		u := post[i]
 		for _, v := range out[u] {
-			if !back[gedge{u, v}] {
+			if !back[[2]int{u, v}] {
 				g.nodes[v].layer = max(g.nodes[v].layer, g.nodes[u].layer+1)
 			}
 		}
@@ -285,8 +322,14 @@ func (g *graph) svg() []byte {
 	f := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	f(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" role="img" aria-label="dependency graph">`+"\n",
 		g.w, g.h, g.w, g.h)
-	f(`<title>Dependency graph: %d components, %d dependencies</title>`+"\n", len(g.nodes), len(g.edges))
-	f(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>` + "\n")
+	events := 0
+	for _, e := range g.edges {
+		if e.event {
+			events++
+		}
+	}
+	f(`<title>Dependency graph: %d components, %d dependencies, %d event flows</title>`+"\n", len(g.nodes), len(g.edges)-events, events)
+	f(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker><marker id="arrow-event" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1a73e8"/></marker></defs>` + "\n")
 	f(`<rect width="100%%" height="100%%" fill="#ffffff"/>` + "\n")
 	if len(g.nodes) == 0 {
 		f(`<text x="%.0f" y="%.0f" font-size="14" fill="#555">%s</text>`+"\n", margin, g.h/2, esc(emptyText))
@@ -301,6 +344,14 @@ func (g *graph) svg() []byte {
 			y1, y2 = a.y, z.y+nodeH
 		}
 		my := (y1 + y2) / 2
+		if e.event {
+			// Events: dashed and blue, from the publisher to the consumer, offset so
+			// that a dependency edge between the same two stays visible.
+			apis := strings.Join(g.apis[e], ", ")
+			f(`<path class="edge event" data-from="%s" data-to="%s" data-apis="%s" d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="none" stroke="#1a73e8" stroke-width="1.5" stroke-dasharray="6,4" marker-end="url(#arrow-event)"><title>%s publishes %s, consumed by %s</title></path>`+"\n",
+				esc(a.Name), esc(z.Name), esc(apis), x1+8, y1, x1+8, my, x2+8, my, x2+8, y2, esc(a.Name), esc(apis), esc(z.Name))
+			continue
+		}
 		f(`<path class="edge" data-from="%s" data-to="%s" d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="none" stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"><title>%s depends on %s</title></path>`+"\n",
 			esc(a.Name), esc(z.Name), x1, y1, x1, my, x2, my, x2, y2, esc(a.Name), esc(z.Name))
 	}

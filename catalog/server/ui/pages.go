@@ -179,6 +179,9 @@ type componentBody struct {
 	Cards        []catalog.Scorecard
 	DependsOn    []dep
 	DependedOnBy []string
+	// Publishes and Consumes are the event APIs the component publishes and consumes,
+	// with the components at their other end.
+	Publishes, Consumes []eventLink
 	// NotRunning is set when no instance is listed; StoppedAt is when the last one was
 	// seen gone (zero when unknown).
 	NotRunning bool
@@ -286,6 +289,7 @@ func componentView(c catalog.Component, ins []catalog.Instance, sc catalog.Compo
 		b.DependsOn = append(b.DependsOn, dep{Name: d, Known: known[d]})
 	}
 	slices.Sort(b.DependedOnBy)
+	b.Publishes, b.Consumes = eventLinks(c, eventFlows(all))
 	return b
 }
 

@@ -37,6 +37,8 @@ func Consumer(name string) natsjs.ConsumerConfig {
 		Durable:           name,
 		Subject:           Subject,
 		DeadLetterSubject: DeadLetterSubject(name),
+		// Setup wraps the handler in natsjs.Idempotency.
+		Idempotent: true,
 	}
 }
 

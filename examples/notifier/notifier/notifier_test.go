@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/examples/inventory/inventory"
 	"github.com/paved-road/paved/examples/notifier/notifier"
 	"github.com/paved-road/paved/examples/orders/orders"
@@ -137,6 +139,33 @@ func TestOrderReachesNotifier(t *testing.T) {
 		if score, failed := complianceScore(t, s); score != 100 {
 			t.Errorf("%s compliance: got %d (failed %v), want 100", s.Info().Name, score, failed)
 		}
+	}
+
+	// The catalog's view of the flow: orders publishes the event API orders.placed
+	// (AsyncAPI), notifier uses it (observed), and notifier's consumer passes the
+	// consumer rules (dead letter, bounded, idempotent) that make its score above.
+	apis := get[struct {
+		APIs []catalog.API `json:"apis"`
+	}](t, ord.admin("/apis"))
+	if !slices.ContainsFunc(apis.APIs, func(a catalog.API) bool {
+		return a.Name == orders.SubjectOrderPlaced && a.Kind == catalog.APIKindAsyncAPI
+	}) {
+		t.Errorf("orders /apis: got %+v, want the asyncapi API orders.placed", apis.APIs)
+	}
+	if doc := text(t, ord.admin("/apis/orders.placed")); !strings.Contains(doc, `"address":"orders.placed"`) || !strings.Contains(doc, `"reservationId"`) {
+		t.Errorf("orders /apis/orders.placed: got %s, want the subject's channel and the event's schema", doc)
+	}
+	info := get[struct {
+		Extra struct {
+			Consumes []catalog.APIUse `json:"consumes"`
+		} `json:"extra"`
+	}](t, not.admin("/info"))
+	if !slices.Contains(info.Extra.Consumes, catalog.APIUse{API: orders.SubjectOrderPlaced, Observed: true}) {
+		t.Errorf("notifier /info consumes: got %+v, want orders.placed observed", info.Extra.Consumes)
+	}
+	f := not.Facts()
+	if len(f.Consumers) != 1 || f.Consumers[0].DeadLetterSubject != "dlq.notifier" || !f.Consumers[0].Idempotent || f.Consumers[0].MaxConcurrent <= 0 {
+		t.Errorf("notifier's consumer facts: got %+v, want one bounded, idempotent consumer with dlq.notifier", f.Consumers)
 	}
 }
 

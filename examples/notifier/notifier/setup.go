@@ -31,6 +31,11 @@ func Setup(s *service.Service, cfg *Config) error {
 	if err != nil {
 		return err
 	}
+	// The catalog learns the subject consumed (orders.placed, an API of orders) and
+	// the consumer's facts for the compliance rules.
+	if err := mq.Register(s); err != nil {
+		return err
+	}
 	e := MakeEndpoints(&Log{}, s.Logger())
 	// Delivery is at least once: a message redelivered after its handler succeeded
 	// (the acknowledgement lost, or the service stopped in between) is skipped. The

@@ -39,6 +39,27 @@ type OrderPlaced struct {
 	PlacedAt      time.Time `json:"placedAt"`
 }
 
+// OrderPlacedSchema is the JSON Schema of an [OrderPlaced] body, published in the
+// catalog with the event API orders.placed.
+const OrderPlacedSchema = `{
+  "type": "object",
+  "required": ["orderId", "sku", "quantity", "reservationId", "placedAt"],
+  "properties": {
+    "orderId": {"type": "string"},
+    "sku": {"type": "string"},
+    "quantity": {"type": "integer", "minimum": 1},
+    "reservationId": {"type": "string"},
+    "placedAt": {"type": "string", "format": "date-time"}
+  }
+}`
+
+// OrderPlacedEvent declares orders.placed for the catalog: its subject, summary and
+// schema (natsjs.Client.Publishes).
+func OrderPlacedEvent() natsjs.Event {
+	return natsjs.Event{Subject: SubjectOrderPlaced, Summary: "An order was placed: inventory reserved its stock.",
+		Schema: json.RawMessage(OrderPlacedSchema)}
+}
+
 // StreamConfig is the ORDERS stream: every orders.> subject on file, kept a week,
 // duplicates (same message id) dropped within two minutes.
 func StreamConfig() jetstream.StreamConfig {

@@ -63,6 +63,14 @@ func events(s *service.Service, cfg EventsConfig) (*natsjs.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The catalog learns the event API orders.placed (an AsyncAPI document of the
+	// subject and its schema), which notifier's consumer uses.
+	if err := mq.Publishes(OrderPlacedEvent()); err != nil {
+		return nil, err
+	}
+	if err := mq.Register(s); err != nil {
+		return nil, err
+	}
 	s.Append(service.Hook{Name: "nats", OnStart: mq.Start, OnStop: mq.Stop})
 	s.Append(service.Hook{Name: "orders-stream", OnStart: func(ctx context.Context) error {
 		_, err := mq.JetStream().CreateOrUpdateStream(ctx, StreamConfig())

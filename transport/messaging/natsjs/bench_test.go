@@ -3,6 +3,7 @@ package natsjs_test
 import (
 	"context"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +19,12 @@ import (
 // acknowledgement, and waits until a durable pull consumer has handled and
 // acknowledged them all: through bare nats.go (jetstream) and through the full Paved
 // path (trace context with the sampler off, message id, resilience policy, metrics,
-// bulkhead workers). bench/README.md reports the ratio of the two from one run:
+// bulkhead workers); paved-noop-tracer is the same without a tracer provider, which
+// tells Paved's own cost from the OpenTelemetry SDK's non-recording spans. Beside the
+// wall time per message it reports cpu-µs/op, the CPU time (user and system) this
+// process spent per message, publisher and consumer together: the broker runs in a process of its own, so the difference between the two
+// variants is what Paved adds to each message, less blurred by the scheduling on a
+// loaded machine than the wall time. bench/README.md reports both from one run:
 //
 //	go test -run '^$' -bench PublishConsume -benchmem -count 6 ./transport/messaging/natsjs
 func BenchmarkPublishConsume(b *testing.B) {
@@ -51,6 +57,7 @@ func BenchmarkPublishConsume(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		b.ResetTimer()
+		cpu := cpuTime(b)
 		for i := 0; i < b.N; i++ {
 			msg := &nats.Msg{Subject: prefix + ".x", Data: data, Header: nats.Header{}}
 			if _, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(nats.NewInbox())); err != nil {
@@ -60,6 +67,7 @@ func BenchmarkPublishConsume(b *testing.B) {
 		for handled.Load() < int64(b.N) {
 			time.Sleep(50 * time.Microsecond)
 		}
+		reportCPU(b, cpu)
 	})
 
 	b.Run("paved", func(b *testing.B) {
@@ -85,6 +93,7 @@ func BenchmarkPublishConsume(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		b.ResetTimer()
+		cpu := cpuTime(b)
 		for i := 0; i < b.N; i++ {
 			if _, err := c.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}); err != nil {
 				b.Fatal(err)
@@ -93,5 +102,52 @@ func BenchmarkPublishConsume(b *testing.B) {
 		for handled.Load() < int64(b.N) {
 			time.Sleep(50 * time.Microsecond)
 		}
+		reportCPU(b, cpu)
 	})
+	b.Run("paved-noop-tracer", func(b *testing.B) {
+		stream, prefix := streamName(b)
+		newStream(b, url, stream, prefix+".>")
+		c, err := natsjs.New(natsjs.Config{URL: url}, natsjs.WithRegisterer(prometheus.NewRegistry()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var handled atomic.Int64
+		if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "bench"},
+			func(ctx context.Context, m *natsjs.Message) error {
+				handled.Add(1)
+				return nil
+			}); err != nil {
+			b.Fatal(err)
+		}
+		start(b, c)
+		ctx := context.Background()
+		subject := prefix + ".x"
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		b.ResetTimer()
+		cpu := cpuTime(b)
+		for i := 0; i < b.N; i++ {
+			if _, err := c.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for handled.Load() < int64(b.N) {
+			time.Sleep(50 * time.Microsecond)
+		}
+		reportCPU(b, cpu)
+	})
+}
+
+// cpuTime returns the CPU time (user and system) the process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time used since since, per message, as cpu-µs/op.
+func reportCPU(b *testing.B, since time.Duration) {
+	b.ReportMetric(float64(cpuTime(b)-since)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 }

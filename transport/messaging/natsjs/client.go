@@ -18,6 +18,7 @@ import (
 
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/resilience"
+	"github.com/paved-road/paved/service"
 	"github.com/paved-road/paved/telemetry"
 )
 
@@ -59,7 +60,10 @@ type Client struct {
 	nc        *nats.Conn
 	js        jetstream.JetStream
 	consumers []*Consumer
-	started   bool
+	// events are the events declared with Publishes; svc is the service of Register.
+	events  []Event
+	svc     *service.Service
+	started bool
 	// stopCalled: Stop has begun; closing: the consumers have stopped and the
 	// connection drains, so Publish is refused.
 	stopCalled bool

@@ -53,6 +53,10 @@ type ConsumerConfig struct {
 	// and the Paved-Dead-Letter-* headers; a stream must capture the subject. Empty: no
 	// dead-letter subject; such a message is terminated and logged at error level.
 	DeadLetterSubject string
+	// Idempotent declares that the handler is idempotent: wrapped in [Idempotency], or
+	// idempotent by its nature. The compliance rule consumer-idempotent reads it
+	// ([Client.Register]); it changes nothing in the delivery.
+	Idempotent bool
 	ConsumerSettings
 }
 
@@ -146,7 +150,13 @@ func (c *Client) Consume(cfg ConsumerConfig, h Handler) (*Consumer, error) {
 	c.mu.Lock()
 	c.consumers = append(c.consumers, k)
 	js, running := c.js, c.js != nil && !c.stopCalled
+	svc := c.svc
 	c.mu.Unlock()
+	if svc != nil {
+		if err := k.useAPI(svc); err != nil {
+			return nil, err
+		}
+	}
 	if running {
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ConnectTimeout)
 		defer cancel()

@@ -5,14 +5,15 @@
 // A [Client] is built from a [Config] read from the environment (NATS_URL, credentials,
 // TLS, the publish policy and the consumers' defaults; see docs/messaging.md) and the
 // service's pieces passed as options: its logger, Prometheus registerer, tracer
-// provider, propagator, health registry and publish policy. It does not import the
-// service package; a main wires it as a start and stop hook:
+// provider, propagator, health registry and publish policy. A main wires it as a start
+// and stop hook, and registers its event flows with the service for the catalog:
 //
 //	mq, err := natsjs.New(cfg.NATS, natsjs.WithName(s.Info().Name), natsjs.WithLogger(s.Logger()),
 //		natsjs.WithRegisterer(s.Registerer()), natsjs.WithTracerProvider(s.TracerProvider()),
 //		natsjs.WithPropagator(s.Propagator()), natsjs.WithHealth(s.Health()))
 //	mq.Consume(natsjs.ConsumerConfig{Stream: "ORDERS", Durable: "notifier", Subject: "orders.placed",
-//		DeadLetterSubject: "dlq.notifier"}, handle)
+//		DeadLetterSubject: "dlq.notifier", Idempotent: true}, handle)
+//	mq.Register(s)
 //	s.Append(service.Hook{Name: "nats", OnStart: mq.Start, OnStop: mq.Stop})
 //
 // Publish ([Client.Publish], [Client.PublishMsg]) gives every message an id
@@ -30,6 +31,13 @@
 // headers and is terminated. Delivery is at least once: [Idempotency] with an
 // [IdempotencyStore] ([MemoryStore], or the service's own) skips a message processed
 // before.
+//
+// The catalog ([Client.Register]): every [Event] declared with [Client.Publishes] is
+// an API of kind asyncapi named after its subject, published with an AsyncAPI 3
+// document ([AsyncAPIDocument]); every consumer's literal subject is an API the service
+// uses, observed; the consumers are compliance facts (dead-letter subject, concurrency
+// bound, idempotent handling declared). The catalog draws the flow from publisher to
+// consumer by the API's name.
 //
 // Health: the connection is a critical readiness check (nats), the consumers' lag a
 // non-critical one (nats-lag) that warns above LagWarn. Stop: the consumers stop

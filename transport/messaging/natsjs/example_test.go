@@ -1,7 +1,9 @@
 package natsjs_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -58,4 +60,62 @@ func ExampleNew() {
 	// Output:
 	// telemetry: NATS_URL="http://user:xxxxx@nats:4222" is not valid: want the scheme nats, tls, ws or wss
 	// telemetry: NATS_CONSUMER_MAX_DELIVER="-1" is not valid: want a positive number of attempts, such as 5
+}
+
+// AsyncAPIDocument is the event API Register publishes for a declared event: one
+// channel, the subject, with its message and a send operation.
+func ExampleAsyncAPIDocument() {
+	doc, err := natsjs.AsyncAPIDocument("orders", natsjs.Event{
+		Subject: "orders.placed",
+		Schema:  json.RawMessage(`{"type":"object","properties":{"orderId":{"type":"string"}}}`),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var out bytes.Buffer
+	_ = json.Indent(&out, doc, "", "  ")
+	fmt.Println(out.String())
+	// Output:
+	// {
+	//   "asyncapi": "3.0.0",
+	//   "info": {
+	//     "title": "orders.placed",
+	//     "version": "1.0.0",
+	//     "description": "Events published on the NATS JetStream subject orders.placed by orders."
+	//   },
+	//   "defaultContentType": "application/json",
+	//   "channels": {
+	//     "orders_placed": {
+	//       "address": "orders.placed",
+	//       "messages": {
+	//         "orders_placed": {
+	//           "name": "orders.placed",
+	//           "contentType": "application/json",
+	//           "payload": {
+	//             "type": "object",
+	//             "properties": {
+	//               "orderId": {
+	//                 "type": "string"
+	//               }
+	//             }
+	//           }
+	//         }
+	//       }
+	//     }
+	//   },
+	//   "operations": {
+	//     "send_orders_placed": {
+	//       "action": "send",
+	//       "channel": {
+	//         "$ref": "#/channels/orders_placed"
+	//       },
+	//       "messages": [
+	//         {
+	//           "$ref": "#/channels/orders_placed/messages/orders_placed"
+	//         }
+	//       ]
+	//     }
+	//   }
+	// }
 }

@@ -27,11 +27,15 @@ const (
 	RuleServicePorts = "service-ports" // no Service selecting the pods exposes the admin port
 	RuleEnvNames     = "env-names"     // every variable set is one the service reads
 	RuleEnvValues    = "env-values"    // every literal value loads as the service loads it
+	// RuleCompliance is the compliance rule kubernetes-manifests (probes and metrics on
+	// the admin port, grace period, resources, securityContext), evaluated on the
+	// facts the manifests give (compliance.Kubernetes).
+	RuleCompliance = "compliance/kubernetes-manifests"
 )
 
 // Rules returns the rule ids in report order.
 func Rules() []string {
-	return []string{RuleProbes, RuleProbeTimeout, RuleGracePeriod, RuleServicePorts, RuleEnvNames, RuleEnvValues}
+	return []string{RuleProbes, RuleProbeTimeout, RuleGracePeriod, RuleServicePorts, RuleEnvNames, RuleEnvValues, RuleCompliance}
 }
 
 // roundTrip is the headroom a probe's timeout keeps over ProbeWait for the network and
@@ -129,8 +133,10 @@ func (d Document) Decode(v any) error {
 // runs, as the service itself would load them from the Deployment's environment: the
 // probes against the admin (and gRPC) address, their timeouts against ProbeWait, the
 // grace period against the stop budget, the Services selecting the pods against the
-// admin port, and every variable against those Paved knows. A document that does not
-// decode is an error; a set without a Deployment is reported failed.
+// admin port, and every variable against those Paved knows; then the compliance rule
+// kubernetes-manifests on what the Deployment, the PodMonitors, ServiceMonitors and
+// Services around it say (see [Facts]). A document that does not decode is an error; a
+// set without a Deployment is reported failed.
 func Check(dir string, docs []Document, opts CheckOptions) (*Report, error) {
 	if opts.ProbeWait <= 0 {
 		opts.ProbeWait = health.DefaultProbeWait
@@ -138,6 +144,7 @@ func Check(dir string, docs []Document, opts CheckOptions) (*Report, error) {
 	r := &Report{Dir: dir, Objects: len(docs)}
 	var services []located[Service]
 	var deployments []located[Deployment]
+	var monitors monitors
 	for _, d := range docs {
 		switch d.Header.Kind {
 		case "Deployment":
@@ -152,6 +159,18 @@ func Check(dir string, docs []Document, opts CheckOptions) (*Report, error) {
 				return nil, err
 			}
 			services = append(services, located[Service]{d.File, v})
+		case "PodMonitor":
+			var v PodMonitor
+			if err := d.Decode(&v); err != nil {
+				return nil, err
+			}
+			monitors.pod = append(monitors.pod, v)
+		case "ServiceMonitor":
+			var v ServiceMonitor
+			if err := d.Decode(&v); err != nil {
+				return nil, err
+			}
+			monitors.service = append(monitors.service, v)
 		}
 	}
 	known := NewKnown(opts.Known)
@@ -159,6 +178,7 @@ func Check(dir string, docs []Document, opts CheckOptions) (*Report, error) {
 		r.Deployments++
 		c := &deploymentCheck{dep: dep.v, file: dep.file, opts: opts, known: known, report: r}
 		c.run(services)
+		c.checkCompliance(services, monitors)
 	}
 	if r.Deployments == 0 {
 		r.Findings = append(r.Findings, check.Finding{ID: "deployment", Status: check.StatusFail,
@@ -398,9 +418,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "paved check --manifests %s\n%d objects, %d Deployments\n\n", r.Dir, r.Objects, r.Deployments)
 	var failed []string
 	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "%-4s  %-14s %s\n", strings.ToUpper(string(f.Status)), f.ID, f.Message)
+		fmt.Fprintf(&b, "%-4s  %-31s %s\n", strings.ToUpper(string(f.Status)), f.ID, f.Message)
 		if f.Fix != "" && f.Status != check.StatusPass {
-			fmt.Fprintf(&b, "      %-14s fix: %s\n", "", f.Fix)
+			fmt.Fprintf(&b, "      %-31s fix: %s\n", "", f.Fix)
 		}
 		if f.Status == check.StatusFail && !slices.Contains(failed, f.ID) {
 			failed = append(failed, f.ID)

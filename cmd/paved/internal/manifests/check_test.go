@@ -90,62 +90,94 @@ func TestGeneratedSetPasses(t *testing.T) {
 }
 
 // TestCheckCatchesEachInconsistency: each row breaks one thing in a set that passes,
-// and the check fails that rule, saying what is wrong.
+// and the check fails that rule, saying what is wrong; the compliance rule
+// kubernetes-manifests fails too where it checks the same thing (compliance), and
+// alone for what only it checks (rule RuleCompliance).
 func TestCheckCatchesEachInconsistency(t *testing.T) {
 	tests := []struct {
-		name   string
-		break_ func(t *testing.T, s string) string
-		opts   manifests.CheckOptions
-		rule   string
-		want   string
+		name       string
+		break_     func(t *testing.T, s string) string
+		opts       manifests.CheckOptions
+		rule       string
+		want       string
+		compliance string // what the compliance finding says when it fails as well
 	}{
 		{"liveness path", func(t *testing.T, s string) string { return edit(t, s, "path: /livez", "path: /healthz") },
-			manifests.CheckOptions{}, manifests.RuleProbes, `livenessProbe path "/healthz", want /livez`},
+			manifests.CheckOptions{}, manifests.RuleProbes, `livenessProbe path "/healthz", want /livez`, `the liveness probe asks "/healthz", not /livez`},
 		{"readiness on the public port", func(t *testing.T, s string) string {
 			return edit(t, s, "path: /readyz\n              port: admin", "path: /readyz\n              port: http")
-		}, manifests.CheckOptions{}, manifests.RuleProbes, `readinessProbe on port 8080, but ADMIN_ADDR=":9090" serves the probes on 9090`},
+		}, manifests.CheckOptions{}, manifests.RuleProbes, `readinessProbe on port 8080, but ADMIN_ADDR=":9090" serves the probes on 9090`, "the readiness probe is on port 8080, not the admin port 9090"},
 		{"probe on a port the container lacks", func(t *testing.T, s string) string {
 			return edit(t, s, "path: /startupz\n              port: admin", "path: /startupz\n              port: metrics")
-		}, manifests.CheckOptions{}, manifests.RuleProbes, `startupProbe port "metrics" is not a port of container hello`},
+		}, manifests.CheckOptions{}, manifests.RuleProbes, `startupProbe port "metrics" is not a port of container hello`, "the startup probe is on port 0, not the admin port 9090"},
 		{"ADMIN_ADDR moved, the container port did not", func(t *testing.T, s string) string { return addEnv(t, s, "ADMIN_ADDR", ":9091") },
-			manifests.CheckOptions{}, manifests.RuleProbes, "serves the probes on 9091"},
+			manifests.CheckOptions{}, manifests.RuleProbes, "serves the probes on 9091", "PodMonitor/hello scrapes port 9090 at /metrics, not /metrics on the admin port 9091"},
 		{"admin on loopback", func(t *testing.T, s string) string { return addEnv(t, s, "ADMIN_ADDR", "127.0.0.1:9090") },
-			manifests.CheckOptions{}, manifests.RuleProbes, "listens on loopback only"},
+			manifests.CheckOptions{}, manifests.RuleProbes, "listens on loopback only", ""},
 		{"gRPC probe without GRPC_ADDR", func(t *testing.T, s string) string {
 			return edit(t, s, "httpGet:\n              path: /readyz\n              port: admin", "grpc:\n              port: 9090")
-		}, manifests.CheckOptions{}, manifests.RuleProbes, "GRPC_ADDR is not set"},
+		}, manifests.CheckOptions{}, manifests.RuleProbes, "GRPC_ADDR is not set", "the readiness probe is gRPC on port 9090"},
 		{"no liveness probe", func(t *testing.T, s string) string {
 			return edit(t, s, "livenessProbe:", "lifecycle: {}\n          unusedProbe:")
-		}, manifests.CheckOptions{}, manifests.RuleProbes, "no livenessProbe"},
+		}, manifests.CheckOptions{}, manifests.RuleProbes, "no livenessProbe", "no liveness probe"},
 		{"probe timeout at the probe wait", func(t *testing.T, s string) string { return s },
-			manifests.CheckOptions{ProbeWait: time.Second}, manifests.RuleProbeTimeout, "timeoutSeconds 1 leaves no headroom over the probe wait 1s"},
+			manifests.CheckOptions{ProbeWait: time.Second}, manifests.RuleProbeTimeout, "timeoutSeconds 1 leaves no headroom over the probe wait 1s", ""},
 		{"grace period below the budget", func(t *testing.T, s string) string {
 			return edit(t, s, "terminationGracePeriodSeconds: 30", "terminationGracePeriodSeconds: 20")
-		}, manifests.CheckOptions{}, manifests.RuleGracePeriod, "terminationGracePeriodSeconds 20 is below the stop budget 27s"},
+		}, manifests.CheckOptions{}, manifests.RuleGracePeriod, "terminationGracePeriodSeconds 20 is below the stop budget 27s", "terminationGracePeriodSeconds 20s is below DRAIN_DELAY 5s + SHUTDOWN_TIMEOUT 15s + 5s"},
 		{"DRAIN_DELAY raised, grace period not", func(t *testing.T, s string) string { return addEnv(t, s, "DRAIN_DELAY", "20s") },
-			manifests.CheckOptions{}, manifests.RuleGracePeriod, "terminationGracePeriodSeconds 30 is below the stop budget 42s"},
+			manifests.CheckOptions{}, manifests.RuleGracePeriod, "terminationGracePeriodSeconds 30 is below the stop budget 42s", "terminationGracePeriodSeconds 30s is below DRAIN_DELAY 20s"},
 		{"default grace period, long shutdown", func(t *testing.T, s string) string {
 			return addEnv(t, edit(t, s, "      terminationGracePeriodSeconds: 30\n", ""), "SHUTDOWN_TIMEOUT", "25s")
-		}, manifests.CheckOptions{}, manifests.RuleGracePeriod, "terminationGracePeriodSeconds 30 is below the stop budget 37s"},
+		}, manifests.CheckOptions{}, manifests.RuleGracePeriod, "terminationGracePeriodSeconds 30 is below the stop budget 37s", "terminationGracePeriodSeconds 30s is below DRAIN_DELAY 5s + SHUTDOWN_TIMEOUT 25s"},
 		{"Service exposes the admin port by name", func(t *testing.T, s string) string {
 			return edit(t, s, "      targetPort: http\n", "      targetPort: http\n      protocol: TCP\n    - name: metrics\n      port: 9090\n      targetPort: admin\n")
-		}, manifests.CheckOptions{}, manifests.RuleServicePorts, `service/hello (set.yaml) port "metrics" exposes the admin port 9090`},
+		}, manifests.CheckOptions{}, manifests.RuleServicePorts, `service/hello (set.yaml) port "metrics" exposes the admin port 9090`, ""},
 		{"Service exposes the admin port by number", func(t *testing.T, s string) string {
 			return edit(t, s, "targetPort: http", "targetPort: 9090")
-		}, manifests.CheckOptions{}, manifests.RuleServicePorts, `port "http" exposes the admin port 9090`},
+		}, manifests.CheckOptions{}, manifests.RuleServicePorts, `port "http" exposes the admin port 9090`, ""},
 		{"a typo in a variable", func(t *testing.T, s string) string { return addEnv(t, s, "SHUTDOWN_TIMOUT", "10s") },
-			manifests.CheckOptions{}, manifests.RuleEnvNames, "SHUTDOWN_TIMOUT is not a variable Paved knows: did you mean SHUTDOWN_TIMEOUT?"},
+			manifests.CheckOptions{}, manifests.RuleEnvNames, "SHUTDOWN_TIMOUT is not a variable Paved knows: did you mean SHUTDOWN_TIMEOUT?", ""},
 		{"a variable of the service's own, not given", func(t *testing.T, s string) string { return addEnv(t, s, "GREETING", "Hi") },
-			manifests.CheckOptions{}, manifests.RuleEnvNames, "GREETING is not a variable Paved knows"},
+			manifests.CheckOptions{}, manifests.RuleEnvNames, "GREETING is not a variable Paved knows", ""},
 		{"a value the service refuses", func(t *testing.T, s string) string { return addEnv(t, s, "DRAIN_DELAY", "5") },
-			manifests.CheckOptions{}, manifests.RuleEnvValues, `DRAIN_DELAY="5": is not a valid duration`},
+			manifests.CheckOptions{}, manifests.RuleEnvValues, `DRAIN_DELAY="5": is not a valid duration`, ""},
+		// What only the compliance rule checks.
+		{"PodMonitor on the public port", func(t *testing.T, s string) string {
+			return edit(t, s, "    - port: admin\n      path: /metrics", "    - port: http\n      path: /metrics")
+		}, manifests.CheckOptions{}, manifests.RuleCompliance, "PodMonitor/hello scrapes port 8080 at /metrics, not /metrics on the admin port 9090", ""},
+		{"nothing scrapes", func(t *testing.T, s string) string {
+			return edit(t, s, "    - port: admin\n      path: /metrics", "    - port: nowhere\n      path: /metrics")
+		}, manifests.CheckOptions{}, manifests.RuleCompliance, "PodMonitor/hello scrapes port 0", ""},
+		{"no memory limit", func(t *testing.T, s string) string {
+			return edit(t, s, "            limits:\n              memory: 256Mi\n", "")
+		}, manifests.CheckOptions{}, manifests.RuleCompliance, "no memory limit", ""},
+		{"root, writable, escalating", func(t *testing.T, s string) string {
+			s = edit(t, s, "        runAsNonRoot: true\n", "")
+			s = edit(t, s, "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
+			return edit(t, s, "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true")
+		}, manifests.CheckOptions{}, manifests.RuleCompliance,
+			"securityContext lacks runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := checkSet(t, tt.break_(t, helloSet(t)), tt.opts)
-			fails := findings(r, check.StatusFail)
+			var fails, compl []check.Finding
+			for _, f := range findings(r, check.StatusFail) {
+				if f.ID == manifests.RuleCompliance && tt.rule != manifests.RuleCompliance {
+					compl = append(compl, f)
+				} else {
+					fails = append(fails, f)
+				}
+			}
 			if r.Passed || len(fails) != 1 || fails[0].ID != tt.rule || !strings.Contains(fails[0].Message, tt.want) || fails[0].Fix == "" {
 				t.Errorf("got passed %v, failed %+v, want one failed %s saying %q, with a fix", r.Passed, fails, tt.rule, tt.want)
+			}
+			switch {
+			case tt.compliance == "" && len(compl) != 0:
+				t.Errorf("compliance: got %+v, want it to pass", compl)
+			case tt.compliance != "" && (len(compl) != 1 || !strings.Contains(compl[0].Message, tt.compliance) || compl[0].Fix == ""):
+				t.Errorf("compliance: got %+v, want it failed saying %q, with a fix", compl, tt.compliance)
 			}
 		})
 	}

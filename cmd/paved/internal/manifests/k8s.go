@@ -243,6 +243,7 @@ type GRPCAction struct {
 
 // ContainerSecurityContext is a container's security context.
 type ContainerSecurityContext struct {
+	RunAsNonRoot             *bool         `yaml:"runAsNonRoot,omitempty"`
 	AllowPrivilegeEscalation *bool         `yaml:"allowPrivilegeEscalation,omitempty"`
 	ReadOnlyRootFilesystem   *bool         `yaml:"readOnlyRootFilesystem,omitempty"`
 	Capabilities             *Capabilities `yaml:"capabilities,omitempty"`
@@ -371,6 +372,29 @@ type PodMetricsEndpoint struct {
 	Path          string `yaml:"path"`
 	Interval      string `yaml:"interval,omitempty"`
 	ScrapeTimeout string `yaml:"scrapeTimeout,omitempty"`
+}
+
+// ServiceMonitor is a monitoring.coreos.com/v1 ServiceMonitor (the Prometheus
+// Operator's): it scrapes the pods behind the Services its selector matches. Paved
+// writes none (a Service must not carry the admin port); [Check] reads one a team
+// wrote.
+type ServiceMonitor struct {
+	Header `yaml:",inline"`
+	Spec   ServiceMonitorSpec `yaml:"spec"`
+}
+
+// ServiceMonitorSpec is a ServiceMonitor's spec.
+type ServiceMonitorSpec struct {
+	Selector  LabelSelector            `yaml:"selector"`
+	Endpoints []ServiceMonitorEndpoint `yaml:"endpoints"`
+}
+
+// ServiceMonitorEndpoint is one scrape endpoint: a Service port by name, or the
+// pods' target port.
+type ServiceMonitorEndpoint struct {
+	Port       string      `yaml:"port,omitempty"`
+	TargetPort IntOrString `yaml:"targetPort,omitempty"`
+	Path       string      `yaml:"path,omitempty"`
 }
 
 // PersistentVolumeClaim is a core/v1 PersistentVolumeClaim.
