@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/paved-road/paved/problem"
 )
 
 // Off is a rule level used only in scorecards: the rule is left out of the scorecard.
@@ -410,35 +412,8 @@ func parseOverride(n *node, path string, set RuleSet, p *problems) (RuleOverride
 
 // suggest names the closest rule id of set to id, or lists the ids.
 func suggest(id string, set RuleSet) string {
-	best, dist := "", 4
-	for _, r := range set.rules {
-		if d := editDistance(id, r.ID); d < dist {
-			best, dist = r.ID, d
-		}
-	}
-	if best != "" {
+	if best := problem.Nearest(id, set.IDs()); best != "" {
 		return fmt.Sprintf("did you mean %q? (rule set %s)", best, orDash(set.Version()))
 	}
 	return fmt.Sprintf("rule set %s has %s", orDash(set.Version()), strings.Join(set.IDs(), ", "))
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -42,3 +42,8 @@ func ExampleFromResponse() {
 	// Output:
 	// 404 /orders/42 problem: 404 Not Found: no order 42
 }
+
+func ExampleNearest() {
+	fmt.Println(problem.Nearest("SHUTDOWN_TIMOUT", []string{"DRAIN_DELAY", "SHUTDOWN_TIMEOUT"}))
+	// Output: SHUTDOWN_TIMEOUT
+}

@@ -87,3 +87,21 @@ func TestFromResponse(t *testing.T) {
 		}
 	}
 }
+
+func TestNearest(t *testing.T) {
+	valid := []string{"SHUTDOWN_TIMEOUT", "DRAIN_DELAY", "NATS_PUBLISH_BREAKER_OPEN_TIMEOUT", "owner-set"}
+	tests := []struct{ value, want string }{
+		{"SHUTDOWN_TIMOUT", "SHUTDOWN_TIMEOUT"},
+		{"DRAIN_DELY", "DRAIN_DELAY"},
+		{"NATS_PUBLISH_BREAKER_OPEN_TIMOUT", "NATS_PUBLISH_BREAKER_OPEN_TIMEOUT"},
+		{"ownr-set", "owner-set"},
+		{"SHUTDOWN_TIMEOUT", ""}, // not a typo: the value itself
+		{"COMPLETELY_ELSE", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := problem.Nearest(tt.value, valid); got != tt.want {
+			t.Errorf("Nearest(%q): got %q, want %q", tt.value, got, tt.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paved-road/paved/resilience"
 	"github.com/paved-road/paved/service"
 )
 
@@ -235,5 +236,46 @@ func TestLoadReportsNestedProblemOnce(t *testing.T) {
 	var ce *service.ConfigError
 	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != "DEP_ATTEMPTS" {
 		t.Fatalf("got %v, want one problem for DEP_ATTEMPTS", err)
+	}
+}
+
+// withPolicy has a group of settings under a prefix, as natsjs.Config's NATS_PUBLISH_
+// and a team's dependency policies are.
+type withPolicy struct {
+	service.Config
+	Inventory resilience.PolicyConfig `envPrefix:"INVENTORY_"`
+}
+
+// A variable under a group's prefix that is none of its settings is a typo, reported
+// with the setting it was probably meant to be, beside every other problem; variables
+// outside the prefixes are left alone.
+func TestLoadRefusesUnknownVariableUnderAPrefix(t *testing.T) {
+	_, err := service.Load[withPolicy](service.WithEnviron(map[string]string{
+		"SERVICE_NAME":                   "x",
+		"INVENTORY_BREAKER_OPEN_TIMOUT":  "30s", // typo of INVENTORY_BREAKER_OPEN_TIMEOUT
+		"INVENTORY_COLOUR":               "blue",
+		"HTTP_ADDR":                      "nonsense",
+		"PATH":                           "/usr/bin", // not under a prefix: not ours
+		"INVENTORY_BREAKER_OPEN_TIMEOUT": "10s",
+	}))
+	var ce *service.ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("got %v, want a *ConfigError", err)
+	}
+	got := map[string]string{}
+	for _, p := range ce.Problems {
+		got[p.Var] = p.Msg
+	}
+	if len(got) != 3 {
+		t.Errorf("got problems %v, want INVENTORY_BREAKER_OPEN_TIMOUT, INVENTORY_COLOUR and HTTP_ADDR", ce.Problems)
+	}
+	if msg := got["INVENTORY_BREAKER_OPEN_TIMOUT"]; !strings.Contains(msg, "did you mean INVENTORY_BREAKER_OPEN_TIMEOUT?") {
+		t.Errorf("INVENTORY_BREAKER_OPEN_TIMOUT: got %q, want a suggestion of INVENTORY_BREAKER_OPEN_TIMEOUT", msg)
+	}
+	if msg := got["INVENTORY_COLOUR"]; !strings.Contains(msg, "INVENTORY_") || strings.Contains(msg, "did you mean") {
+		t.Errorf("INVENTORY_COLOUR: got %q, want the prefix named and no suggestion", msg)
+	}
+	if _, err := service.Load[withPolicy](service.WithEnviron(map[string]string{"SERVICE_NAME": "x", "INVENTORY_BREAKER_OPEN_TIMEOUT": "10s", "PATH": "/bin"})); err != nil {
+		t.Errorf("known variables only: got %v, want no error", err)
 	}
 }

@@ -3,13 +3,16 @@ package service
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/paved-road/paved/problem"
 	"github.com/paved-road/paved/telemetry"
 )
 
@@ -133,6 +136,7 @@ func Load[T any](opts ...LoadOption) (T, error) {
 	nested := &problems{secret: p.secret}
 	validateNested(nested, reflect.ValueOf(&cfg).Elem())
 	p.addNew(nested)
+	unknownUnderPrefixes(p, reflect.TypeOf(cfg), fields, o.environ)
 	for _, f := range o.extra {
 		addErrors(p, f(lookup))
 	}
@@ -147,6 +151,64 @@ func Load[T any](opts ...LoadOption) (T, error) {
 		return cfg, &ConfigError{Problems: dedupe(p.list)}
 	}
 	return cfg, nil
+}
+
+// unknownUnderPrefixes reports each variable that starts with the prefix of a group of
+// settings (a nested struct's envPrefix, such as NATS_PUBLISH_ or INVENTORY_BREAKER_)
+// but is none of them: a typo there (NATS_PUBLISH_OPEN_TIMEOUT for
+// NATS_PUBLISH_BREAKER_OPEN_TIMEOUT) would otherwise leave the default in force without
+// a word. Variables outside those prefixes belong to anyone (a shell, another tool)
+// and are left alone.
+func unknownUnderPrefixes(p *problems, t reflect.Type, fields []Field, environ map[string]string) {
+	var prefixes []string
+	envPrefixes(t, "", &prefixes)
+	if len(prefixes) == 0 {
+		return
+	}
+	known := make([]string, 0, len(fields))
+	for _, f := range fields {
+		known = append(known, f.Key)
+	}
+	for _, k := range slices.Sorted(maps.Keys(environ)) {
+		if slices.Contains(known, k) {
+			continue
+		}
+		for _, pre := range prefixes {
+			if !strings.HasPrefix(k, pre) {
+				continue
+			}
+			msg := "is not a setting: the variables that start with " + pre + " are settings of this service, and this one is none of them"
+			if near := problem.Nearest(k, known); near != "" {
+				msg += "; did you mean " + near + "?"
+			}
+			p.add(k, environ[k], msg)
+			break
+		}
+	}
+}
+
+// envPrefixes appends the full prefix of every nested struct of t that has an
+// envPrefix tag, as caarlos0/env composes them.
+func envPrefixes(t reflect.Type, prefix string, out *[]string) {
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		key, _, _ := strings.Cut(sf.Tag.Get("env"), ",")
+		if !sf.IsExported() || key != "" {
+			continue
+		}
+		ft := sf.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() != reflect.Struct {
+			continue
+		}
+		pre := prefix + sf.Tag.Get("envPrefix")
+		if pre != prefix {
+			*out = append(*out, pre)
+		}
+		envPrefixes(ft, pre, out)
+	}
 }
 
 // validateNested calls Validate on every struct field of v (at any depth) that

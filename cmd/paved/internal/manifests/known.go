@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/paved-road/paved/problem"
 	"github.com/paved-road/paved/service"
 )
 
@@ -47,41 +48,9 @@ func (k Known) Check(name string) error {
 	return fmt.Errorf("%s is not a variable Paved knows", name)
 }
 
-// Nearest returns the known variable closest to name when it is a likely typo (an
-// edit distance of at most a quarter of its length, and at least 1), else "".
-func (k Known) Nearest(name string) string {
-	best, bestD := "", -1
-	for _, n := range k.names {
-		if d := distance(name, n); bestD < 0 || d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if bestD < 0 || bestD > max(1, len(name)/4) {
-		return ""
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// Nearest returns the known variable closest to name when it is a likely typo
+// (problem.Nearest), else "".
+func (k Known) Nearest(name string) string { return problem.Nearest(name, k.names) }
 
 // referenceRow matches a row of a configuration reference as
 // service.WriteConfigReference writes it: | `VARIABLE` | type | default | description |.
