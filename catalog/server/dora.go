@@ -145,9 +145,8 @@ func (s *Server) doraReport(ctx context.Context, st store.Store, f doraFilter, w
 
 // Bounds of ?window= on /api/v1/dora.
 const (
-	minDORAWindow     = time.Hour
-	maxDORAWindow     = 366 * 24 * time.Hour
-	defaultDORAWindow = 30 * 24 * time.Hour
+	minDORAWindow = time.Hour
+	maxDORAWindow = 366 * 24 * time.Hour
 )
 
 // parseSpan parses a length of time as "30d" (days) or a Go duration ("12h", "90m").
@@ -180,7 +179,7 @@ func (s *Server) getDORA(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var errs []catalog.FieldError
 	f := doraFilter{owner: dnsLabelParam(q, "owner", &errs), component: dnsLabelParam(q, "component", &errs), env: dnsLabelParam(q, "env", &errs)}
-	window := defaultDORAWindow
+	window := s.dora.Window
 	if v := q.Get("window"); v != "" {
 		d, ok := parseSpan(v)
 		if !ok || d < minDORAWindow || d > maxDORAWindow {

@@ -106,6 +106,7 @@ type Server struct {
 	now       func() time.Time
 	front     http.Handler // mux behind the rate limits (rateGuard)
 	dora      DORAOptions  // with defaults
+	set       compliance.RuleSet
 }
 
 // New returns a Server over st.
@@ -117,6 +118,7 @@ func New(st store.Store, opts Options) *Server {
 	s := &Server{raw: st, opts: opts, log: opts.Logger, tokens: opts.Tokens, maxBody: opts.MaxBodyBytes,
 		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait, met: newMetrics(), lim: newLimiter(opts.Limits), now: time.Now}
 	s.dora = opts.DORA.withDefaults()
+	s.set = set
 	s.base = meteredStore{Store: st, s: s}
 	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set}
 	if s.log == nil {
@@ -193,6 +195,9 @@ func Routes() []Route {
 		{"GET", "/api/v1/deployments"},
 		{"GET", "/api/v1/dora"},
 		{"POST", "/api/v1/events"},
+		{"GET", "/api/v1/teams"},
+		{"GET", "/api/v1/teams/{name}"},
+		{"GET", "/api/v1/rules"},
 		{"GET", "/api/v1/targets"},
 		{"GET", "/api/v1/openapi.json"},
 	}
@@ -223,6 +228,9 @@ func (s *Server) routes() {
 		{"GET", "/api/v1/deployments"}:                         s.readable(s.listDeployments),
 		{"GET", "/api/v1/dora"}:                                s.readable(s.getDORA),
 		{"POST", "/api/v1/events"}:                             s.postEvent,
+		{"GET", "/api/v1/teams"}:                               s.readable(s.listTeams),
+		{"GET", "/api/v1/teams/{name}"}:                        s.readable(s.getTeam),
+		{"GET", "/api/v1/rules"}:                               s.readable(s.listRules),
 		{"GET", "/api/v1/targets"}:                             s.readable(s.targets),
 		{"GET", "/api/v1/openapi.json"}: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
