@@ -106,3 +106,9 @@ type ScorePoint struct {
 
 // MaxScorePoints is how many points of score history a [History] keeps.
 const MaxScorePoints = 500
+
+// DORAPoint is DORA's keys over one step of a trend, the window ending at To.
+type DORAPoint struct {
+	To time.Time `json:"to"`
+	DORA
+}

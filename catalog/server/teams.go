@@ -20,6 +20,10 @@ import (
 // component. It wraps store.ErrNotFound.
 var ErrNoTeam = fmt.Errorf("%w: no component is owned by this team", store.ErrNotFound)
 
+// RuleSet returns the rule set scorecards are scored by (Options.RuleSet, or the
+// default).
+func (s *Server) RuleSet() compliance.RuleSet { return s.set }
+
 // DORAWindow returns the default window of DORA's keys on the team pages, the API and
 // the metrics (DORAOptions.Window).
 func (s *Server) DORAWindow() time.Duration { return s.dora.Window }
@@ -195,16 +199,10 @@ func (s *Server) team(ctx context.Context, name string, comps []catalog.Componen
 	return t, nil
 }
 
-// DORAPoint is DORA's keys over one step of a trend, ending at To.
-type DORAPoint struct {
-	To time.Time
-	catalog.DORA
-}
-
 // DORATrend returns DORA's keys of a team's components (owner) or of one component
 // over n consecutive windows of length step, the last ending now, oldest first.
 // Exactly one of owner and component is set.
-func (s *Server) DORATrend(ctx context.Context, owner, component string, step time.Duration, n int) ([]DORAPoint, error) {
+func (s *Server) DORATrend(ctx context.Context, owner, component string, step time.Duration, n int) ([]catalog.DORAPoint, error) {
 	var names []string
 	if component != "" {
 		names = []string{component}
@@ -229,14 +227,14 @@ func (s *Server) DORATrend(ctx context.Context, owner, component string, step ti
 		hs = append(hs, h...)
 	}
 	now := s.now().UTC().Round(0)
-	out := make([]DORAPoint, n)
+	out := make([]catalog.DORAPoint, n)
 	for i := range n {
 		to := now.Add(-time.Duration(n-1-i) * step)
 		var a doraAcc
 		for j := range hs {
 			a.add(&hs[j], to.Add(-step), to, s.dora)
 		}
-		out[i] = DORAPoint{To: to, DORA: a.result(step)}
+		out[i] = catalog.DORAPoint{To: to, DORA: a.result(step)}
 	}
 	return out, nil
 }
