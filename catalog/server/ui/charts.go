@@ -150,7 +150,7 @@ func doraTrendSVG(title string, pts []catalog.DORAPoint) []byte {
 		{"Change failure rate (%)", "%", func(d catalog.DORA) *float64 { return scale(d.ChangeFailureRate, 100) }},
 		{"Time to restore (minutes)", "m", func(d catalog.DORA) *float64 { return scale(d.TimeToRestoreSeconds, 1.0/60) }},
 	}
-	const pw, ph, gap, top = 225, 130, 20, 26
+	const pw, ph, gap, top = 220, 130, 16, 26
 	var b bytes.Buffer
 	h := top + 22 + ph + 24
 	svgOpen(&b, chartWidth, h, title)

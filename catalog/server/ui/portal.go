@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/paved-road/paved/catalog"
@@ -150,10 +151,52 @@ func (h *Handler) age(t time.Time) string {
 
 // How long one live-update stream lasts before the browser reconnects, and how long it
 // waits before reconnecting.
+// A paused stream (SetLive false) asks the browser to come back after pausedRetry.
 const (
 	streamLifetime = 55 * time.Second
 	streamRetry    = 2 * time.Second
+	pausedRetry    = 10 * time.Second
 )
+
+// liveSwitch turns the live-update streams on and off. It is safe for concurrent use.
+type liveSwitch struct {
+	// mu guards ctx and cancel: ctx is done while live updates are off.
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// context returns a context that is done when live updates are (or get) turned off.
+func (l *liveSwitch) context() context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ctx == nil {
+		l.ctx, l.cancel = context.WithCancel(context.Background())
+	}
+	return l.ctx
+}
+
+func (l *liveSwitch) set(on bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case !on && l.ctx == nil:
+		l.ctx, l.cancel = context.WithCancel(context.Background())
+		l.cancel()
+	case !on:
+		l.cancel()
+	case l.ctx != nil && l.ctx.Err() != nil:
+		l.ctx, l.cancel = context.WithCancel(context.Background())
+	}
+}
+
+// SetLive turns live updates on (the default) or off. Off ends every live-update
+// stream (GET /events) at once, and answers new ones at once asking the browser to
+// come back later, so that an HTTP server's graceful shutdown does not wait for them:
+// call SetLive(false) when the catalog stops, such as from
+// (*http.Server).RegisterOnShutdown, or when its readiness fails. Pages still work;
+// they only stop updating by themselves.
+func (h *Handler) SetLive(on bool) { h.live.set(on) }
 
 // events streams a server-sent "change" event whenever the fleet's instances change
 // (one joins or leaves, or changes status or version), so that live.js reloads the
@@ -164,8 +207,18 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		h.plainError(w, http.StatusNotImplemented)
 		return
 	}
+	live := h.live.context()
+	if live.Err() != nil {
+		// Live updates are off (the catalog is stopping or not ready): the browser
+		// tries again later.
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = fmt.Fprintf(w, "retry: %d\n\n", pausedRetry.Milliseconds())
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), streamLifetime)
 	defer cancel()
+	defer context.AfterFunc(live, cancel)()
 	set, err := h.st.Instances(ctx, "")
 	if err != nil {
 		h.storeFailed(w, r, err)

@@ -52,6 +52,7 @@ type Handler struct {
 	now  func() time.Time
 	open bool
 	ins  Insights
+	live liveSwitch
 	tmpl *template.Template
 	mux  *http.ServeMux
 }

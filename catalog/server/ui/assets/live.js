@@ -30,5 +30,10 @@
   }
   var es = new EventSource(main.getAttribute("data-live"));
   es.addEventListener("index", function () { document.documentElement.setAttribute("data-live", "on"); });
-  es.addEventListener("change", refresh);
+  // A registration is a burst of writes (component, instance, scorecard): the page
+  // is fetched a second after the first change, once.
+  var timer = null;
+  es.addEventListener("change", function () {
+    if (timer === null) { timer = setTimeout(function () { timer = null; refresh(); }, 1000); }
+  });
 }());
