@@ -39,15 +39,21 @@ func buildCatalog(t *testing.T) string {
 }
 
 // startCatalogProc runs the catalog on etcd at endpoints and waits for its ready line.
-// It is stopped (SIGINT) when the test ends, unless it was killed before.
 func startCatalogProc(t *testing.T, bin, endpoints string) *catalogProc {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s",
-		"CATALOG_STORE=etcd", "ETCD_ENDPOINTS=" + endpoints, "CATALOG_ADMIN_TOKEN=" + adminToken, "REGISTRY=none",
+	return startProc(t, bin, "CATALOG_STORE=etcd", "ETCD_ENDPOINTS="+endpoints, "CATALOG_ADMIN_TOKEN="+adminToken, "REGISTRY=none",
 		// Every client of the test comes from 127.0.0.1: the per-client limits would
 		// pace the moved instances' heartbeats (their new replica does not know them yet).
-		"CATALOG_RATE_PER_CLIENT=0", "CATALOG_RATE_PER_BEARER=0", "CATALOG_MAX_CONNS_PER_CLIENT=0"}
+		"CATALOG_RATE_PER_CLIENT=0", "CATALOG_RATE_PER_BEARER=0", "CATALOG_MAX_CONNS_PER_CLIENT=0")
+}
+
+// startProc runs the Paved service bin on loopback (HTTP and admin on free ports, no
+// drain delay) with the variables env, and waits for its ready line; api is its HTTP
+// address. It is stopped (SIGINT) when the test ends, unless it was killed before.
+func startProc(t *testing.T, bin string, env ...string) *catalogProc {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s"}, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -86,9 +92,9 @@ func startCatalogProc(t *testing.T, bin, endpoints string) *catalogProc {
 	case addr := <-ready:
 		p.api = "http://" + addr
 	case <-p.exited:
-		t.Fatal("the catalog exited before it was ready")
+		t.Fatalf("%s exited before it was ready", filepath.Base(bin))
 	case <-time.After(30 * time.Second):
-		t.Fatal("the catalog was not ready within 30 s")
+		t.Fatalf("%s was not ready within 30 s", filepath.Base(bin))
 	}
 	return p
 }
