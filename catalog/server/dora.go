@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -114,8 +115,23 @@ func (s *Server) doraReport(ctx context.Context, st store.Store, f doraFilter, w
 			owners[c.Name] = c.Owner
 		}
 	}
-	hs, err := st.Histories(ctx, f.component)
-	if err != nil {
+	var hs []catalog.History
+	if f.component == "" && f.owner != "" {
+		// A team's: its components' histories alone, not every component's.
+		for name := range owners {
+			h, err := st.Histories(ctx, name)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted since the list
+			}
+			if err != nil {
+				return rep, err
+			}
+			hs = append(hs, h...)
+		}
+		slices.SortFunc(hs, func(a, b catalog.History) int {
+			return cmp.Or(cmp.Compare(a.Component, b.Component), cmp.Compare(a.Environment, b.Environment))
+		})
+	} else if hs, err = st.Histories(ctx, f.component); err != nil {
 		return rep, err
 	}
 	teams := map[string]*doraAcc{}
