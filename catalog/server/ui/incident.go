@@ -54,7 +54,10 @@ type unreadyView struct {
 	Status           catalog.Status
 	Expired          bool
 	Why              string
-	LastHeartbeat    time.Time
+	// Checks are the readiness checks it reported failing (a Paved service names
+	// them in its heartbeats' failing_checks metadata).
+	Checks        []string
+	LastHeartbeat time.Time
 }
 
 // failingRule is a failed rule, with its title and fix, and the instances failing it.
@@ -146,9 +149,13 @@ func (h *Handler) incident(ctx context.Context, c catalog.Component, ins []catal
 		}
 		if in.Status != catalog.StatusPassing || in.Expired {
 			u := unreadyView{ID: in.ID, Env: e.Name, Version: in.Version, Status: in.Status, Expired: in.Expired, LastHeartbeat: in.LastHeartbeat}
+			checks := in.Metadata[catalog.FailingChecksMetadata]
 			switch {
 			case in.Expired:
 				u.Why = "missed its heartbeats (TTL " + strconv.Itoa(in.TTLSeconds) + "s): the process is gone or cannot reach the catalog"
+			case checks != "":
+				u.Why = "reports " + string(in.Status) + ": failing readiness checks"
+				u.Checks = strings.Split(checks, ",")
 			case in.Status == catalog.StatusCritical:
 				u.Why = "reports critical: a readiness check fails (its admin /readyz?verbose names which)"
 			default:

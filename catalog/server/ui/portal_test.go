@@ -150,7 +150,7 @@ func TestScorecardsView(t *testing.T) {
 }
 
 func TestIncidentView(t *testing.T) {
-	h, _ := newPortal(t)
+	h, st := newPortal(t)
 	r := get(t, h, "/components/inventory")
 	dependents := rowsBy(t, r.body, "data-name")
 	if got := dependents["orders"]; got != "orders team-a yes no" {
@@ -170,15 +170,25 @@ func TestIncidentView(t *testing.T) {
 	if !strings.Contains(r.body, "No on-call link: set links.onCall.") {
 		t.Error("no warning that inventory has no on-call link")
 	}
-	// db's instance is critical: the view says which and why.
+	// db's instances are critical: the view says which and why, naming the checks an
+	// instance reported failing.
+	if _, err := st.PutInstance(context.Background(), catalog.Instance{ID: "d2", Component: "db", Version: "v15",
+		Addresses: catalog.Addresses{HTTP: "127.0.0.1:8082"}, StartedAt: time.Now(), TTLSeconds: 60, Status: catalog.StatusCritical,
+		Metadata: map[string]string{catalog.FailingChecksMetadata: "disk,replication"}}); err != nil {
+		t.Fatal(err)
+	}
 	r = get(t, h, "/components/db")
 	d := doc(t, r.body)
-	var unready string
-	for _, li := range find(d, "li", func(n *html.Node) bool { v, _ := attr(n, "data-instance"); return v == "d1" }) {
-		unready = text(li)
+	unready := map[string]string{}
+	for _, li := range find(d, "li", func(n *html.Node) bool { _, ok := attr(n, "data-instance"); return ok }) {
+		id, _ := attr(li, "data-instance")
+		unready[id] = text(li)
 	}
-	if !strings.Contains(unready, "critical") || !strings.Contains(unready, "a readiness check fails") {
-		t.Errorf("db's d1: got %q, want it critical with its readiness failing", unready)
+	if got := unready["d1"]; !strings.Contains(got, "critical") || !strings.Contains(got, "a readiness check fails") {
+		t.Errorf("db's d1: got %q, want it critical with its readiness failing", got)
+	}
+	if got := unready["d2"]; !strings.Contains(got, "reports critical: failing readiness checks: disk, replication;") {
+		t.Errorf("db's d2: got %q, want the checks it reported failing", got)
 	}
 }
 
