@@ -220,11 +220,15 @@ func setup(s *service.Service, cfg *Config, self *selfRegistrar) error {
 			return err
 		}
 		mux.Handle("/", page)
-		// The UI's live-update streams pause while the catalog is not ready, and end
-		// when it stops (readiness fails first), so that the graceful shutdown does
-		// not wait for the browsers.
+		// The UI's live-update streams end when the catalog starts to stop (the
+		// readiness set's shutdown gate fails first), so that the graceful shutdown
+		// does not wait for the browsers.
 		s.Go("ui live updates", func(ctx context.Context) error {
-			for st := range s.Health().Watch(ctx, health.Readiness) {
+			gate, err := s.Health().WatchCheck(ctx, health.Readiness, "shutdown")
+			if err != nil {
+				return fmt.Errorf("watching the readiness shutdown gate: %w", err)
+			}
+			for st := range gate {
 				page.SetLive(st != health.StatusFail)
 			}
 			return nil

@@ -156,6 +156,7 @@ const (
 	streamLifetime = 55 * time.Second
 	streamRetry    = 2 * time.Second
 	pausedRetry    = 10 * time.Second
+	emptyStorePoll = time.Second
 )
 
 // liveSwitch turns the live-update streams on and off. It is safe for concurrent use.
@@ -231,6 +232,29 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	fl.Flush()
 	idx := set.Index
 	for {
+		if idx == 0 {
+			// An empty store: a watch from index 0 answers at once, so look again
+			// every second until something is registered.
+			t := time.NewTimer(emptyStorePoll)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			set, err := h.st.Instances(ctx, "")
+			if err != nil {
+				return
+			}
+			if set.Index != 0 {
+				idx = set.Index
+				if _, err := fmt.Fprintf(w, "event: change\ndata: %d\n\n", idx); err != nil {
+					return
+				}
+				fl.Flush()
+			}
+			continue
+		}
 		set, err := h.st.Watch(ctx, "", idx)
 		if err != nil {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {

@@ -267,3 +267,37 @@ func TestLiveStream(t *testing.T) {
 	}
 	h.SetLive(true)
 }
+
+// On an empty store (change index 0) the stream waits, and says when the first
+// component's instance registers.
+func TestLiveStreamFromEmptyStore(t *testing.T) {
+	st := memory.New(memory.Options{})
+	defer st.Close()
+	h, err := ui.New(st, ui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	ctx := context.Background()
+	c := catalog.Component{Name: "first", Owner: "t", Type: "service", Tier: 2, Lifecycle: catalog.LifecycleProduction}
+	if _, err := st.PutComponent(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutInstance(ctx, catalog.Instance{ID: "f1", Component: "first", Version: "1", Addresses: catalog.Addresses{HTTP: "127.0.0.1:1"},
+		StartedAt: time.Now(), TTLSeconds: 60, Status: catalog.StatusPassing}); err != nil {
+		t.Fatal(err)
+	}
+	for lines.Scan() {
+		if lines.Text() == "event: change" {
+			return
+		}
+	}
+	t.Fatalf("the stream ended (%v) without a change event", lines.Err())
+}
