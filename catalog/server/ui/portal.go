@@ -210,7 +210,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	}
 	live := h.live.context()
 	if live.Err() != nil {
-		// Live updates are off (the catalog is stopping or not ready): the browser
+		// Live updates are off (the catalog is stopping): the browser
 		// tries again later.
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Cache-Control", "no-store")
