@@ -106,16 +106,3 @@ func ExampleParseNetworks() {
 	// "10.0.0.1/8": has host bits set: did you mean 10.0.0.0/8?
 	// "169.254.0.0/16": is link-local: instance addresses there are always refused
 }
-
-func ExampleEvaluateDevOpsHealth() {
-	lead, failure := 2*3600.0, 0.25
-	h := server.EvaluateDevOpsHealth(catalog.DORA{Deployments: 8, DeploymentsPerDay: 8.0 / 30,
-		LeadTimeSeconds: &lead, FailedDeployments: 2, ChangeFailureRate: &failure})
-	fmt.Println(h.Score, h.Passed)
-	for _, f := range h.Failed {
-		fmt.Println(f.ID+":", f.Message)
-	}
-	// Output:
-	// 71 [deploys-weekly lead-time-under-a-week restores-within-a-day]
-	// change-failure-under-15: 2 of 8 deployments failed (25%), want at most 15%
-}

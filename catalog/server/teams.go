@@ -159,7 +159,7 @@ func (s *Server) team(ctx context.Context, name string, comps []catalog.Componen
 		}
 		tc := catalog.TeamComponent{Name: c.Name, Tier: c.Tier, Lifecycle: c.Lifecycle, Score: sc.Score,
 			Running: len(byComp[c.Name]) > 0, Instances: len(byComp[c.Name]), Failing: []string{},
-			DevOpsHealth: EvaluateDevOpsHealth(acc.result(window))}
+			DevOpsHealth: catalog.EvaluateDevOpsHealth(acc.result(window))}
 		for _, in := range byComp[c.Name] {
 			if in.Healthy() {
 				tc.Healthy++
@@ -281,7 +281,7 @@ func (s *Server) Rules(ctx context.Context, window time.Duration) ([]catalog.Rul
 		}
 		return rs
 	}
-	devops := DevOpsRules()
+	devops := catalog.DevOpsRules()
 	dev := make([]*catalog.RuleSummary, len(devops))
 	for i, r := range devops {
 		dev[i] = &catalog.RuleSummary{ID: r.ID, Scorecard: catalog.DevOpsHealthScorecard, Title: r.Title, Why: r.Why, Fix: r.Fix,
@@ -327,10 +327,10 @@ func (s *Server) Rules(ctx context.Context, window time.Duration) ([]catalog.Rul
 		}
 		d := a.result(window)
 		for i, r := range devops {
-			switch st, _ := r.check(d); st {
-			case compliance.StatusPass:
+			switch applicable, passed, _ := r.Check(d); {
+			case applicable && passed:
 				dev[i].Passing = append(dev[i].Passing, c.Name)
-			case compliance.StatusFail:
+			case applicable:
 				dev[i].Failing = append(dev[i].Failing, c.Name)
 			}
 		}

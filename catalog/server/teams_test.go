@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/paved-road/paved/catalog"
-	"github.com/paved-road/paved/catalog/server"
 	"github.com/paved-road/paved/compliance"
 )
 
@@ -55,7 +54,7 @@ func checkTeams(t *testing.T, f *fleet) {
 		byID[r.ID] = r
 	}
 	def := compliance.DefaultRuleSet()
-	if len(rules) != def.Len()+1+len(server.DevOpsRules()) || rules[0].ID != def.IDs()[0] {
+	if len(rules) != def.Len()+1+len(catalog.DevOpsRules()) || rules[0].ID != def.IDs()[0] {
 		t.Fatalf("got %d rules starting with %s, want the %d default rules in order, owner, then the DevOps health rules", len(rules), rules[0].ID, def.Len())
 	}
 	rl, _ := def.Rule("runbook-link")
@@ -67,36 +66,4 @@ func checkTeams(t *testing.T, f *fleet) {
 		t.Fatalf("got %+v, want a DevOps health rule with title and fix", cf)
 	}
 	sameJSON(t, "change-failure-under-15 components", [][]string{cf.Passing, cf.Failing}, [][]string{{"ledger"}, {"billing", "orders"}})
-}
-
-// DevOps health: each rule's threshold, and rules whose key is unknown left out.
-func TestDevOpsHealth(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		d    catalog.DORA
-		want int
-		fail []string
-	}{
-		{"nothing deployed", catalog.DORA{}, 50, []string{"deploys-weekly"}},
-		{"weekly, fast, safe", catalog.DORA{Deployments: 5, DeploymentsPerDay: 1.0 / 7, LeadTimeSeconds: ptr(3600), ChangeFailureRate: ptr(0.15)}, 100, nil},
-		{"slow lead time", catalog.DORA{Deployments: 5, DeploymentsPerDay: 1, LeadTimeSeconds: ptr(8 * 86400), ChangeFailureRate: ptr(0)}, 85, []string{"lead-time-under-a-week"}},
-		{"unrestored incident", catalog.DORA{Deployments: 1, DeploymentsPerDay: 1, ChangeFailureRate: ptr(1), Incidents: 1}, 33, []string{"change-failure-under-15", "restores-within-a-day"}},
-		{"slow restore", catalog.DORA{DeploymentsPerDay: 0.1, Incidents: 2, Restored: 2, TimeToRestoreSeconds: ptr(2 * 86400)}, 0, []string{"deploys-weekly", "restores-within-a-day"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := server.EvaluateDevOpsHealth(tc.d)
-			var fail []string
-			for _, f := range got.Failed {
-				fail = append(fail, f.ID)
-			}
-			if got.Score != tc.want || len(fail) != len(tc.fail) {
-				t.Fatalf("got score %d failing %v, want %d failing %v", got.Score, fail, tc.want, tc.fail)
-			}
-			for i := range fail {
-				if fail[i] != tc.fail[i] {
-					t.Fatalf("got failing %v, want %v", fail, tc.fail)
-				}
-			}
-		})
-	}
 }

@@ -211,16 +211,8 @@ func (h *Handler) incident(ctx context.Context, c catalog.Component, ins []catal
 			return v, err
 		}
 		if len(pts) == 1 {
-			v.DORA = &pts[0].DORA
-		}
-		t, err := h.ins.Team(ctx, c.Owner, v.Window)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return v, err
-		}
-		for _, tc := range t.Components {
-			if tc.Name == c.Name {
-				v.DevOps = &tc.DevOpsHealth
-			}
+			dh := catalog.EvaluateDevOpsHealth(pts[0].DORA)
+			v.DORA, v.DevOps = &pts[0].DORA, &dh
 		}
 	}
 	return v, nil

@@ -128,7 +128,7 @@ func TestScorecardsView(t *testing.T) {
 	r := get(t, h, "/scorecards")
 	rules := rowsBy(t, r.body, "data-rule")
 	def := compliance.DefaultRuleSet()
-	if r.code != 200 || len(rules) < def.Len()+len(server.DevOpsRules()) {
+	if r.code != 200 || len(rules) < def.Len()+len(catalog.DevOpsRules()) {
 		t.Fatalf("/scorecards: got %d with %d rules, want every default and DevOps health rule", r.code, len(rules))
 	}
 	for _, rl := range def.Rules() {
