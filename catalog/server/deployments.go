@@ -32,8 +32,8 @@ type DORAOptions struct {
 	// critical just before it deregisters, which is no incident. Zero means 10 s.
 	MinIncident time.Duration
 	// Window is the default window of DORA's keys on /api/v1/dora, /api/v1/teams,
-	// /api/v1/rules and the UI's pages (CATALOG_DORA_WINDOW), from 1 hour to 366 days.
-	// Zero means 30 days.
+	// /api/v1/rules and the UI's pages (CATALOG_DORA_WINDOW), from 1 hour to 366 days:
+	// a value outside is brought to the nearest bound. Zero means 30 days.
 	Window time.Duration
 	// MetricsWindow is the window of the paved_catalog_dora_* metrics. Zero means
 	// Window.
