@@ -9,8 +9,13 @@
     return;
   }
   var busy = false, again = false;
+  function typing() {
+    var a = document.activeElement;
+    return a && main.contains(a) && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName);
+  }
   function refresh() {
     if (busy) { again = true; return; }
+    if (typing()) { setTimeout(refresh, 2000); return; } // never swap a form being filled in
     busy = true;
     fetch(location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
