@@ -157,6 +157,10 @@ type History struct {
 	Incidents []Incident `json:"incidents,omitempty"`
 	// Scorecard is the last scorecard an instance in this environment reported.
 	Scorecard *Scorecard `json:"scorecard,omitempty"`
+	// Scores is the component's score history, oldest first: a point whenever a
+	// scorecard reported in this environment changed the score, or a day after the
+	// last point; at most [MaxScorePoints].
+	Scores []ScorePoint `json:"scores,omitempty"`
 }
 
 // Trim drops the oldest deployments and incidents beyond the retention limits.
@@ -167,6 +171,23 @@ func (h *History) Trim() {
 	if n := len(h.Incidents) - MaxIncidents; n > 0 {
 		h.Incidents = append(h.Incidents[:0:0], h.Incidents[n:]...)
 	}
+	if n := len(h.Scores) - MaxScorePoints; n > 0 {
+		h.Scores = append(h.Scores[:0:0], h.Scores[n:]...)
+	}
+}
+
+// AddScore records score at t in the score history, when it differs from the last
+// point or that point is a day old or more, and reports whether it did.
+func (h *History) AddScore(t time.Time, score int) bool {
+	if n := len(h.Scores); n > 0 {
+		last := h.Scores[n-1]
+		if last.Score == score && t.Sub(last.At) < 24*time.Hour {
+			return false
+		}
+	}
+	h.Scores = append(h.Scores, ScorePoint{At: t, Score: score})
+	h.Trim()
+	return true
 }
 
 // IsRunning reports whether instances ran in the environment at the last observation.

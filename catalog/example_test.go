@@ -91,3 +91,16 @@ func ExampleDigest() {
 	// Output:
 	// <nil> sha256:dca4fed9
 }
+
+func ExampleEvaluateDevOpsHealth() {
+	lead, failure := 2*3600.0, 0.25
+	h := catalog.EvaluateDevOpsHealth(catalog.DORA{Deployments: 8, DeploymentsPerDay: 8.0 / 30,
+		LeadTimeSeconds: &lead, FailedDeployments: 2, ChangeFailureRate: &failure})
+	fmt.Println(h.Score, h.Passed)
+	for _, f := range h.Failed {
+		fmt.Println(f.ID+":", f.Message)
+	}
+	// Output:
+	// 71 [deploys-weekly lead-time-under-a-week restores-within-a-day]
+	// change-failure-under-15: 2 of 8 deployments failed (25%), want at most 15%
+}

@@ -26,6 +26,12 @@ func (s Status) Valid() bool {
 	return s == StatusPassing || s == StatusWarning || s == StatusCritical
 }
 
+// FailingChecksMetadata is the instance metadata key under which a Paved service
+// reports the readiness checks that failed (or warned) at its last heartbeat, comma
+// separated and sorted, such as "db,inventory"; absent when every check passes. The
+// catalog's incident view shows it.
+const FailingChecksMetadata = "failing_checks"
+
 // TTL bounds for an instance.
 const (
 	MinTTLSeconds = 1

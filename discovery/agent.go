@@ -49,6 +49,7 @@ type AgentOption func(*agentConfig)
 type agentConfig struct {
 	ttl         time.Duration
 	readiness   func() Status
+	metadata    func() map[string]string
 	logger      *slog.Logger
 	registerer  prometheus.Registerer
 	jitter      func(time.Duration) time.Duration
@@ -68,6 +69,16 @@ func WithTTL(ttl time.Duration) AgentOption {
 // [StatusPassing]. It is called from the agent's goroutine and must not block long.
 func WithReadiness(f func() Status) AgentOption {
 	return func(c *agentConfig) { c.readiness = f }
+}
+
+// WithMetadata sets a source of metadata each registration and heartbeat adds to the
+// instance's, called right after the readiness source, such as the names of the
+// readiness checks that fail. A key it returns replaces the instance's own. It reaches
+// the registries whose heartbeats carry the whole instance (the catalog's); the others
+// keep the metadata of the registration. It is called from the agent's goroutine and
+// must not block long.
+func WithMetadata(f func() map[string]string) AgentOption {
+	return func(c *agentConfig) { c.metadata = f }
 }
 
 // WithLogger sets the logger for state changes. Nil, the default, discards.
@@ -378,6 +389,14 @@ func (a *Agent) call(ctx context.Context, f func(context.Context, Instance) erro
 	inst.Status = a.cfg.readiness()
 	if !inst.Status.Valid() {
 		inst.Status = StatusCritical
+	}
+	if a.cfg.metadata != nil {
+		for k, v := range a.cfg.metadata() {
+			if inst.Metadata == nil {
+				inst.Metadata = map[string]string{}
+			}
+			inst.Metadata[k] = v
+		}
 	}
 	return f(ctx, inst)
 }

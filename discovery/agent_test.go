@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -23,9 +24,10 @@ import (
 
 // call is one call a recordingRegistrar received.
 type call struct {
-	op     string // register, heartbeat, deregister
-	at     time.Time
-	status discovery.Status
+	op       string // register, heartbeat, deregister
+	at       time.Time
+	status   discovery.Status
+	metadata map[string]string
 }
 
 // recordingRegistrar is a FAKE registrar that records calls (at the bubble's virtual
@@ -41,7 +43,7 @@ type recordingRegistrar struct {
 func (r *recordingRegistrar) record(op string, inst discovery.Instance) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.calls = append(r.calls, call{op: op, at: time.Now(), status: inst.Status})
+	r.calls = append(r.calls, call{op: op, at: time.Now(), status: inst.Status, metadata: inst.Metadata})
 	return r.fail
 }
 
@@ -662,4 +664,62 @@ func (f registrarFuncs) Register(ctx context.Context, _ discovery.Instance) erro
 func (f registrarFuncs) Heartbeat(context.Context, discovery.Instance) error { return nil }
 func (f registrarFuncs) Deregister(ctx context.Context, _ discovery.Instance) error {
 	return f.deregister(ctx)
+}
+
+// WithMetadata's values ride on every registration and heartbeat, read right after the
+// readiness, over the instance's own metadata, which the agent never changes.
+func TestAgentMetadataSource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recordingRegistrar{}
+		var mu sync.Mutex
+		failing := ""
+		inst := testInstance()
+		inst.Metadata = map[string]string{"environment": "production"}
+		a, err := discovery.NewAgent(rec, inst, discovery.WithTTL(30*time.Second),
+			discovery.WithReadiness(func() discovery.Status {
+				mu.Lock()
+				defer mu.Unlock()
+				if failing != "" {
+					return discovery.StatusCritical
+				}
+				return discovery.StatusPassing
+			}),
+			discovery.WithMetadata(func() map[string]string {
+				mu.Lock()
+				defer mu.Unlock()
+				if failing == "" {
+					return nil
+				}
+				return map[string]string{"failing_checks": failing}
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runAgent(t, a)
+		synctest.Wait()
+		mu.Lock()
+		failing = "db"
+		mu.Unlock()
+		a.Refresh()
+		synctest.Wait()
+		mu.Lock()
+		failing = ""
+		mu.Unlock()
+		a.Refresh()
+		synctest.Wait()
+		_ = stop()
+		reg, hb := rec.ops("register"), rec.ops("heartbeat")
+		if len(reg) != 1 || len(hb) != 2 {
+			t.Fatalf("got %d registrations and %d heartbeats, want 1 and 2", len(reg), len(hb))
+		}
+		want := []map[string]string{{"environment": "production"}, {"environment": "production", "failing_checks": "db"}, {"environment": "production"}}
+		for i, got := range []map[string]string{reg[0].metadata, hb[0].metadata, hb[1].metadata} {
+			if !maps.Equal(got, want[i]) {
+				t.Errorf("call %d: got metadata %v, want %v", i, got, want[i])
+			}
+		}
+		if !maps.Equal(inst.Metadata, map[string]string{"environment": "production"}) {
+			t.Errorf("the caller's instance: got metadata %v, want it unchanged", inst.Metadata)
+		}
+	})
 }

@@ -7,8 +7,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/health"
 )
@@ -134,15 +137,30 @@ func (s *Service) grpcAddr() string {
 // readiness evaluates the readiness set (as a probe does: cached results, stale ones
 // run) and maps it to an instance status.
 func (s *Service) readiness() discovery.Status {
+	none := ""
 	if s.state.Load() != stateReady {
+		s.failing.Store(&none)
 		return discovery.StatusCritical
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), readinessTimeout)
 	defer cancel()
 	rep, err := s.health.Evaluate(ctx, health.Readiness)
 	if err != nil {
+		s.failing.Store(&none)
 		return discovery.StatusCritical
 	}
+	var failing []string
+	for _, c := range rep.Checks {
+		if !c.Excluded && c.Status != health.StatusPass {
+			failing = append(failing, c.Name)
+		}
+	}
+	slices.Sort(failing)
+	list := strings.Join(failing, ",")
+	if len(list) > discovery.MaxMetadataValueLen {
+		list = list[:discovery.MaxMetadataValueLen]
+	}
+	s.failing.Store(&list)
 	switch rep.Status {
 	case health.StatusPass:
 		return discovery.StatusPassing
@@ -150,6 +168,16 @@ func (s *Service) readiness() discovery.Status {
 		return discovery.StatusWarning
 	}
 	return discovery.StatusCritical
+}
+
+// healthMetadata is the metadata each registration and heartbeat adds: the readiness
+// checks that failed at the evaluation just made (readiness), so that the catalog says
+// which check fails on which instance.
+func (s *Service) healthMetadata() map[string]string {
+	if p := s.failing.Load(); p != nil && *p != "" {
+		return map[string]string{catalog.FailingChecksMetadata: *p}
+	}
+	return nil
 }
 
 // newAgent builds the registration agent for REGISTRY, or returns nil for none.
@@ -183,6 +211,7 @@ func (s *Service) newAgent(ctx context.Context) (*discovery.Agent, error) {
 	return discovery.NewAgent(reg, s.Instance(),
 		discovery.WithTTL(s.cfg.RegistryTTL),
 		discovery.WithReadiness(s.readiness),
+		discovery.WithMetadata(s.healthMetadata),
 		discovery.WithLogger(s.logger),
 		discovery.WithRegisterer(s.registry),
 	)

@@ -3,11 +3,14 @@ package service_test
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/paved-road/paved/catalog"
 	"github.com/paved-road/paved/discovery"
 	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/health"
@@ -15,8 +18,39 @@ import (
 	"github.com/paved-road/paved/service"
 )
 
+// heartbeatRecorder is a static registry that keeps the metadata of the last
+// registration or heartbeat (the static registry applies only the status of a
+// heartbeat; the catalog stores the whole instance).
+type heartbeatRecorder struct {
+	*static.Registry
+	mu   sync.Mutex
+	last map[string]string
+}
+
+func (h *heartbeatRecorder) Register(ctx context.Context, inst discovery.Instance) error {
+	h.keep(inst)
+	return h.Registry.Register(ctx, inst)
+}
+
+func (h *heartbeatRecorder) Heartbeat(ctx context.Context, inst discovery.Instance) error {
+	h.keep(inst)
+	return h.Registry.Heartbeat(ctx, inst)
+}
+
+func (h *heartbeatRecorder) keep(inst discovery.Instance) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.last = maps.Clone(inst.Metadata)
+}
+
+func (h *heartbeatRecorder) metadata() map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
+}
+
 func TestRegistrationLifecycle(t *testing.T) {
-	reg := &static.Registry{}
+	reg := &heartbeatRecorder{Registry: &static.Registry{}}
 	cfg, err := service.Load[service.Config](service.WithEnviron(map[string]string{
 		"HTTP_ADDR": "127.0.0.1:0", "ADMIN_ADDR": "127.0.0.1:0", "DRAIN_DELAY": "300ms", "REGISTRY_TTL": "3s",
 	}))
@@ -70,11 +104,17 @@ func TestRegistrationLifecycle(t *testing.T) {
 	<-dbUp
 	dbUp <- false
 	probe(t, "http://"+s.AdminAddr().String()+"/readyz")
-	waitFor("critical after the check fails", func(i discovery.Instance, f bool) bool { return f && i.Status == discovery.StatusCritical })
+	// The heartbeat says which check fails, for the catalog's incident view.
+	waitFor("critical after the check fails, naming it", func(i discovery.Instance, f bool) bool {
+		return f && i.Status == discovery.StatusCritical && reg.metadata()[catalog.FailingChecksMetadata] == "db"
+	})
 	<-dbUp
 	dbUp <- true
 	probe(t, "http://"+s.AdminAddr().String()+"/readyz")
-	waitFor("passing again", func(i discovery.Instance, f bool) bool { return f && i.Status == discovery.StatusPassing })
+	waitFor("passing again, naming no check", func(i discovery.Instance, f bool) bool {
+		_, named := reg.metadata()[catalog.FailingChecksMetadata]
+		return f && i.Status == discovery.StatusPassing && !named
+	})
 
 	// On stop the instance leaves the registry before the servers stop serving.
 	public := "http://" + s.HTTPAddr().String() + "/x"

@@ -66,7 +66,10 @@ type Service struct {
 	members []member
 	servers []namedServer
 
-	state   atomic.Int32
+	state atomic.Int32
+	// failing holds the readiness checks failing at the last evaluation behind a
+	// heartbeat, comma separated ("" when none).
+	failing atomic.Pointer[string]
 	ran     atomic.Bool
 	readyCh chan struct{}
 

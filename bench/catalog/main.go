@@ -77,12 +77,20 @@ func main() {
 	kill := flag.Bool("kill", false, "with -replicas: SIGKILL the first replica in the middle of the window, then check that no instance was lost and that the watchers on the others saw every change")
 	nf := noisyFlags()
 	cf := churnFlags()
+	pf := portalFlags()
 	flag.Parse()
 	if nf.child {
 		os.Exit(noisyChild(nf))
 	}
 	if nf.on {
 		if err := runNoisy(*bin, nf); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/catalog:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if pf.on {
+		if err := runPortal(*bin, pf); err != nil {
 			fmt.Fprintln(os.Stderr, "bench/catalog:", err)
 			os.Exit(1)
 		}

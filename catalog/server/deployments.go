@@ -31,8 +31,12 @@ type DORAOptions struct {
 	// MinIncident is the shortest incident recorded: a stopping Paved instance reports
 	// critical just before it deregisters, which is no incident. Zero means 10 s.
 	MinIncident time.Duration
-	// MetricsWindow is the window of the paved_catalog_dora_* metrics. Zero means 30
-	// days.
+	// Window is the default window of DORA's keys on /api/v1/dora, /api/v1/teams,
+	// /api/v1/rules and the UI's pages (CATALOG_DORA_WINDOW), from 1 hour to 366 days:
+	// a value outside is brought to the nearest bound. Zero means 30 days.
+	Window time.Duration
+	// MetricsWindow is the window of the paved_catalog_dora_* metrics. Zero means
+	// Window.
 	MetricsWindow time.Duration
 }
 
@@ -43,8 +47,12 @@ func (o DORAOptions) withDefaults() DORAOptions {
 	if o.MinIncident <= 0 {
 		o.MinIncident = 10 * time.Second
 	}
+	if o.Window <= 0 {
+		o.Window = 30 * 24 * time.Hour
+	}
+	o.Window = min(max(o.Window, minDORAWindow), maxDORAWindow)
 	if o.MetricsWindow <= 0 {
-		o.MetricsWindow = 30 * 24 * time.Hour
+		o.MetricsWindow = o.Window
 	}
 	return o
 }
@@ -300,14 +308,22 @@ func summary(insts []catalog.Instance) string {
 }
 
 // retainScorecard keeps sc as the last scorecard of its component in the instance's
-// environment, so that it outlives the instance. A failure is logged: the card itself
+// environment, so that it outlives the instance, and adds the component's score to
+// its score history. A failure is logged: the card itself
 // is stored.
 func (s *Server) retainScorecard(ctx context.Context, sc catalog.Scorecard) {
 	in, err := s.raw.GetInstance(ctx, sc.Component, sc.Instance)
+	var comp catalog.ComponentScorecard
 	if err == nil {
-		sc.ReportedAt = s.now().UTC().Round(0)
+		// The component's score as the API shows it, for its score history.
+		comp, err = s.st.Scorecard(ctx, sc.Component)
+	}
+	if err == nil {
+		now := s.now().UTC().Round(0)
+		sc.ReportedAt = now
 		_, err = s.raw.UpdateHistory(ctx, sc.Component, catalog.EnvironmentOf(&in), func(h *catalog.History) (bool, error) {
 			h.Scorecard = &sc
+			h.AddScore(now, comp.Score)
 			return true, nil
 		})
 	}

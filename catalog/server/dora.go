@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -114,8 +115,23 @@ func (s *Server) doraReport(ctx context.Context, st store.Store, f doraFilter, w
 			owners[c.Name] = c.Owner
 		}
 	}
-	hs, err := st.Histories(ctx, f.component)
-	if err != nil {
+	var hs []catalog.History
+	if f.component == "" && f.owner != "" {
+		// A team's: its components' histories alone, not every component's.
+		for name := range owners {
+			h, err := st.Histories(ctx, name)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted since the list
+			}
+			if err != nil {
+				return rep, err
+			}
+			hs = append(hs, h...)
+		}
+		slices.SortFunc(hs, func(a, b catalog.History) int {
+			return cmp.Or(cmp.Compare(a.Component, b.Component), cmp.Compare(a.Environment, b.Environment))
+		})
+	} else if hs, err = st.Histories(ctx, f.component); err != nil {
 		return rep, err
 	}
 	teams := map[string]*doraAcc{}
@@ -145,9 +161,8 @@ func (s *Server) doraReport(ctx context.Context, st store.Store, f doraFilter, w
 
 // Bounds of ?window= on /api/v1/dora.
 const (
-	minDORAWindow     = time.Hour
-	maxDORAWindow     = 366 * 24 * time.Hour
-	defaultDORAWindow = 30 * 24 * time.Hour
+	minDORAWindow = time.Hour
+	maxDORAWindow = 366 * 24 * time.Hour
 )
 
 // parseSpan parses a length of time as "30d" (days) or a Go duration ("12h", "90m").
@@ -180,7 +195,7 @@ func (s *Server) getDORA(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var errs []catalog.FieldError
 	f := doraFilter{owner: dnsLabelParam(q, "owner", &errs), component: dnsLabelParam(q, "component", &errs), env: dnsLabelParam(q, "env", &errs)}
-	window := defaultDORAWindow
+	window := s.dora.Window
 	if v := q.Get("window"); v != "" {
 		d, ok := parseSpan(v)
 		if !ok || d < minDORAWindow || d > maxDORAWindow {

@@ -278,6 +278,7 @@ func TestSyntheticFleet(t *testing.T) {
 			{Team: "sales", DORA: wantComps[2].DORA},
 		}
 		sameJSON(t, "DORA per team", rep.Teams, wantTeams)
+		checkTeams(t, f)
 
 		// A week later, with a 1-day window, nothing is left in it.
 		f.at(500 + 7*86400)

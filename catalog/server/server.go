@@ -120,6 +120,7 @@ type Server struct {
 	dora      DORAOptions    // with defaults
 	compass   *compassPusher // nil without Options.Compass (compass.go)
 	apis      *apis          // API versions being fetched, api-compatible verdicts (apis.go)
+	set       compliance.RuleSet
 }
 
 // New returns a Server over st.
@@ -131,6 +132,7 @@ func New(st store.Store, opts Options) *Server {
 	s := &Server{raw: st, opts: opts, log: opts.Logger, tokens: opts.Tokens, maxBody: opts.MaxBodyBytes,
 		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait, met: newMetrics(), lim: newLimiter(opts.Limits), now: time.Now}
 	s.dora = opts.DORA.withDefaults()
+	s.set = set
 	s.raw = s.newCompass(st, opts.Compass)
 	s.base = meteredStore{Store: s.raw, s: s}
 	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set, api: s.applyAPIRule}
@@ -216,6 +218,9 @@ func Routes() []Route {
 		{"GET", "/api/v1/deployments"},
 		{"GET", "/api/v1/dora"},
 		{"POST", "/api/v1/events"},
+		{"GET", "/api/v1/teams"},
+		{"GET", "/api/v1/teams/{name}"},
+		{"GET", "/api/v1/rules"},
 		{"GET", "/api/v1/targets"},
 		{"GET", "/api/v1/apis"},
 		{"GET", "/api/v1/apis/{name}"},
@@ -251,6 +256,9 @@ func (s *Server) routes() {
 		{"GET", "/api/v1/deployments"}:                         s.readable(s.listDeployments),
 		{"GET", "/api/v1/dora"}:                                s.readable(s.getDORA),
 		{"POST", "/api/v1/events"}:                             s.postEvent,
+		{"GET", "/api/v1/teams"}:                               s.readable(s.listTeams),
+		{"GET", "/api/v1/teams/{name}"}:                        s.readable(s.getTeam),
+		{"GET", "/api/v1/rules"}:                               s.readable(s.listRules),
 		{"GET", "/api/v1/targets"}:                             s.readable(s.targets),
 		{"GET", "/api/v1/apis"}:                                s.readable(s.listAPIs),
 		{"GET", "/api/v1/apis/{name}"}:                         s.readable(s.getAPI),

@@ -27,6 +27,10 @@
 //	                     (default 200, 400); heartbeats of registered instances at their
 //	                     rate are exempt from both (docs/catalog.md, "Limits")
 //	CATALOG_REFUSAL_DELAY  a 429 comes after this delay (default 1s; 0: at once)
+//	CATALOG_DORA_WINDOW  the window of DORA's keys on the team pages, the API and the
+//	                     metrics (default 720h, 30 days)
+//	CATALOG_CHANGE_FAILURE_WINDOW  how long after a deployment a rollback or an
+//	                     incident counts as its failure (default 24h)
 //
 // Its own metrics (paved_catalog_*, docs/metrics.md) are on the admin /metrics.
 //

@@ -58,13 +58,15 @@ type Settings struct {
 
 	// Per-client limits (docs/catalog.md, "Limits"). The per-token settings say BEARER:
 	// a name holding TOKEN would mark them secret.
-	MaxConnsPerClient int           `env:"CATALOG_MAX_CONNS_PER_CLIENT" envDefault:"64" desc:"Most connections one client address (an IPv4 address or an IPv6 /64) may hold open at once; more are never read: held for CATALOG_HOLD_OVER_CAP, then closed. 0 means no cap."`
-	HoldOverCap       time.Duration `env:"CATALOG_HOLD_OVER_CAP" envDefault:"30s" desc:"How long a connection over CATALOG_MAX_CONNS_PER_CLIENT is held open, unread, before it is closed, so that a client over its cap cannot reconnect faster (at most 16,384 held at once, or a quarter of the open-file limit; more are closed at once). 0 closes it as soon as it is accepted."`
-	RatePerClient     float64       `env:"CATALOG_RATE_PER_CLIENT" envDefault:"50" desc:"Requests a second one client address may make on average; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
-	BurstPerClient    int           `env:"CATALOG_BURST_PER_CLIENT" envDefault:"100" desc:"Requests one client address may make at once, above CATALOG_RATE_PER_CLIENT."`
-	RatePerToken      float64       `env:"CATALOG_RATE_PER_BEARER" envDefault:"200" desc:"Requests a second that may carry one bearer token (a team's, the admin's or the read token), from any address; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
-	BurstPerToken     int           `env:"CATALOG_BURST_PER_BEARER" envDefault:"400" desc:"Requests that may carry one token at once, above CATALOG_RATE_PER_BEARER."`
-	RefusalDelay      time.Duration `env:"CATALOG_REFUSAL_DELAY" envDefault:"1s" desc:"Paces the answers of a client over a request rate: its 429 comes after this delay, so that a client that ignores 429 cannot make the catalog spend its CPU on refusals. Counts against HTTP_MAX_CONCURRENT when that is set. 0 answers at once."`
+	MaxConnsPerClient   int           `env:"CATALOG_MAX_CONNS_PER_CLIENT" envDefault:"64" desc:"Most connections one client address (an IPv4 address or an IPv6 /64) may hold open at once; more are never read: held for CATALOG_HOLD_OVER_CAP, then closed. 0 means no cap."`
+	HoldOverCap         time.Duration `env:"CATALOG_HOLD_OVER_CAP" envDefault:"30s" desc:"How long a connection over CATALOG_MAX_CONNS_PER_CLIENT is held open, unread, before it is closed, so that a client over its cap cannot reconnect faster (at most 16,384 held at once, or a quarter of the open-file limit; more are closed at once). 0 closes it as soon as it is accepted."`
+	RatePerClient       float64       `env:"CATALOG_RATE_PER_CLIENT" envDefault:"50" desc:"Requests a second one client address may make on average; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
+	BurstPerClient      int           `env:"CATALOG_BURST_PER_CLIENT" envDefault:"100" desc:"Requests one client address may make at once, above CATALOG_RATE_PER_CLIENT."`
+	RatePerToken        float64       `env:"CATALOG_RATE_PER_BEARER" envDefault:"200" desc:"Requests a second that may carry one bearer token (a team's, the admin's or the read token), from any address; more get 429 with Retry-After. Heartbeats of registered instances at their rate are exempt. 0 means no limit."`
+	BurstPerToken       int           `env:"CATALOG_BURST_PER_BEARER" envDefault:"400" desc:"Requests that may carry one token at once, above CATALOG_RATE_PER_BEARER."`
+	DORAWindow          time.Duration `env:"CATALOG_DORA_WINDOW" envDefault:"720h" desc:"The window DORA's keys are computed over on the team pages, the incident view, GET /api/v1/dora, /api/v1/teams and /api/v1/rules (their default; ?window= changes it) and the paved_catalog_dora_* metrics: from 1h to 8784h (366 days)."`
+	ChangeFailureWindow time.Duration `env:"CATALOG_CHANGE_FAILURE_WINDOW" envDefault:"24h" desc:"How long after a deployment a rollback to the previous version, or an incident (an instance critical), counts as that deployment's failure in the change failure rate: from 1m to 720h."`
+	RefusalDelay        time.Duration `env:"CATALOG_REFUSAL_DELAY" envDefault:"1s" desc:"Paces the answers of a client over a request rate: its 429 comes after this delay, so that a client that ignores 429 cannot make the catalog spend its CPU on refusals. Counts against HTTP_MAX_CONCURRENT when that is set. 0 answers at once."`
 }
 
 // Validate checks the catalog's own settings.
@@ -183,6 +185,12 @@ func (c *Config) validateLimits() []error {
 	if c.HoldOverCap < 0 || c.HoldOverCap > 10*time.Minute {
 		errs = append(errs, service.NewProblem("CATALOG_HOLD_OVER_CAP", c.HoldOverCap.String(), "must be from 0s (close at once) to 10m"))
 	}
+	if c.DORAWindow < time.Hour || c.DORAWindow > 366*24*time.Hour {
+		errs = append(errs, service.NewProblem("CATALOG_DORA_WINDOW", c.DORAWindow.String(), "must be from 1h to 8784h (366 days), such as 720h for 30 days"))
+	}
+	if c.ChangeFailureWindow < time.Minute || c.ChangeFailureWindow > 30*24*time.Hour {
+		errs = append(errs, service.NewProblem("CATALOG_CHANGE_FAILURE_WINDOW", c.ChangeFailureWindow.String(), "must be from 1m to 720h (30 days), such as 24h"))
+	}
 	if c.RefusalDelay < 0 || c.RefusalDelay > time.Minute {
 		errs = append(errs, service.NewProblem("CATALOG_REFUSAL_DELAY", c.RefusalDelay.String(), "must be from 0s (answer at once) to 1m"))
 	}
@@ -253,7 +261,8 @@ func setup(s *service.Service, cfg *Config, self *selfRegistrar) error {
 		return err
 	}
 	opts := server.Options{AdminToken: cfg.AdminToken, ReadToken: cfg.ReadToken, Open: cfg.Open, Logger: s.Logger(),
-		Development: cfg.Env == service.EnvDevelopment, Registerer: s.Registerer(), Limits: cfg.limits()}
+		Development: cfg.Env == service.EnvDevelopment, Registerer: s.Registerer(), Limits: cfg.limits(),
+		DORA: server.DORAOptions{Window: cfg.DORAWindow, ChangeFailureWindow: cfg.ChangeFailureWindow}}
 	if len(cfg.AllowedNetworks) > 0 {
 		if opts.AllowedNetworks, err = server.ParseNetworks(cfg.AllowedNetworks); err != nil {
 			return err
@@ -297,11 +306,24 @@ func setup(s *service.Service, cfg *Config, self *selfRegistrar) error {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	if cfg.ReadToken == "" { // the UI has no login: it is served only when reads are open
-		page, err := ui.New(api.Store(), ui.Options{Open: cfg.Open, Logger: s.Logger()})
+		page, err := ui.New(api.Store(), ui.Options{Open: cfg.Open, Logger: s.Logger(), Insights: api})
 		if err != nil {
 			return err
 		}
 		mux.Handle("/", page)
+		// The UI's live-update streams end when the catalog starts to stop (the
+		// readiness set's shutdown gate fails first), so that the graceful shutdown
+		// does not wait for the browsers.
+		s.Go("ui live updates", func(ctx context.Context) error {
+			gate, err := s.Health().WatchCheck(ctx, health.Readiness, "shutdown")
+			if err != nil {
+				return fmt.Errorf("watching the readiness shutdown gate: %w", err)
+			}
+			for st := range gate {
+				page.SetLive(st != health.StatusFail)
+			}
+			return nil
+		})
 	}
 	s.SetHandler(mux)
 	return nil

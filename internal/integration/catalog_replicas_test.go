@@ -1,12 +1,9 @@
 package integration_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,13 +15,6 @@ import (
 	"github.com/paved-road/paved/catalog/client"
 	"github.com/paved-road/paved/internal/testenv"
 )
-
-// catalogProc is a cmd/catalog process on loopback.
-type catalogProc struct {
-	cmd    *exec.Cmd
-	api    string
-	exited chan struct{}
-}
 
 // buildCatalog builds cmd/catalog into a temporary directory.
 func buildCatalog(t *testing.T) string {
@@ -39,58 +29,12 @@ func buildCatalog(t *testing.T) string {
 }
 
 // startCatalogProc runs the catalog on etcd at endpoints and waits for its ready line.
-// It is stopped (SIGINT) when the test ends, unless it was killed before.
-func startCatalogProc(t *testing.T, bin, endpoints string) *catalogProc {
+func startCatalogProc(t *testing.T, bin, endpoints string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "ADMIN_ADDR=127.0.0.1:0", "DRAIN_DELAY=0s",
-		"CATALOG_STORE=etcd", "ETCD_ENDPOINTS=" + endpoints, "CATALOG_ADMIN_TOKEN=" + adminToken, "REGISTRY=none",
+	return startProc(t, bin, "CATALOG_STORE=etcd", "ETCD_ENDPOINTS="+endpoints, "CATALOG_ADMIN_TOKEN="+adminToken, "REGISTRY=none",
 		// Every client of the test comes from 127.0.0.1: the per-client limits would
 		// pace the moved instances' heartbeats (their new replica does not know them yet).
-		"CATALOG_RATE_PER_CLIENT=0", "CATALOG_RATE_PER_BEARER=0", "CATALOG_MAX_CONNS_PER_CLIENT=0"}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &catalogProc{cmd: cmd, exited: make(chan struct{})}
-	ready := make(chan string, 1)
-	go func() {
-		defer close(p.exited)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var rec struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"http_addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "service ready" {
-				ready <- rec.Addr
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		_ = cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-p.exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	select {
-	case addr := <-ready:
-		p.api = "http://" + addr
-	case <-p.exited:
-		t.Fatal("the catalog exited before it was ready")
-	case <-time.After(30 * time.Second):
-		t.Fatal("the catalog was not ready within 30 s")
-	}
-	return p
+		"CATALOG_RATE_PER_CLIENT=0", "CATALOG_RATE_PER_BEARER=0", "CATALOG_MAX_CONNS_PER_CLIENT=0")
 }
 
 // answered reports whether err is the catalog's answer, not a transport error.
@@ -107,7 +51,7 @@ func TestCatalogReplicaKilled(t *testing.T) {
 	endpoints := testenv.Require(t, "PAVED_TEST_ETCD_ENDPOINTS", "")
 	bin := buildCatalog(t)
 	const replicas, n, comps, ttl = 3, 150, 3, 4 * time.Second
-	reps := make([]*catalogProc, replicas)
+	reps := make([]*proc, replicas)
 	cs := make([]*client.Client, replicas)
 	for r := range reps {
 		reps[r] = startCatalogProc(t, bin, endpoints)

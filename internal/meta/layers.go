@@ -69,7 +69,7 @@ func Layers() []Layer {
 		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance", "problem", "transport/httptransport"}, ThirdParty: join([]string{"golang.org/x/time"}, prom), Why: "the catalog's API and UI (bodies decoded by httptransport's strict decoder)"},
 		// Programs.
 		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
-		{Package: "cmd/paved/...", Paved: []string{"catalog", "catalog/server/apicheck", "compliance", "health", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
+		{Package: "cmd/paved/...", Paved: []string{"catalog", "catalog/server/apicheck", "compliance", "health", "problem", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
 		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "examples/...", "transport/messaging/natsjs"}, transports), ThirdParty: join(goKit, otel, []string{"github.com/nats-io/nats.go", "github.com/nats-io/nats-server/v2"}), Why: "example services, as a team writes them: a module of their own, as they link the NATS binding (and the quickstart a NATS server)"},
 		{Package: "bench/...", Paved: []string{"..."}, ThirdParty: join(goKit, prom, otel, grpc), Why: "benchmarks measure anything"},
 		{Package: "internal/...", ThirdParty: prom, Why: "test helpers and tests"},

@@ -54,10 +54,14 @@ func startCatalog(t *testing.T) *catalogServer {
 	}
 	st := memory.New(memory.Options{})
 	api := server.New(st, server.Options{Tokens: tokens, Development: true})
-	h, err := ui.New(st, ui.Options{Open: api.OpenMode()})
+	h, err := ui.New(api.Store(), ui.Options{Open: api.OpenMode(), Insights: api})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The catalog's background work: deployments and incidents recorded.
+	runCtx, stopRun := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- api.Run(runCtx) }()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/", h)
@@ -66,6 +70,7 @@ func startCatalog(t *testing.T) *catalogServer {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv.RegisterOnShutdown(func() { h.SetLive(false) }) // end the live-update streams
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {
@@ -76,6 +81,10 @@ func startCatalog(t *testing.T) *catalogServer {
 		}
 		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serve: %v", err)
+		}
+		stopRun()
+		if err := <-ran; err != nil {
+			t.Errorf("run: %v", err)
 		}
 		_ = st.Close()
 	})
@@ -167,8 +176,9 @@ func tableInBrowser(t *testing.T, ctx context.Context, url string, reload bool) 
 	return tableRows(t, table)
 }
 
-// saveScreenshot writes a PNG of the whole page to PAVED_TEST_SCREENSHOT_DIR, or to
-// the test's temporary directory.
+// saveScreenshot writes a PNG of the whole page to PAVED_TEST_SCREENSHOT_DIR, else to
+// $PAVED_ARTIFACTS/screenshots (CI's kept output), else to the test's temporary
+// directory.
 func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -179,6 +189,12 @@ func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatalf("screenshot: got %q..., want a PNG", base64.StdEncoding.EncodeToString(png[:min(len(png), 12)]))
 	}
 	dir := os.Getenv("PAVED_TEST_SCREENSHOT_DIR")
+	if a := os.Getenv("PAVED_ARTIFACTS"); dir == "" && a != "" {
+		dir = filepath.Join(a, "screenshots")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -267,14 +283,15 @@ func TestBrowserShowsRegistrations(t *testing.T) {
 	}
 	saveScreenshot(t, ctx, "graph")
 
-	// orders deregisters its instance: on reload it runs no more.
+	// orders deregisters its instance: on reload it runs no more, and keeps its last
+	// score (nothing forgotten).
 	if err := chromedp.Do(ctx, chromedp.Navigate(cs.url+"/")); err != nil {
 		t.Fatal(err)
 	}
 	cs.call(t, "team-a", "DELETE", "/api/v1/components/orders/instances/orders-1", "", http.StatusNoContent)
 	rows = tableInBrowser(t, ctx, cs.url+"/", true)
-	if got := rows["orders"]; got["instances"] != "0/0" || got["versions"] != "none running" || got["scoreClass"] != "score-none" {
-		t.Errorf("after deregistration: got orders %v, want 0/0 instances, none running, no score", got)
+	if got := rows["orders"]; got["instances"] != "0/0" || got["versions"] != "none running" || got["score-cell"] != "95" {
+		t.Errorf("after deregistration: got orders %v, want 0/0 instances, none running, its last score 95", got)
 	}
 	if got := rows["inventory"]; got["instances"] != "1/1" || got["score-cell"] != "75" {
 		t.Errorf("after deregistration: got inventory %v, want it unchanged", got)

@@ -57,5 +57,5 @@ func Example() {
 	// /components/orders 200 text/html
 	// /graph.svg 200 image/svg+xml
 	// /components/payments 404 text/html
-	// default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'
+	// default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'
 }

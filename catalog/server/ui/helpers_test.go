@@ -228,3 +228,12 @@ func logBuffer() (*slog.Logger, *bytes.Buffer) {
 	var b bytes.Buffer
 	return slog.New(slog.NewTextHandler(&b, nil)), &b
 }
+
+// withoutOwnScripts returns body without the UI's own script elements (sort.js and
+// live.js), so that a test can tell that no other script came in.
+func withoutOwnScripts(body string) string {
+	for _, s := range []string{"sort.js", "live.js"} {
+		body = strings.ReplaceAll(body, `<script src="/static/`+s+`" defer></script>`, "")
+	}
+	return body
+}

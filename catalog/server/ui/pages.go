@@ -48,6 +48,7 @@ type fleet struct {
 	components []catalog.Component           // sorted by name
 	instances  map[string][]catalog.Instance // by component
 	scores     map[string]int                // by component; -1 without scorecard
+	failing    map[string][]string           // by component: the ids of the rules it fails
 }
 
 // readFleet reads the components the filter matches, with their instances, and the
@@ -62,7 +63,7 @@ func (h *Handler) readFleet(ctx context.Context, f catalog.ComponentFilter, scor
 		return fleet{}, err
 	}
 	fl := fleet{components: comps, instances: map[string][]catalog.Instance{},
-		scores: make(map[string]int, len(comps))}
+		scores: make(map[string]int, len(comps)), failing: map[string][]string{}}
 	for _, in := range set.Instances {
 		fl.instances[in.Component] = append(fl.instances[in.Component], in)
 	}
@@ -79,6 +80,9 @@ func (h *Handler) readFleet(ctx context.Context, f catalog.ComponentFilter, scor
 			return fleet{}, err
 		default:
 			fl.scores[c.Name] = sc.Score
+			for _, f := range sc.Failing {
+				fl.failing[c.Name] = append(fl.failing[c.Name], f.ID)
+			}
 		}
 	}
 	return fl, nil
@@ -107,6 +111,7 @@ type indexBody struct {
 	Labels     string
 	Text       string
 	Filtered   bool
+	Failing    string // ?failing=: only components failing this rule
 	Tiers      []string
 	Lifecycles []catalog.Lifecycle
 }
@@ -114,13 +119,16 @@ type indexBody struct {
 func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f, errs := parseFilter(q)
-	body := indexBody{
+	if fe := checkFailing(q["failing"]); fe != nil {
+		errs = append(errs, *fe)
+	}
+	body := indexBody{Failing: q.Get("failing"),
 		Errors: errs, Owner: q.Get("owner"), Tier: q.Get("tier"), Lifecycle: q.Get("lifecycle"),
 		Labels: strings.Join(q["label"], " "), Text: q.Get("q"),
 		Tiers:      []string{"1", "2", "3", "4"},
 		Lifecycles: []catalog.Lifecycle{catalog.LifecycleExperimental, catalog.LifecycleProduction, catalog.LifecycleDeprecated},
 	}
-	body.Filtered = body.Owner != "" || body.Tier != "" || body.Lifecycle != "" || body.Labels != "" || body.Text != ""
+	body.Filtered = body.Owner != "" || body.Tier != "" || body.Lifecycle != "" || body.Labels != "" || body.Text != "" || body.Failing != ""
 	status := http.StatusOK
 	if len(errs) > 0 {
 		status = http.StatusBadRequest
@@ -131,6 +139,9 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, c := range fl.components {
+			if body.Failing != "" && !slices.Contains(fl.failing[c.Name], body.Failing) {
+				continue
+			}
 			ins := fl.instances[c.Name]
 			class, healthy := healthOf(ins)
 			var versions []string
@@ -190,6 +201,8 @@ type componentBody struct {
 	Retained bool
 	// Deployments are the latest deployments, newest first.
 	Deployments []catalog.Deployment
+	// Incident is the incident view (incident.go).
+	Incident incidentView
 }
 
 // maxPageDeployments is how many deployments the component page lists.
@@ -246,6 +259,10 @@ func (h *Handler) component(w http.ResponseWriter, r *http.Request) {
 			if err == nil {
 				body := componentView(c, set.Instances, sc, all)
 				body.withHistory(hs)
+				if body.Incident, err = h.incident(ctx, c, set.Instances, sc, all, hs); err != nil {
+					h.storeFailed(w, r, err)
+					return
+				}
 				h.render(w, r, http.StatusOK, "component.html", page{Title: c.Name, Nav: "components", Body: body})
 				return
 			}

@@ -21,8 +21,9 @@ import (
 )
 
 // ContentSecurityPolicy is the policy sent with every response: nothing may load but the
-// UI's own stylesheet and images, and no script may run.
-const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; " +
+// UI's own stylesheets, images and scripts (live updates and table sorting; every page
+// works without them), and the scripts may connect to the UI only.
+const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // ErrNoStore is returned by [New] when it is given no store.
@@ -37,6 +38,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock used for relative times ("12s ago"). Nil means time.Now.
 	Now func() time.Time
+	// Insights serves the team pages, the scorecards view, the incident view's rule
+	// fixes and the charts: pass the catalog's *server.Server. Nil means those pages
+	// answer 404.
+	Insights Insights
 }
 
 // Handler serves the UI's pages and graphs. It implements http.Handler and is safe for
@@ -46,6 +51,8 @@ type Handler struct {
 	log  *slog.Logger
 	now  func() time.Time
 	open bool
+	ins  Insights
+	live liveSwitch
 	tmpl *template.Template
 	mux  *http.ServeMux
 }
@@ -58,7 +65,7 @@ func New(st store.Store, opts Options) (*Handler, error) {
 	if st == nil {
 		return nil, ErrNoStore
 	}
-	h := &Handler{st: st, log: opts.Logger, now: opts.Now, open: opts.Open}
+	h := &Handler{st: st, log: opts.Logger, now: opts.Now, open: opts.Open, ins: opts.Insights}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -73,7 +80,7 @@ func New(st store.Store, opts Options) (*Handler, error) {
 		},
 		"rfc3339":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"shortDigest": shortDigest,
-	}).ParseFS(assets, "assets/*.html")
+	}).Funcs(h.portalFuncs()).ParseFS(assets, "assets/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: parse templates: %w", err)
 	}
@@ -91,6 +98,9 @@ func New(st store.Store, opts Options) (*Handler, error) {
 	m.HandleFunc("GET /graph.svg", h.fleetGraph)
 	m.HandleFunc("GET /apis", h.apisPage)
 	m.HandleFunc("GET /apis/{name}", h.apiPage)
+	if err := h.portalRoutes(m); err != nil {
+		return nil, err
+	}
 	m.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", "public, max-age=3600")
