@@ -31,7 +31,10 @@ func ExampleSetup() {
 	}
 	stopInventory := run(inv)
 
-	env["DISCOVERY_STATIC"] = "inventory=" + inv.HTTPAddr().String()
+	// orders' own environment: INVENTORY_* there is its policy for calling inventory,
+	// and a variable under that prefix that is no setting (INVENTORY_SEED) is refused.
+	env = map[string]string{"HTTP_ADDR": "127.0.0.1:0", "ADMIN_ADDR": "127.0.0.1:0", "DRAIN_DELAY": "0s",
+		"DISCOVERY_STATIC": "inventory=" + inv.HTTPAddr().String()}
 	ocfg := must(service.Load[orders.Config](service.WithEnviron(env)))
 	ord := must(service.New(orders.Info(), &ocfg.Config, service.WithConfig(&ocfg), service.WithLogOutput(io.Discard)))
 	if err := orders.Setup(ord, &ocfg); err != nil {

@@ -1,6 +1,17 @@
 package orders
 
-import "github.com/paved-road/paved/service"
+import (
+	_ "embed"
+
+	"github.com/paved-road/paved/service"
+)
+
+// OpenAPI is orders' HTTP contract, an OpenAPI 3.1 document of the routes [Routes]
+// serves (POST /orders, GET /orders/{id}); the service publishes it as orders-http-v1
+// at /apis/orders-http-v1 on its admin address, and the catalog keeps each version.
+//
+//go:embed openapi.json
+var OpenAPI []byte
 
 // Info returns orders' identity and catalog metadata. SERVICE_NAME and SERVICE_VERSION
 // override Name and Version.
@@ -20,7 +31,9 @@ func Info() service.Info {
 			OnCall:     "https://oncall.example.com/team-checkout",
 		},
 		DependsOn:    []string{"inventory"},
-		ProvidesAPIs: []string{"orders-http-v1"},
+		APIs: []service.API{
+			{Name: "orders-http-v1", Kind: service.APIKindOpenAPI, Definition: OpenAPI},
+		},
 		ConsumesAPIs: []string{InventoryAPI},
 		Labels:       map[string]string{"domain": "checkout"},
 	}
