@@ -156,19 +156,24 @@ func sdkEnv(c *TracingConfig, get func(string) string, bad func(variable, value,
 			*dst = time.Duration(n) * time.Millisecond
 		}
 	}
-	millis("OTEL_BSP_SCHEDULE_DELAY", &c.Batch.ScheduleDelay)
-	millis("OTEL_BSP_EXPORT_TIMEOUT", &c.Batch.ExportTimeout)
-	if n, set, ok := whole("OTEL_BSP_MAX_QUEUE_SIZE", 1, "use a whole number of spans, 1 or more, such as 2048"); set && ok {
-		c.Batch.MaxQueueSize = n
-	}
-	if n, set, ok := whole("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, "use a whole number of spans, 1 or more, such as 512"); set && ok {
-		if q := c.Batch.MaxQueueSize; q > 0 && n > q || q == 0 && n > sdktrace.DefaultMaxQueueSize {
-			bad("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
-				"use a whole number of spans no larger than OTEL_BSP_MAX_QUEUE_SIZE ("+strconv.Itoa(positiveOr(q, sdktrace.DefaultMaxQueueSize))+")")
-		} else {
-			c.Batch.MaxExportBatchSize = n
+	batch := func(prefix, unit string, dst *BatchConfig) {
+		millis(prefix+"SCHEDULE_DELAY", &dst.ScheduleDelay)
+		millis(prefix+"EXPORT_TIMEOUT", &dst.ExportTimeout)
+		if n, set, ok := whole(prefix+"MAX_QUEUE_SIZE", 1, "use a whole number of "+unit+", 1 or more, such as 2048"); set && ok {
+			dst.MaxQueueSize = n
+		}
+		if n, set, ok := whole(prefix+"MAX_EXPORT_BATCH_SIZE", 1, "use a whole number of "+unit+", 1 or more, such as 512"); set && ok {
+			// Both SDKs' default queue is 2048.
+			if q := positiveOr(dst.MaxQueueSize, sdktrace.DefaultMaxQueueSize); n > q {
+				bad(prefix+"MAX_EXPORT_BATCH_SIZE", get(prefix+"MAX_EXPORT_BATCH_SIZE"),
+					"use a whole number of "+unit+" no larger than "+prefix+"MAX_QUEUE_SIZE ("+strconv.Itoa(q)+")")
+			} else {
+				dst.MaxExportBatchSize = n
+			}
 		}
 	}
+	batch("OTEL_BSP_", "spans", &c.Batch)
+	batch("OTEL_BLRP_", "log records", &c.Logs.Batch)
 
 	// limit reads the first set of names, each checked even when an earlier one wins.
 	limit := func(dst **int, names ...string) {

@@ -37,16 +37,17 @@ type MetricsConfig struct {
 	Timeout time.Duration
 }
 
-// Prometheus reports whether /metrics is served: prometheus is among the exporters,
-// or OTEL_METRICS_EXPORTER is unset.
-func (m MetricsConfig) Prometheus() bool {
-	return m.Exporters == nil || slices.Contains(m.Exporters, ExporterPrometheus)
+// ServesMetrics reports whether cfg serves /metrics: prometheus is among the metrics
+// exporters, or OTEL_METRICS_EXPORTER is unset. (A function, not a method, so that it
+// costs nothing in a program that does not call it.)
+func ServesMetrics(cfg TracingConfig) bool {
+	return cfg.Metrics.Exporters == nil || slices.Contains(cfg.Metrics.Exporters, ExporterPrometheus)
 }
 
-// Pushed returns the exporters that push (otlp, console), in order.
-func (m MetricsConfig) Pushed() []string {
+// PushedMetrics returns the metrics exporters of cfg that push (otlp, console), in order.
+func PushedMetrics(cfg TracingConfig) []string {
 	var out []string
-	for _, e := range m.Exporters {
+	for _, e := range cfg.Metrics.Exporters {
 		if e != ExporterPrometheus {
 			out = append(out, e)
 		}
@@ -120,19 +121,6 @@ func signalsEnv(c *TracingConfig, get func(string) string, bad func(variable, va
 	l := &c.Logs
 	l.Exporters = exporterList("OTEL_LOGS_EXPORTER", get, bad, ExporterOTLP, ExporterConsole)
 	l.OTLP = otlpEnv("LOGS", "/v1/logs", get, bad, false)
-	millis("OTEL_BLRP_SCHEDULE_DELAY", &l.Batch.ScheduleDelay)
-	millis("OTEL_BLRP_EXPORT_TIMEOUT", &l.Batch.ExportTimeout)
-	if n, set, ok := whole("OTEL_BLRP_MAX_QUEUE_SIZE", 1, "use a whole number of log records, 1 or more, such as 2048"); set && ok {
-		l.Batch.MaxQueueSize = n
-	}
-	if n, set, ok := whole("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", 1, "use a whole number of log records, 1 or more, such as 512"); set && ok {
-		if q := positiveOr(l.Batch.MaxQueueSize, 2048); n > q {
-			bad("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", get("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"),
-				"use a whole number of log records no larger than OTEL_BLRP_MAX_QUEUE_SIZE ("+strconv.Itoa(q)+")")
-		} else {
-			l.Batch.MaxExportBatchSize = n
-		}
-	}
 	// The generic limits are checked (and reported) with the span limits; a bad one
 	// leaves the default here.
 	logLimit := func(dst **int, name, generic string) {
@@ -150,13 +138,29 @@ func signalsEnv(c *TracingConfig, get func(string) string, bad func(variable, va
 	logLimit(&l.AttributeValueLength, "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")
 	logLimit(&l.AttributeCount, "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT")
 
+	// The OpenTelemetry Go metrics and logs exporters speak protobuf only.
+	for i, signal := range [2]string{"METRICS", "LOGS"} {
+		o, exporters := m.OTLP, m.Exporters
+		if i == 1 {
+			o, exporters = l.OTLP, l.Exporters
+		}
+		if o.Protocol != ProtocolHTTPJSON || !slices.Contains(exporters, ExporterOTLP) {
+			continue
+		}
+		name := "OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL"
+		if get(name) == "" {
+			name = "OTEL_EXPORTER_OTLP_PROTOCOL"
+		}
+		bad(name, ProtocolHTTPJSON, "use http/protobuf or grpc for "+strings.ToLower(signal)+" (http/json is for traces only; set OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json to keep it there)")
+	}
+
 	// Settings of a signal that does not export over OTLP change nothing: say so.
 	for _, s := range []struct {
 		name, reason string
 		otlp         bool
 	}{
-		{"METRICS", "OTEL_METRICS_EXPORTER does not include otlp", slices.Contains(m.Exporters, ExporterOTLP)},
-		{"LOGS", "OTEL_LOGS_EXPORTER does not include otlp", slices.Contains(l.Exporters, ExporterOTLP)},
+		{"METRICS", "OTEL_METRICS_EXPORTER does not include otlp (unset, it is prometheus: /metrics on ADMIN_ADDR)", slices.Contains(m.Exporters, ExporterOTLP)},
+		{"LOGS", "OTEL_LOGS_EXPORTER does not include otlp (unset, it is none: logs go to the log output only)", slices.Contains(l.Exporters, ExporterOTLP)},
 	} {
 		if s.otlp {
 			continue
@@ -167,7 +171,7 @@ func signalsEnv(c *TracingConfig, get func(string) string, bad func(variable, va
 			}
 		}
 	}
-	if len(m.Pushed()) == 0 {
+	if len(PushedMetrics(*c)) == 0 {
 		for _, name := range []string{"OTEL_METRIC_EXPORT_INTERVAL", "OTEL_METRIC_EXPORT_TIMEOUT"} {
 			if get(name) != "" {
 				c.Ignored = append(c.Ignored, IgnoredVariable{name, "OTEL_METRICS_EXPORTER includes neither otlp nor console: nothing is pushed"})

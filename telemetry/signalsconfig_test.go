@@ -45,6 +45,8 @@ func TestSignalVariablesBad(t *testing.T) {
 		{map[string]string{"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "4096"}, "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"},
 		{map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "long"}, "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT"},
 		{map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "-1"}, "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT"},
+		{map[string]string{"OTEL_LOGS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL"},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"},
 	}
 	for _, tt := range tests {
 		_, err := TracingConfigFromEnv(envOf(tt.env))
@@ -95,9 +97,9 @@ func TestSignalVariablesGood(t *testing.T) {
 		got  func(TracingConfig) any
 		want any
 	}{
-		{"metrics default", nil, func(c TracingConfig) any { return [2]any{c.Metrics.Prometheus(), len(c.Metrics.Pushed())} }, [2]any{true, 0}},
-		{"metrics none", map[string]string{"OTEL_METRICS_EXPORTER": "none"}, func(c TracingConfig) any { return c.Metrics.Prometheus() }, false},
-		{"metrics otlp only", map[string]string{"OTEL_METRICS_EXPORTER": "otlp"}, func(c TracingConfig) any { return [2]any{c.Metrics.Prometheus(), c.Metrics.Pushed()} }, [2]any{false, []string{"otlp"}}},
+		{"metrics default", nil, func(c TracingConfig) any { return [2]any{ServesMetrics(c), len(PushedMetrics(c))} }, [2]any{true, 0}},
+		{"metrics none", map[string]string{"OTEL_METRICS_EXPORTER": "none"}, func(c TracingConfig) any { return ServesMetrics(c) }, false},
+		{"metrics otlp only", map[string]string{"OTEL_METRICS_EXPORTER": "otlp"}, func(c TracingConfig) any { return [2]any{ServesMetrics(c), PushedMetrics(c)} }, [2]any{false, []string{"otlp"}}},
 		{"metrics list", map[string]string{"OTEL_METRICS_EXPORTER": " Prometheus , OTLP,console"}, func(c TracingConfig) any { return c.Metrics.Exporters }, []string{"prometheus", "otlp", "console"}},
 		{"metrics endpoint from generic", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/"}, func(c TracingConfig) any { return c.Metrics.OTLP.Endpoint }, "http://c:4318/v1/metrics"},
 		{"metrics endpoint grpc", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, func(c TracingConfig) any { return c.Metrics.OTLP.Endpoint + " " + c.Metrics.OTLP.Protocol }, "http://c:4317 grpc"},
