@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,5 +256,55 @@ func TestShutdownWithEndedContext(t *testing.T) {
 	_ = exp.Shutdown(ctx)
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("Shutdown with an ended context took %s, want at once", took)
+	}
+}
+
+// TestSettingsTakeEffect: the per-signal endpoint, headers and compression, the export
+// interval and the batch delay reach the exporters: an OTLP/HTTP server records what
+// arrives before any Shutdown.
+func TestSettingsTakeEffect(t *testing.T) {
+	type got struct{ path, tenant, encoding string }
+	var mu sync.Mutex
+	var reqs []got
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		reqs = append(reqs, got{r.URL.Path, r.Header.Get("X-Tenant"), r.Header.Get("Content-Encoding")})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer srv.Close()
+	cfg := config(t, map[string]string{
+		"OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "otlp",
+		"OTEL_EXPORTER_OTLP_ENDPOINT":            "http://127.0.0.1:1", // overridden below
+		"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT":    srv.URL + "/custom/metrics",
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT":       srv.URL + "/custom/logs",
+		"OTEL_EXPORTER_OTLP_METRICS_HEADERS":     "x-tenant=m",
+		"OTEL_EXPORTER_OTLP_LOGS_HEADERS":        "x-tenant=l",
+		"OTEL_EXPORTER_OTLP_METRICS_COMPRESSION": "gzip",
+		"OTEL_METRIC_EXPORT_INTERVAL":            "100",
+		"OTEL_BLRP_SCHEDULE_DELAY":               "50",
+	})
+	_, sc := sampled(t)
+	exp, err := otelexport.Start(context.Background(), cfg, nil, telemetry.SignalOptions{Gatherer: registry(t, sc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exp.Shutdown(context.Background())
+	slog.New(exp.LogHandler(slog.DiscardHandler)).Info("one")
+	want := map[got]bool{{"/custom/metrics", "m", "gzip"}: false, {"/custom/logs", "l", ""}: false}
+	if !testenv.Eventually(5*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range reqs {
+			if _, ok := want[r]; ok {
+				want[r] = true
+			}
+		}
+		return want[got{"/custom/metrics", "m", "gzip"}] && want[got{"/custom/logs", "l", ""}]
+	}) {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("got requests %+v before any Shutdown, want %v", reqs, want)
 	}
 }
