@@ -3,6 +3,7 @@ package telemetry
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,21 @@ type OTLPConfig struct {
 	// Compression is "gzip" or "" (none).
 	Compression string
 }
+
+// String describes c with header values and the endpoint's password redacted, so that
+// a configuration holding it (MetricsConfig, LogsConfig) can be printed or logged.
+func (c OTLPConfig) String() string {
+	keys := make([]string, 0, len(c.Headers))
+	for k := range c.Headers {
+		keys = append(keys, k+"=REDACTED")
+	}
+	slices.Sort(keys)
+	return fmt.Sprintf("OTLPConfig{Endpoint:%q Protocol:%q Headers:%v Timeout:%v Compression:%q}",
+		RedactURL(c.Endpoint), c.Protocol, keys, c.Timeout, c.Compression)
+}
+
+// GoString is String, so %#v does not print header values either.
+func (c OTLPConfig) GoString() string { return c.String() }
 
 // otlpEnv reads the OTLP settings of signal (TRACES, METRICS or LOGS; path is the HTTP
 // path the generic endpoint gets, such as /v1/traces). A bad per-signal variable is

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -168,5 +169,26 @@ func TestSignalVariablesIgnoredAreListed(t *testing.T) {
 	env["OTEL_LOGS_EXPORTER"] = "otlp"
 	if got := ignored(env); len(got) != 0 {
 		t.Errorf("got ignored %v, want none: both signals export over OTLP", got)
+	}
+}
+
+// TestSignalConfigPrintsNoSecret: printing the metrics or logs configuration, however,
+// shows neither header values nor the endpoint's password.
+func TestSignalConfigPrintsNoSecret(t *testing.T) {
+	c, err := TracingConfigFromEnv(envOf(map[string]string{
+		"OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "otlp",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "https://user:hunter2@collector:4318",
+		"OTEL_EXPORTER_OTLP_HEADERS":  "authorization=Bearer%20s3cr3t",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{c.Metrics, c.Logs, c.Metrics.OTLP, c} {
+			out := fmt.Sprintf(format, v)
+			if strings.Contains(out, "s3cr3t") || strings.Contains(out, "hunter2") {
+				t.Errorf("%s of %T prints a secret: %s", format, v, out)
+			}
+		}
 	}
 }
