@@ -14,8 +14,9 @@ import (
 // real OpenTelemetry Collector (tools/otelcol, file exporter) with
 // OTEL_METRICS_EXPORTER=prometheus,otlp and OTEL_LOGS_EXPORTER=otlp on hello and
 // orders, sends each a request inside a known sampled trace, stops them, and reads
-// what the collector wrote: the request metrics with their semantic-convention
-// attributes and the request's trace id as exemplar, the access-log record carrying
+// what the collector wrote: the request metrics under their semantic-convention names,
+// units and attributes (http.server.request.duration in s with http.route...; the
+// Prometheus names on /metrics) with the request's trace id as exemplar, the access-log record carrying
 // that trace id, and the spans. /metrics still serves the same instruments and passes
 // promtool.
 func TestOTLPReachesCollector(t *testing.T) {
@@ -78,9 +79,9 @@ func TestOTLPReachesCollector(t *testing.T) {
 		attrs          map[string]string
 	}
 	for _, w := range []want{
-		{"hello", helloTrace, "http_server_request_duration_seconds", map[string]string{"http_request_method": "GET", "http_route": "/hello", "http_response_status_code": "200", "url_scheme": "http"}},
-		{"orders", ordersTrace, "http_server_request_duration_seconds", map[string]string{"http_request_method": "POST", "http_route": "/orders", "http_response_status_code": "201", "url_scheme": "http"}},
-		{"orders", ordersTrace, "http_client_request_duration_seconds", map[string]string{"http_request_method": "POST", "server_address": "inventory", "server_port": "80", "http_response_status_code": "201"}},
+		{"hello", helloTrace, "http.server.request.duration", map[string]string{"http.request.method": "GET", "http.route": "/hello", "http.response.status_code": "200", "url.scheme": "http"}},
+		{"orders", ordersTrace, "http.server.request.duration", map[string]string{"http.request.method": "POST", "http.route": "/orders", "http.response.status_code": "201", "url.scheme": "http"}},
+		{"orders", ordersTrace, "http.client.request.duration", map[string]string{"http.request.method": "POST", "server.address": "inventory", "server.port": "80", "http.response.status_code": "201"}},
 	} {
 		var found, exemplar bool
 		var seen []string
@@ -91,7 +92,7 @@ func TestOTLPReachesCollector(t *testing.T) {
 					continue
 				}
 				seen = append(seen, m.Name)
-				if m.Name != w.histogram || m.Kind != "histogram" {
+				if m.Name != w.histogram || m.Kind != "histogram" || m.Unit != "s" {
 					continue
 				}
 			points:
@@ -101,8 +102,8 @@ func TestOTLPReachesCollector(t *testing.T) {
 							continue points
 						}
 					}
-					if _, ok := p.Attributes["error_type"]; ok {
-						t.Errorf("%s: %s point %v has error_type on a success, want none", w.service, w.histogram, p.Attributes)
+					if _, ok := p.Attributes["error.type"]; ok {
+						t.Errorf("%s: %s point %v has error.type on a success, want none", w.service, w.histogram, p.Attributes)
 					}
 					found = true
 					for _, e := range p.Exemplars {

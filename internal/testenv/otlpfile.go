@@ -38,8 +38,8 @@ type OTLPMetric struct {
 	// Resource holds the resource attributes (service.name...).
 	Resource map[string]string
 	// Name is the metric's name; Kind is sum, gauge, histogram, exponentialHistogram
-	// or summary.
-	Name, Kind string
+	// or summary; Unit is its unit.
+	Name, Kind, Unit string
 	// Points are its data points.
 	Points []OTLPPoint
 }
@@ -152,6 +152,7 @@ func (c Collector) Metrics(t testing.TB) []OTLPMetric {
 			ScopeMetrics []struct {
 				Metrics []struct {
 					Name                 string      `json:"name"`
+					Unit                 string      `json:"unit"`
 					Sum                  *otlpPoints `json:"sum"`
 					Gauge                *otlpPoints `json:"gauge"`
 					Histogram            *otlpPoints `json:"histogram"`
@@ -165,7 +166,7 @@ func (c Collector) Metrics(t testing.TB) []OTLPMetric {
 			res := rm.Resource.Attributes.m()
 			for _, sm := range rm.ScopeMetrics {
 				for _, m := range sm.Metrics {
-					om := OTLPMetric{Resource: res, Name: m.Name}
+					om := OTLPMetric{Resource: res, Name: m.Name, Unit: m.Unit}
 					var pts *otlpPoints
 					for kind, p := range map[string]*otlpPoints{"sum": m.Sum, "gauge": m.Gauge, "histogram": m.Histogram, "exponentialHistogram": m.ExponentialHistogram, "summary": m.Summary} {
 						if p != nil {

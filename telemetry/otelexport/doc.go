@@ -12,8 +12,13 @@
 // (go.opentelemetry.io/contrib/bridges/prometheus) as the producer of a periodic
 // reader, so there is no second set of instruments to keep in step, and the exemplars
 // of counters and histograms (the trace and span ids of a sampled request) travel with
-// the points. The names are the Prometheus names (http_server_request_duration_seconds),
-// the points cumulative.
+// the points. The request and messaging metrics Paved defines after the OpenTelemetry
+// semantic conventions go out under the conventions' names, units and attribute keys
+// (http.server.request.duration in s, with http.request.method, http.route...), so OTLP
+// backends match them as they match the SDK's own, and a collector's Prometheus
+// exporter turns them back into the names /metrics serves; every other metric keeps its
+// Prometheus name. target_info is left out (it is the resource, which every export
+// carries). The points are cumulative.
 //
 // Logs: records go to the OpenTelemetry logs SDK through the slog bridge
 // (go.opentelemetry.io/contrib/bridges/otelslog), with the trace and span ids of the

@@ -257,7 +257,7 @@ func startMetrics(ctx context.Context, s metricsSettings) (*pipeline, error) {
 		reader := sdkmetric.NewPeriodicReader(&loggedMetricExporter{Exporter: exp, name: label, logger: s.logger, p: p},
 			sdkmetric.WithInterval(s.interval),
 			sdkmetric.WithTimeout(s.timeout),
-			sdkmetric.WithProducer(bridgeFixes{promBridge.NewMetricProducer(promBridge.WithGatherer(s.gatherer))}),
+			sdkmetric.WithProducer(newBridgeFixes(promBridge.NewMetricProducer(promBridge.WithGatherer(s.gatherer)))),
 		)
 		opts = append(opts, sdkmetric.WithReader(reader))
 	}

@@ -62,7 +62,8 @@ func registry(t *testing.T, sc trace.SpanContext) *prometheus.Registry {
 
 // TestExportToCollector: with OTEL_METRICS_EXPORTER=otlp and OTEL_LOGS_EXPORTER=otlp, a
 // real OpenTelemetry Collector receives, over each protocol, the registry's metrics
-// with their attributes and the histogram's exemplar, and the log records with the
+// with their attributes (the request histogram under its semantic-convention name, unit
+// and keys; other metrics as they are) and the histogram's exemplar, and the log records with the
 // trace and span ids of their context and the service's resource. Records below the
 // level are not exported.
 func TestExportToCollector(t *testing.T) {
@@ -119,10 +120,12 @@ func TestExportToCollector(t *testing.T) {
 						continue
 					}
 					switch m.Name {
-					case "http_server_request_duration_seconds":
+					case "http.server.request.duration":
 						hist = &m
 					case "orders_placed_total":
 						counter = &m
+					case "target_info", "http_server_request_duration_seconds":
+						t.Errorf("%s arrived, want target_info left out (it is the resource) and the request histogram under its semantic-convention name", m.Name)
 					}
 				}
 				logs = logs[:0]
@@ -140,7 +143,10 @@ func TestExportToCollector(t *testing.T) {
 				t.Fatalf("histogram: got %+v, want one histogram point", hist)
 			}
 			p := hist.Points[0]
-			want := map[string]string{"http_request_method": "GET", "http_route": "/orders/{id}", "http_response_status_code": "200"}
+			if hist.Unit != "s" {
+				t.Errorf("histogram unit: got %q, want s", hist.Unit)
+			}
+			want := map[string]string{"http.request.method": "GET", "http.route": "/orders/{id}", "http.response.status_code": "200"}
 			for k, v := range want {
 				if p.Attributes[k] != v {
 					t.Errorf("histogram attribute %s: got %q, want %q (all: %v)", k, p.Attributes[k], v, p.Attributes)
@@ -180,7 +186,7 @@ func TestConsole(t *testing.T) {
 	if err := exp.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"orders_placed_total", "http_server_request_duration_seconds", "to the console", sc.TraceID().String()} {
+	for _, want := range []string{"orders_placed_total", "http.server.request.duration", "to the console", sc.TraceID().String()} {
 		if !strings.Contains(console.String(), want) {
 			t.Errorf("console output lacks %q:\n%s", want, console.String())
 		}
