@@ -71,6 +71,10 @@ type Facts struct {
 	MetricsServed bool `json:"metricsServed,omitempty"`
 	// MetricsAddr is the address /metrics is served on, such as "127.0.0.1:9090".
 	MetricsAddr string `json:"metricsAddr,omitempty"`
+	// SignalsExported lists the metrics and logs pushed over OpenTelemetry, such as
+	// "metrics:otlp/http/protobuf" or "logs:console" (OTEL_METRICS_EXPORTER,
+	// OTEL_LOGS_EXPORTER); empty means none.
+	SignalsExported []string `json:"signalsExported,omitempty"`
 	// TracingExporter is the trace exporter in force: otlp, console or none (or another
 	// exporter's name); empty means not observed.
 	TracingExporter string `json:"tracingExporter,omitempty"`

@@ -344,7 +344,15 @@ func checkLiveness(f Facts) Result {
 }
 
 func checkMetrics(f Facts) Result {
+	var pushed []string
+	for _, e := range f.SignalsExported {
+		if m, ok := strings.CutPrefix(e, "metrics:"); ok {
+			pushed = append(pushed, m)
+		}
+	}
 	switch {
+	case !f.MetricsServed && len(pushed) > 0:
+		return Pass("metrics are pushed (%s)", clip(strings.Join(pushed, ",")))
 	case !f.MetricsServed:
 		return Fail("metrics are not served")
 	case f.MetricsAddr != "" && f.HTTPAddr != "" && sameListener(f.MetricsAddr, f.HTTPAddr):

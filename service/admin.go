@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/paved-road/paved/compliance"
+	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/httptransport"
 )
 
@@ -35,11 +36,15 @@ func (s *Service) publicHandler() (http.Handler, error) {
 func (s *Service) adminHandler() http.Handler {
 	m := s.adminMux
 	s.health.Mount(m)
-	m.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
-		EnableOpenMetrics: true,
-		Registry:          s.registry,
-		ErrorLog:          promLogger{s},
-	}))
+	// Without prometheus in OTEL_METRICS_EXPORTER (otlp alone, or none) there is no
+	// /metrics: the metrics go where the setting says, and only there.
+	if telemetry.ServesMetrics(s.cfg.Tracing) {
+		m.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
+			EnableOpenMetrics: true,
+			Registry:          s.registry,
+			ErrorLog:          promLogger{s},
+		}))
+	}
 	m.HandleFunc("GET /info", s.serveInfo)
 	m.HandleFunc("GET /config", s.serveConfig)
 	m.HandleFunc("GET /apis", s.serveAPIs)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/paved-road/paved/compliance"
 	"github.com/paved-road/paved/health"
+	"github.com/paved-road/paved/telemetry"
 )
 
 // ComplianceError is returned by [Service.Run] when COMPLIANCE_MODE=enforce and a
@@ -53,7 +54,7 @@ func (s *Service) Facts() compliance.Facts {
 		Environment:     c.Env,
 		Version:         i.Version,
 		Revision:        s.build.Revision,
-		MetricsServed:   true,
+		MetricsServed:   telemetry.ServesMetrics(c.Tracing),
 		TracingExporter: s.TracingExporter(),
 		HTTPAddr:        c.HTTPAddr,
 		GRPCAddr:        c.GRPCAddr,
@@ -80,7 +81,12 @@ func (s *Service) Facts() compliance.Facts {
 	if a := s.HTTPAddr(); a != nil {
 		f.HTTPAddr = a.String()
 	}
-	f.MetricsAddr = f.AdminAddr
+	if f.MetricsServed {
+		f.MetricsAddr = f.AdminAddr
+	}
+	if s.signals != nil {
+		f.SignalsExported = s.signals.Exporters()
+	}
 	s.mu.Lock()
 	funcs := append([]FactsFunc(nil), s.factFuncs...)
 	s.mu.Unlock()

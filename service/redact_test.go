@@ -94,7 +94,7 @@ func TestOTELErrorsReadWell(t *testing.T) {
 	_, err := service.Load[service.Config](service.WithEnviron(map[string]string{
 		"OTEL_SDK_DISABLED":       "maybe",
 		"OTEL_BSP_MAX_QUEUE_SIZE": "-5",
-		"OTEL_METRICS_EXPORTER":   "otlp",
+		"OTEL_METRICS_EXPORTER":   "statsd",
 	}))
 	if err == nil {
 		t.Fatal("Load: got nil error, want one per bad variable")
@@ -106,7 +106,7 @@ func TestOTELErrorsReadWell(t *testing.T) {
 	for _, want := range []string{
 		`OTEL_SDK_DISABLED="maybe": use true or false`,
 		`OTEL_BSP_MAX_QUEUE_SIZE="-5": use a whole number`,
-		`OTEL_METRICS_EXPORTER="otlp": use prometheus or none`,
+		`OTEL_METRICS_EXPORTER="statsd": use prometheus, otlp, console or none`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("got %q, want it to hold %q", msg, want)

@@ -467,35 +467,58 @@ func (s *Service) Close(ctx context.Context) error {
 	return errors.Join(s.closeAll(), s.flush(ctx))
 }
 
-// flushAtStop flushes the telemetry at the stop under its own bound: the exporter
-// timeout, at most maxFlushTimeout. Spans the collector did not take in that time are
-// dropped and logged, not an error of the stop.
+// flushAtStop flushes the telemetry at the stop under its own bound: the longest
+// exporter timeout of the signals exported, at most maxFlushTimeout. Spans, metrics and
+// log records the collector did not take in that time are dropped and logged, not an
+// error of the stop.
 func (s *Service) flushAtStop(ctx context.Context) error {
-	if s.tracing == nil || !s.ownsTracer {
+	if (s.tracing == nil || !s.ownsTracer) && s.signals == nil {
 		return nil
 	}
 	d := s.cfg.Tracing.Timeout
+	setting := "OTEL_EXPORTER_OTLP_TIMEOUT"
 	if d <= 0 {
 		d = telemetry.DefaultOTLPTimeout
+	}
+	if s.signals != nil {
+		for _, o := range []struct {
+			t       time.Duration
+			setting string
+		}{{s.cfg.Tracing.Metrics.OTLP.Timeout, "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT"}, {s.cfg.Tracing.Logs.OTLP.Timeout, "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT"}} {
+			if o.t > d {
+				d, setting = o.t, o.setting
+			}
+		}
 	}
 	d = min(d, maxFlushTimeout)
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	t := time.Now()
 	if err := s.flush(ctx); err != nil {
-		s.logger.Warn("spans dropped at the stop: the trace collector did not take them in time",
-			"flush_timeout", d.String(), "setting", "OTEL_EXPORTER_OTLP_TIMEOUT",
+		msg := "spans dropped at the stop: the trace collector did not take them in time"
+		if s.signals != nil {
+			msg = "spans, metrics or log records dropped at the stop: the collector did not take them in time"
+		}
+		s.logger.Warn(msg,
+			"flush_timeout", d.String(), "setting", setting,
 			"took", time.Since(t).Round(time.Millisecond).String(), "error", err.Error())
 	}
 	return nil
 }
 
-// flush flushes and shuts down the telemetry the service owns.
+// flush flushes and shuts down the telemetry the service owns: spans, then metrics,
+// then log records (last, so the records of the stop go too).
 func (s *Service) flush(ctx context.Context) error {
+	var errs []error
 	if s.tracing != nil && s.ownsTracer {
 		if err := s.tracing.Shutdown(ctx); err != nil {
-			return fmt.Errorf("service: flushing traces: %w", err)
+			errs = append(errs, fmt.Errorf("service: flushing traces: %w", err))
 		}
 	}
-	return nil
+	if s.signals != nil {
+		if err := s.signals.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("service: flushing metrics and logs: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -53,9 +53,13 @@ type Service struct {
 	// traceExporters are the exporters the main linked in (WithTraceExporter).
 	traceExporters []telemetry.Exporter
 	tracing        *telemetry.Tracing
-	propagator     propagation.TextMapPropagator
-	mux            *http.ServeMux
-	handler        http.Handler
+	// otelSignals is the metrics and logs export the main linked in (WithOTelExport).
+	otelSignals *telemetry.Signals
+	// signals runs the metrics and logs export; nil when nothing is pushed.
+	signals    telemetry.SignalExport
+	propagator propagation.TextMapPropagator
+	mux        *http.ServeMux
+	handler    http.Handler
 	// httpListener wraps the public HTTP server's listener (WrapHTTPListener).
 	httpListener []func(net.Listener) net.Listener
 	adminMux     *http.ServeMux
@@ -191,6 +195,16 @@ func WithTraceExporter(e telemetry.Exporter) Option {
 	return func(s *Service) { s.traceExporters = append(s.traceExporters, e) }
 }
 
+// WithOTelExport links the OpenTelemetry metrics and logs export,
+// otelexport.Signals() (package github.com/paved-road/paved/telemetry/otelexport), for
+// OTEL_METRICS_EXPORTER=otlp or console and OTEL_LOGS_EXPORTER=otlp or console. A
+// service that does not link it does not carry the OpenTelemetry metrics and logs SDKs;
+// a setting that needs it in a service that did not link it is a configuration error
+// naming this line.
+func WithOTelExport(sig telemetry.Signals) Option {
+	return func(s *Service) { s.otelSignals = &sig }
+}
+
 // New builds a service from its identity and settings: it resolves the name, version and
 // instance id, and builds the logger and the metrics registry. It starts nothing; call
 // [Service.Run]. New validates cfg and info the way [Load] would and returns a
@@ -256,16 +270,16 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		ServiceName: info.Name, Version: info.Version, Namespace: info.Namespace,
 		InstanceID: s.instanceID, Environment: cfg.Env,
 	}
-	if s.tracer == nil {
-		if !cfg.tracingLoaded {
-			tc, err := telemetry.TracingConfigFromEnv(os.LookupEnv)
-			if err != nil {
-				tp := &problems{secret: IsSecretName}
-				addErrors(tp, err)
-				return nil, &ConfigError{Problems: tp.list}
-			}
-			cfg.Tracing, cfg.tracingLoaded = tc, true
+	if !cfg.tracingLoaded {
+		tc, err := telemetry.TracingConfigFromEnv(os.LookupEnv)
+		if err != nil {
+			tp := &problems{secret: IsSecretName}
+			addErrors(tp, err)
+			return nil, &ConfigError{Problems: tp.list}
 		}
+		cfg.Tracing, cfg.tracingLoaded = tc, true
+	}
+	if s.tracer == nil {
 		tr, err := telemetry.NewTracing(context.Background(), cfg.Tracing, resInfo, tracingOptions(s)...)
 		var te *telemetry.ConfigError
 		if errors.As(err, &te) {
@@ -294,6 +308,26 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("service: %w", err)
 	}
 	s.registry.MustRegister(telemetry.NewTargetInfoCollector(res))
+	// Metrics pushed and logs exported over OpenTelemetry, beside /metrics and the log
+	// output; export failures are logged on the log output only.
+	if err := telemetry.CheckSignals(cfg.Tracing, s.otelSignals != nil); err != nil {
+		_ = s.flush(context.Background())
+		tp := &problems{secret: IsSecretName}
+		addErrors(tp, err)
+		return nil, &ConfigError{Problems: tp.list}
+	}
+	if telemetry.ExportsSignals(cfg.Tracing) {
+		level, _ := telemetry.ParseLevel(cfg.LogLevel)
+		sig, err := s.otelSignals.Start(context.Background(), cfg.Tracing, res, telemetry.SignalOptions{
+			Gatherer: s.registry, Level: level, Logger: s.logger,
+		})
+		if err != nil {
+			_ = s.flush(context.Background())
+			return nil, fmt.Errorf("service: %w", err)
+		}
+		s.signals = sig
+		s.logger = slog.New(sig.LogHandler(s.logger.Handler()))
+	}
 	// Variables Paved reads but does not act on are said so, never dropped in silence.
 	for _, v := range cfg.Tracing.Ignored {
 		s.logger.Warn("OpenTelemetry variable ignored", slog.String("variable", v.Variable), slog.String("reason", v.Reason))

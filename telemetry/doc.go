@@ -21,6 +21,13 @@
 // only by [Tracing.SetGlobal]. [Tracing.Shutdown] flushes under its context's deadline
 // and never waits longer, even for a collector that does not answer.
 //
+// Metrics and logs over OpenTelemetry: [TracingConfigFromEnv] also reads
+// OTEL_METRICS_EXPORTER, OTEL_LOGS_EXPORTER and their OTLP, interval, batch and limit
+// variables ([MetricsConfig], [LogsConfig]); [ServesMetrics] says whether /metrics is
+// served. Pushing metrics and exporting logs is telemetry/otelexport's, which a program
+// links in ([Signals]); [CheckSignals] names the line to add when a setting needs it and
+// it is missing.
+//
 // Propagation: [HeaderCarrier] carries trace context in any map[string][]string
 // header map (NATS message headers, gRPC metadata, http.Header) and [ExtractHeaders]
 // reads it, skipping the work when no W3C header came; [DefaultPropagator] is W3C

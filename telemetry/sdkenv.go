@@ -108,29 +108,16 @@ type IgnoredVariable struct {
 	Reason string
 }
 
-// Reasons for the variables Paved refuses or ignores.
-const (
-	noOTelMetrics = "Paved exports metrics through /metrics on ADMIN_ADDR (Prometheus) only for now"
-	noOTelLogs    = "Paved writes logs to stderr (LOG_FORMAT) only for now, not through OpenTelemetry"
-)
-
 // ignoredVariables returns the variables of the OpenTelemetry specification that
-// configure what Paved does not do through OpenTelemetry; setting them changes nothing,
-// and each one set is reported in TracingConfig.Ignored, as are the per-signal OTLP
-// variables of metrics and logs (otlpSettings).
+// configure what Paved does not do through the OpenTelemetry SDK; setting them changes
+// nothing, and each one set is reported in TracingConfig.Ignored, as are the settings
+// of a signal that is not exported over OTLP (signalsEnv).
 func ignoredVariables() []IgnoredVariable {
+	const promInstruments = "Paved's metrics are Prometheus instruments, pushed as they are (cumulative, with the buckets set in code)"
 	return []IgnoredVariable{
-		{"OTEL_METRIC_EXPORT_INTERVAL", noOTelMetrics},
-		{"OTEL_METRIC_EXPORT_TIMEOUT", noOTelMetrics},
-		{"OTEL_METRICS_EXEMPLAR_FILTER", noOTelMetrics},
-		{"OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", noOTelMetrics},
-		{"OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", noOTelMetrics},
-		{"OTEL_BLRP_SCHEDULE_DELAY", noOTelLogs},
-		{"OTEL_BLRP_EXPORT_TIMEOUT", noOTelLogs},
-		{"OTEL_BLRP_MAX_QUEUE_SIZE", noOTelLogs},
-		{"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", noOTelLogs},
-		{"OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", noOTelLogs},
-		{"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", noOTelLogs},
+		{"OTEL_METRICS_EXEMPLAR_FILTER", "Paved's histograms carry the exemplar of the request's sampled span, whatever the exporter"},
+		{"OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", promInstruments},
+		{"OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", promInstruments},
 		{"OTEL_LOG_LEVEL", "the OpenTelemetry SDK's own log level: Paved logs export failures at LOG_LEVEL"},
 		{"OTEL_EXPORTER_ZIPKIN_ENDPOINT", "Paved has no Zipkin exporter (OTEL_TRACES_EXPORTER takes otlp or console)"},
 		{"OTEL_EXPORTER_ZIPKIN_TIMEOUT", "Paved has no Zipkin exporter (OTEL_TRACES_EXPORTER takes otlp or console)"},
@@ -143,8 +130,8 @@ func otlpSettings() []string {
 }
 
 // sdkEnv reads the variables that the OpenTelemetry SDK and exporters would otherwise
-// read by themselves, and those of signals Paved does not export through
-// OpenTelemetry, into c; bad reports each bad value.
+// read by themselves, and those of metrics and logs export, into c; bad reports each
+// bad value.
 func sdkEnv(c *TracingConfig, get func(string) string, bad func(variable, value, valid string)) {
 	// whole reads a whole number of at least lowest, or returns ok false.
 	whole := func(name string, lowest int, valid string) (n int, set, ok bool) {
@@ -169,19 +156,24 @@ func sdkEnv(c *TracingConfig, get func(string) string, bad func(variable, value,
 			*dst = time.Duration(n) * time.Millisecond
 		}
 	}
-	millis("OTEL_BSP_SCHEDULE_DELAY", &c.Batch.ScheduleDelay)
-	millis("OTEL_BSP_EXPORT_TIMEOUT", &c.Batch.ExportTimeout)
-	if n, set, ok := whole("OTEL_BSP_MAX_QUEUE_SIZE", 1, "use a whole number of spans, 1 or more, such as 2048"); set && ok {
-		c.Batch.MaxQueueSize = n
-	}
-	if n, set, ok := whole("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, "use a whole number of spans, 1 or more, such as 512"); set && ok {
-		if q := c.Batch.MaxQueueSize; q > 0 && n > q || q == 0 && n > sdktrace.DefaultMaxQueueSize {
-			bad("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
-				"use a whole number of spans no larger than OTEL_BSP_MAX_QUEUE_SIZE ("+strconv.Itoa(positiveOr(q, sdktrace.DefaultMaxQueueSize))+")")
-		} else {
-			c.Batch.MaxExportBatchSize = n
+	batch := func(prefix, unit string, dst *BatchConfig) {
+		millis(prefix+"SCHEDULE_DELAY", &dst.ScheduleDelay)
+		millis(prefix+"EXPORT_TIMEOUT", &dst.ExportTimeout)
+		if n, set, ok := whole(prefix+"MAX_QUEUE_SIZE", 1, "use a whole number of "+unit+", 1 or more, such as 2048"); set && ok {
+			dst.MaxQueueSize = n
+		}
+		if n, set, ok := whole(prefix+"MAX_EXPORT_BATCH_SIZE", 1, "use a whole number of "+unit+", 1 or more, such as 512"); set && ok {
+			// Both SDKs' default queue is 2048.
+			if q := positiveOr(dst.MaxQueueSize, sdktrace.DefaultMaxQueueSize); n > q {
+				bad(prefix+"MAX_EXPORT_BATCH_SIZE", get(prefix+"MAX_EXPORT_BATCH_SIZE"),
+					"use a whole number of "+unit+" no larger than "+prefix+"MAX_QUEUE_SIZE ("+strconv.Itoa(q)+")")
+			} else {
+				dst.MaxExportBatchSize = n
+			}
 		}
 	}
+	batch("OTEL_BSP_", "spans", &c.Batch)
+	batch("OTEL_BLRP_", "log records", &c.Logs.Batch)
 
 	// limit reads the first set of names, each checked even when an earlier one wins.
 	limit := func(dst **int, names ...string) {
@@ -207,17 +199,7 @@ func sdkEnv(c *TracingConfig, get func(string) string, bad func(variable, value,
 		}
 	}
 
-	// Signals Paved does not export through OpenTelemetry.
-	if v := get("OTEL_METRICS_EXPORTER"); v != "" {
-		switch strings.ToLower(v) {
-		case "prometheus", "none":
-		default:
-			bad("OTEL_METRICS_EXPORTER", v, "use prometheus or none, or leave it unset: "+noOTelMetrics)
-		}
-	}
-	if v := get("OTEL_LOGS_EXPORTER"); v != "" && !strings.EqualFold(v, "none") {
-		bad("OTEL_LOGS_EXPORTER", v, "use none, or leave it unset: "+noOTelLogs)
-	}
+	signalsEnv(c, get, bad, millis, whole)
 	for _, name := range []string{"OTEL_EXPORTER_PROMETHEUS_HOST", "OTEL_EXPORTER_PROMETHEUS_PORT"} {
 		if v := get(name); v != "" {
 			bad(name, v, "use ADMIN_ADDR instead, and leave this unset: Paved serves /metrics on the admin address")
@@ -233,13 +215,6 @@ func sdkEnv(c *TracingConfig, get func(string) string, bad func(variable, value,
 			c.Ignored = append(c.Ignored, iv)
 		}
 	}
-	for _, signal := range []struct{ name, reason string }{{"METRICS", noOTelMetrics}, {"LOGS", noOTelLogs}} {
-		for _, s := range otlpSettings() {
-			if name := "OTEL_EXPORTER_OTLP_" + signal.name + "_" + s; get(name) != "" {
-				c.Ignored = append(c.Ignored, IgnoredVariable{name, signal.reason})
-			}
-		}
-	}
 }
 
 // positiveOr returns a when it is positive, else b.
@@ -253,13 +228,28 @@ func positiveOr(a, b int) int {
 // insecureEnv checks OTEL_EXPORTER_OTLP_TRACES_INSECURE and OTEL_EXPORTER_OTLP_INSECURE
 // (true or false, any case; the traces one wins) against the endpoint's scheme, which
 // is what decides between TLS and plaintext in Paved: every endpoint has a scheme. A
-// value the scheme contradicts is refused rather than ignored.
+// value the scheme contradicts is refused rather than ignored. The metrics and logs
+// variables are checked the same way against their signal's endpoint.
 func insecureEnv(c *TracingConfig, get func(string) string, bad func(variable, value, valid string)) {
+	insecureCheck("TRACES", c.Endpoint, slices.Contains(c.Exporters, ExporterOTLP), get, bad, true)
+	insecureCheck("METRICS", c.Metrics.OTLP.Endpoint, slices.Contains(c.Metrics.Exporters, ExporterOTLP), get, bad, false)
+	insecureCheck("LOGS", c.Logs.OTLP.Endpoint, slices.Contains(c.Logs.Exporters, ExporterOTLP), get, bad, false)
+}
+
+// insecureCheck checks the insecure variables of signal against endpoint when the
+// signal exports over OTLP; the generic variable is reported only when reportGeneric.
+func insecureCheck(signal, endpoint string, exporting bool, get func(string) string, bad func(variable, value, valid string), reportGeneric bool) {
 	var (
 		name  string
 		value bool
 	)
-	for _, n := range []string{"OTEL_EXPORTER_OTLP_TRACES_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"} {
+	specific := "OTEL_EXPORTER_OTLP_" + signal + "_INSECURE"
+	report := func(n, v, valid string) {
+		if reportGeneric || n == specific {
+			bad(n, v, valid)
+		}
+	}
+	for _, n := range []string{specific, "OTEL_EXPORTER_OTLP_INSECURE"} {
 		v := get(n)
 		if v == "" {
 			continue
@@ -270,17 +260,16 @@ func insecureEnv(c *TracingConfig, get func(string) string, bad func(variable, v
 			b = true
 		case "false":
 		default:
-			bad(n, v, "use true or false")
+			report(n, v, "use true or false")
 			continue
 		}
 		if name == "" {
 			name, value = n, b
 		}
 	}
-	if name == "" || !slices.Contains(c.Exporters, ExporterOTLP) {
+	if name == "" || !exporting {
 		return
 	}
-	endpoint := c.Endpoint
 	if endpoint == "" {
 		endpoint = "http://localhost" // the OTLP default
 	}
@@ -290,9 +279,9 @@ func insecureEnv(c *TracingConfig, get func(string) string, bad func(variable, v
 	}
 	switch {
 	case value && u.Scheme == "https":
-		bad(name, get(name), "use false, or an http:// endpoint: the endpoint's scheme decides, and https means TLS")
+		report(name, get(name), "use false, or an http:// endpoint: the endpoint's scheme decides, and https means TLS")
 	case !value && u.Scheme == "http":
-		bad(name, get(name), "use true, or an https:// endpoint: the endpoint's scheme decides, and http means plaintext")
+		report(name, get(name), "use true, or an https:// endpoint: the endpoint's scheme decides, and http means plaintext")
 	}
 }
 

@@ -47,9 +47,6 @@ func TestSDKVariablesAreValidated(t *testing.T) {
 		// Insecure must agree with the endpoint's scheme, which decides.
 		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://collector:4318", "OTEL_EXPORTER_OTLP_INSECURE": "true"}, "OTEL_EXPORTER_OTLP_INSECURE"},
 		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_EXPORTER_OTLP_TRACES_INSECURE": "false"}, "OTEL_EXPORTER_OTLP_TRACES_INSECURE"},
-		{map[string]string{"OTEL_METRICS_EXPORTER": "otlp"}, "OTEL_METRICS_EXPORTER"},
-		{map[string]string{"OTEL_METRICS_EXPORTER": "console"}, "OTEL_METRICS_EXPORTER"},
-		{map[string]string{"OTEL_LOGS_EXPORTER": "otlp"}, "OTEL_LOGS_EXPORTER"},
 		{map[string]string{"OTEL_EXPORTER_PROMETHEUS_PORT": "9464"}, "OTEL_EXPORTER_PROMETHEUS_PORT"},
 		{map[string]string{"OTEL_CONFIG_FILE": "/etc/otel.yaml"}, "OTEL_CONFIG_FILE"},
 		{map[string]string{"OTEL_GO_X_OBSERVABILITY": "on"}, "OTEL_GO_X_OBSERVABILITY"},
@@ -82,7 +79,7 @@ func TestSDKVariablesValid(t *testing.T) {
 		"OTEL_METRICS_EXPORTER":                  "prometheus",
 		"OTEL_LOGS_EXPORTER":                     "none",
 		"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT":    "http://collector:4318/v1/metrics",
-		"OTEL_BLRP_MAX_QUEUE_SIZE":               "-5",
+		"OTEL_BLRP_MAX_QUEUE_SIZE":               "100",
 	}))
 	if err != nil {
 		t.Fatalf("got error %v, want nil", err)

@@ -102,9 +102,15 @@ type TracingConfig struct {
 	// OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_*_LIMIT); nil fields mean the
 	// SDK's defaults.
 	SpanLimits SpanLimits
+	// Metrics says where metrics go (OTEL_METRICS_EXPORTER, OTEL_METRIC_EXPORT_*,
+	// OTEL_EXPORTER_OTLP_METRICS_*).
+	Metrics MetricsConfig
+	// Logs says where log records go besides the log output (OTEL_LOGS_EXPORTER,
+	// OTEL_BLRP_*, OTEL_LOGRECORD_*, OTEL_EXPORTER_OTLP_LOGS_*).
+	Logs LogsConfig
 	// Ignored lists the OpenTelemetry variables that were set but have no effect in
-	// Paved (they configure metrics or logs export, which Paved does not do through
-	// OpenTelemetry yet), for the caller to log; [TracingConfigFromEnv] fills it.
+	// Paved (such as the OTLP settings of a signal not exported over OTLP), for the
+	// caller to log; [TracingConfigFromEnv] fills it.
 	Ignored []IgnoredVariable
 }
 
@@ -202,13 +208,6 @@ func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, er
 		}
 		return strings.TrimSpace(v)
 	}
-	// firstOf returns the per-signal variable when set, else the generic one.
-	firstOf := func(specific, generic string) (name, value string) {
-		if v := get(specific); v != "" {
-			return specific, v
-		}
-		return generic, get(generic)
-	}
 	var errs []error
 	bad := func(variable, value, valid string) {
 		errs = append(errs, &ConfigError{Variable: variable, Value: value, Valid: valid})
@@ -238,15 +237,9 @@ func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, er
 		}
 	}
 
-	endpointVar, endpoint := firstOf("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-	if endpoint != "" {
-		u, err := url.Parse(endpoint)
-		switch {
-		case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Host == "":
-			bad(endpointVar, RedactURL(endpoint), "use an absolute http or https URL such as http://localhost:4318")
-			endpoint = ""
-		}
-	}
+	o := otlpEnv("TRACES", "/v1/traces", get, bad, true)
+	c.Endpoint, c.Protocol, c.Headers, c.Timeout, c.Compression = o.Endpoint, o.Protocol, o.Headers, o.Timeout, o.Compression
+	c.Certificate, c.ClientCertificate, c.ClientKey = o.Certificate, o.ClientCertificate, o.ClientKey
 
 	if v := get("OTEL_TRACES_EXPORTER"); v != "" {
 		none, valid := false, true
@@ -268,84 +261,8 @@ func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, er
 		case none && len(c.Exporters) > 0:
 			bad("OTEL_TRACES_EXPORTER", v, "none cannot be combined with other exporters")
 		}
-	} else if endpoint != "" {
+	} else if c.Endpoint != "" {
 		c.Exporters = []string{ExporterOTLP}
-	}
-
-	protoVar, proto := firstOf("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
-	switch proto {
-	case "", ProtocolHTTPProtobuf, ProtocolHTTPJSON, ProtocolGRPC:
-		c.Protocol = proto
-	default:
-		bad(protoVar, proto, "use http/protobuf, http/json or grpc")
-	}
-
-	if endpoint != "" {
-		c.Endpoint = endpoint
-		if endpointVar == "OTEL_EXPORTER_OTLP_ENDPOINT" && c.Protocol != ProtocolGRPC {
-			c.Endpoint = strings.TrimSuffix(endpoint, "/") + "/v1/traces"
-		}
-	}
-
-	headersVar, headers := firstOf("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
-	if headers != "" {
-		pairs, err := parsePairs(headers)
-		if err != nil {
-			// Never the value: headers carry API keys and bearer tokens.
-			bad(headersVar, "", err.Error()+"; use key1=value1,key2=value2 with percent-encoded values (value withheld: it may hold secrets)")
-		} else {
-			c.Headers = make(map[string]string, len(pairs))
-			for i, p := range pairs {
-				if !validHeaderName(p[0]) {
-					bad(headersVar, "", fmt.Sprintf("entry %d has a key that is not a valid HTTP header name (value withheld: it may hold secrets)", i+1))
-					continue
-				}
-				c.Headers[p[0]] = p[1]
-			}
-		}
-	}
-
-	timeoutVar, timeout := firstOf("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
-	if timeout != "" {
-		ms, err := strconv.ParseInt(timeout, 10, 64)
-		if err != nil || ms <= 0 || ms > int64(time.Hour/time.Millisecond) {
-			bad(timeoutVar, timeout, "use a whole number of milliseconds from 1 to 3600000, such as 10000")
-		} else {
-			c.Timeout = time.Duration(ms) * time.Millisecond
-		}
-	}
-
-	compVar, comp := firstOf("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")
-	switch strings.ToLower(comp) {
-	case "", "none":
-	case "gzip":
-		c.Compression = "gzip"
-	default:
-		bad(compVar, comp, "use gzip or none")
-	}
-
-	caVar, ca := firstOf("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")
-	if ca != "" {
-		if _, err := loadCertPool(ca); err != nil {
-			bad(caVar, ca, "use a readable PEM file of CA certificates ("+err.Error()+")")
-		} else {
-			c.Certificate = ca
-		}
-	}
-	certVar, cert := firstOf("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")
-	keyVar, key := firstOf("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY")
-	switch {
-	case cert == "" && key == "":
-	case cert == "":
-		bad(certVar, "", "set it too: "+keyVar+" is set and needs its certificate")
-	case key == "":
-		bad(keyVar, "", "set it too: "+certVar+" is set and needs its private key")
-	default:
-		if _, err := loadKeyPair(cert, key); err != nil {
-			bad(certVar, cert, "use readable PEM files for the client certificate and "+keyVar+" ("+err.Error()+")")
-		} else {
-			c.ClientCertificate, c.ClientKey = cert, key
-		}
 	}
 
 	sampler := strings.ToLower(get("OTEL_TRACES_SAMPLER"))
@@ -380,8 +297,8 @@ func TracingConfigFromEnv(lookup func(string) (string, bool)) (TracingConfig, er
 		}
 	}
 
-	insecureEnv(&c, get, bad)
 	sdkEnv(&c, get, bad)
+	insecureEnv(&c, get, bad)
 	errs = append(errs, overriddenErrors(lookup, get)...)
 
 	if err := errors.Join(errs...); err != nil {

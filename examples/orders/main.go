@@ -5,6 +5,7 @@ import (
 
 	"github.com/paved-road/paved/examples/orders/orders"
 	"github.com/paved-road/paved/service"
+	"github.com/paved-road/paved/telemetry/otelexport"
 )
 
 func main() {
@@ -22,7 +23,9 @@ func main() {
 		// (its publish breaker shows in /info), declared for the catalog.
 		info.DependsOn = append(info.DependsOn, "nats")
 	}
-	service.Main(info, orders.Setup)
+	// Metrics and logs over OTLP too when OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER
+	// say so.
+	service.Main(info, orders.Setup, service.WithOTelExport(otelexport.Signals()))
 }
 
 // setDefault sets the variable key to value unless the environment already sets it.

@@ -45,6 +45,7 @@ func Layers() []Layer {
 		{Package: "telemetry", ThirdParty: join(prom, otel), Why: "logging, the metrics registry and histograms, tracing and propagation, nothing else of ours"},
 		{Package: "telemetry/otlpgrpc", Paved: []string{"telemetry"}, ThirdParty: join(otel, grpc), Why: "the OTLP/gRPC exporter, linked by a main that uses it"},
 		{Package: "telemetry/consoletrace", Paved: []string{"telemetry"}, ThirdParty: otel, Why: "the console exporter, linked by a main that uses it"},
+		{Package: "telemetry/otelexport", Paved: []string{"telemetry"}, ThirdParty: join(otel, prom, grpc), Why: "the OpenTelemetry metrics and logs export (SDKs, Prometheus and slog bridges, OTLP and console exporters), linked by a main that uses it"},
 		{Package: "discovery", Paved: []string{"catalog", "problem"}, ThirdParty: join(goKit, prom, []string{"github.com/cenkalti/backoff"}), Why: "the registry contract; no backend"},
 		// Backends of discovery.
 		{Package: "discovery/static", Paved: []string{"discovery"}, Why: "the in-process backend"},
@@ -70,7 +71,7 @@ func Layers() []Layer {
 		// Programs.
 		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
 		{Package: "cmd/paved/...", Paved: []string{"catalog", "catalog/server/apicheck", "compliance", "health", "problem", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
-		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "examples/...", "transport/messaging/natsjs"}, transports), ThirdParty: join(goKit, otel, []string{"github.com/nats-io/nats.go", "github.com/nats-io/nats-server/v2"}), Why: "example services, as a team writes them: a module of their own, as they link the NATS binding (and the quickstart a NATS server)"},
+		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "telemetry/otelexport", "examples/...", "transport/messaging/natsjs"}, transports), ThirdParty: join(goKit, otel, []string{"github.com/nats-io/nats.go", "github.com/nats-io/nats-server/v2"}), Why: "example services, as a team writes them: a module of their own, as they link the NATS binding (and the quickstart a NATS server)"},
 		{Package: "bench/...", Paved: []string{"..."}, ThirdParty: join(goKit, prom, otel, grpc), Why: "benchmarks measure anything"},
 		{Package: "internal/...", ThirdParty: prom, Why: "test helpers and tests"},
 	}

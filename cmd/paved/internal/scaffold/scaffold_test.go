@@ -77,7 +77,7 @@ func TestRenderFillsTheTemplate(t *testing.T) {
 	}
 	for name, want := range map[string][]string{
 		"go.mod":            {"module github.com/acme/shop-api", "go 1.26", "require github.com/paved-road/paved v0.0.0-00010101000000-000000000000", "replace github.com/paved-road/paved => " + root},
-		"main.go":           {"service.Main(info, setup)"},
+		"main.go":           {"service.Main(info, setup, service.WithOTelExport(otelexport.Signals()))"},
 		"info.go":           {`Name:        "shop-api"`, `Owner:       "team-shop"`, `Repository: "https://github.com/acme/shop-api"`},
 		"main_test.go":      {`got.Name != "shop-api"`},
 		"catalog-info.yaml": {`name: "shop-api"`, `owner: "group:team-shop"`, `lifecycle: "experimental"`},
@@ -154,7 +154,7 @@ func TestNewServiceScoresOnCallAndRegistry(t *testing.T) {
 		t.Errorf("info.go: got\n%s\nwant the given on-call link, no placeholder note", info)
 	}
 	main := string(files["main.go"])
-	for _, want := range []string{`"github.com/paved-road/paved/discovery/etcd"`, "service.Main(info, setup, service.WithRegistryBackend(etcd.Backend()))"} {
+	for _, want := range []string{`"github.com/paved-road/paved/discovery/etcd"`, "service.Main(info, setup, service.WithRegistryBackend(etcd.Backend()), service.WithOTelExport(otelexport.Signals()))"} {
 		if !strings.Contains(main, want) {
 			t.Errorf("main.go: got\n%s\nwant %s", main, want)
 		}
