@@ -401,29 +401,34 @@ func checkPprof(f Facts) Result {
 	return Pass("pprof is off")
 }
 
-// depName names dependency i for messages.
-func depName(i int, d Dependency) string {
-	if d.Name == "" {
-		return fmt.Sprintf("#%d (unnamed)", i+1)
-	}
-	return fmt.Sprintf("%q", clip(d.Name))
-}
-
-// eachDependency fails with one clause per dependency for which bad returns a problem.
-func eachDependency(f Facts, ok string, bad func(Dependency) string) Result {
-	if len(f.Dependencies) == 0 {
-		return NotApplicable("no outbound dependencies")
+// each fails with one clause per item i of n (named by name, of the kind noun; several
+// are nouns) for which bad returns a problem, and passes saying ok of all of them; none
+// is the reason it is not applicable to no items.
+func each(n int, noun, nouns, none, ok string, name func(i int) string, bad func(i int) string) Result {
+	if n == 0 {
+		return NotApplicable("%s", none)
 	}
 	var msgs []string
-	for i, d := range f.Dependencies {
-		if p := bad(d); p != "" {
-			msgs = append(msgs, "dependency "+depName(i, d)+" "+p)
+	for i := range n {
+		if p := bad(i); p != "" {
+			label := fmt.Sprintf("#%d (unnamed)", i+1)
+			if nm := name(i); nm != "" {
+				label = fmt.Sprintf("%q", clip(nm))
+			}
+			msgs = append(msgs, noun+" "+label+" "+p)
 		}
 	}
 	if len(msgs) > 0 {
 		return Fail("%s", strings.Join(msgs, "; "))
 	}
-	return Pass("%d %s %s", len(f.Dependencies), plural(len(f.Dependencies), "dependency", "dependencies"), ok)
+	return Pass("%d %s %s", n, plural(n, noun, nouns), ok)
+}
+
+// eachDependency fails with one clause per dependency for which bad returns a problem.
+func eachDependency(f Facts, ok string, bad func(Dependency) string) Result {
+	d := f.Dependencies
+	return each(len(d), "dependency", "dependencies", "no outbound dependencies", ok,
+		func(i int) string { return d[i].Name }, func(i int) string { return bad(d[i]) })
 }
 
 func checkThroughPaved(f Facts) Result {
@@ -486,29 +491,11 @@ func checkDeclaredBuilt(f Facts) Result {
 	return Pass("every declared dependency has a client")
 }
 
-// consumerName names consumer i for messages.
-func consumerName(i int, c Consumer) string {
-	if c.Name == "" {
-		return fmt.Sprintf("#%d (unnamed)", i+1)
-	}
-	return fmt.Sprintf("%q", clip(c.Name))
-}
-
 // eachConsumer fails with one clause per consumer for which bad returns a problem.
 func eachConsumer(f Facts, ok string, bad func(Consumer) string) Result {
-	if len(f.Consumers) == 0 {
-		return NotApplicable("no message consumers")
-	}
-	var msgs []string
-	for i, c := range f.Consumers {
-		if p := bad(c); p != "" {
-			msgs = append(msgs, "consumer "+consumerName(i, c)+" "+p)
-		}
-	}
-	if len(msgs) > 0 {
-		return Fail("%s", strings.Join(msgs, "; "))
-	}
-	return Pass("%d %s %s", len(f.Consumers), plural(len(f.Consumers), "consumer", "consumers"), ok)
+	c := f.Consumers
+	return each(len(c), "consumer", "consumers", "no message consumers", ok,
+		func(i int) string { return c[i].Name }, func(i int) string { return bad(c[i]) })
 }
 
 func checkConsumerDeadLetter(f Facts) Result {
