@@ -14,6 +14,22 @@ import (
 	"github.com/paved-road/paved/catalog/store"
 )
 
+// filteredComponents lists the components that the request's filters (see
+// [Server.filter]) select; it answers the request itself and returns false when they are
+// invalid or the store fails.
+func (s *Server) filteredComponents(w http.ResponseWriter, r *http.Request) ([]catalog.Component, bool) {
+	f, ok := s.filter(w, r)
+	if !ok {
+		return nil, false
+	}
+	list, err := s.st.ListComponents(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return list, true
+}
+
 // filter reads a component filter from the query, or writes a 400 problem and returns
 // false.
 func (s *Server) filter(w http.ResponseWriter, r *http.Request) (catalog.ComponentFilter, bool) {
@@ -55,16 +71,12 @@ func (s *Server) listComponents(w http.ResponseWriter, r *http.Request) {
 			Message: "must be one rule id such as runbook-link (1-128 printable ASCII characters without spaces), got " + strconv.Quote(strings.Join(failing, ","))}})
 		return
 	}
-	f, ok := s.filter(w, r)
+	list, ok := s.filteredComponents(w, r)
 	if !ok {
 		return
 	}
-	list, err := s.st.ListComponents(r.Context(), f)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if hasFailing {
+		var err error
 		if list, err = s.failingComponents(r.Context(), list, failing[0]); err != nil {
 			s.fail(w, r, err)
 			return
@@ -489,13 +501,8 @@ func (s *Server) exportOne(render func(catalog.Component) []byte) http.HandlerFu
 // stream; the filters of the component list apply.
 func (s *Server) exportAll(render func(catalog.Component) []byte) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, ok := s.filter(w, r)
+		list, ok := s.filteredComponents(w, r)
 		if !ok {
-			return
-		}
-		list, err := s.st.ListComponents(r.Context(), f)
-		if err != nil {
-			s.fail(w, r, err)
 			return
 		}
 		w.Header().Set("Content-Type", yamlContentType)

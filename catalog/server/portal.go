@@ -53,18 +53,14 @@ func placeholderDefinition(a catalog.ProvidedAPI) string {
 // provide as Backstage entities, one multi-document YAML stream: what a Backstage url
 // location ingests.
 func (s *Server) backstageStream(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.filter(w, r)
+	list, ok := s.filteredComponents(w, r)
 	if !ok {
-		return
-	}
-	list, err := s.st.ListComponents(r.Context(), f)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	apis := catalog.ProvidedAPIs(list)
 	defs := make([]string, len(apis))
 	for i, a := range apis {
+		var err error
 		if defs[i], err = s.apiDefinitionText(r.Context(), a); err != nil {
 			s.fail(w, r, err)
 			return
@@ -96,13 +92,8 @@ func (s *Server) compassYAML(c catalog.Component) []byte {
 // compassArchive serves every component (the list filters apply) as a gzip-compressed
 // tar archive of <name>/compass.yml files: Compass reads one component per file.
 func (s *Server) compassArchive(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.filter(w, r)
+	list, ok := s.filteredComponents(w, r)
 	if !ok {
-		return
-	}
-	list, err := s.st.ListComponents(r.Context(), f)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/gzip")
