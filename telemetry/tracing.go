@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -304,23 +305,12 @@ func newExporter(ctx context.Context, cfg TracingConfig, name string, o tracingO
 		if endpoint == "" {
 			endpoint = "http://localhost:4318/v1/traces"
 		}
-		// Our own transport, not the exporter's package-wide one, so that Shutdown can
-		// close its idle connections and leave no goroutine behind.
-		transport := &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          10,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ExpectContinueTimeout: time.Second,
-			TLSClientConfig:       tlsCfg,
-		}
-		closeIdle = transport.CloseIdleConnections
+		var client *http.Client
+		client, closeIdle = ExporterHTTPClient(tlsCfg, timeout)
 		hopts := []otlptracehttp.Option{
 			otlptracehttp.WithEndpointURL(endpoint),
 			otlptracehttp.WithHeaders(headers),
-			otlptracehttp.WithHTTPClient(&http.Client{Transport: transport, Timeout: timeout}),
+			otlptracehttp.WithHTTPClient(client),
 			otlptracehttp.WithTimeout(timeout),
 			otlptracehttp.WithCompression(otlptracehttp.NoCompression),
 		}
@@ -337,6 +327,24 @@ func newExporter(ctx context.Context, cfg TracingConfig, name string, o tracingO
 		return nil, nil, "", fmt.Errorf("telemetry: OTLP %s exporter for %s: %w", proto, RedactURL(cfg.Endpoint), redactSecrets(err, cfg.Endpoint, headers))
 	}
 	return exp, closeIdle, "otlp/" + proto, nil
+}
+
+// ExporterHTTPClient returns the HTTP client of an OTLP/HTTP exporter (traces here,
+// metrics and logs in telemetry/otelexport): net/http's default transport settings on a
+// transport of its own, not the exporters' package-wide one, so that a shutdown can close
+// its idle connections (the func returned) and leave no goroutine behind.
+func ExporterHTTPClient(tlsCfg *tls.Config, timeout time.Duration) (*http.Client, func()) {
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		TLSClientConfig:       tlsCfg,
+	}
+	return &http.Client{Transport: t, Timeout: timeout}, t.CloseIdleConnections
 }
 
 // redactSecrets replaces any header value, and the endpoint's user information, quoted

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -214,23 +212,6 @@ func (e *export) Shutdown(ctx context.Context) error {
 	return e.closeErr
 }
 
-// httpClient returns a client with a transport of its own (not the exporters'
-// package-wide one), so that a shutdown can close its idle connections and leave no
-// goroutine behind.
-func httpClient(s telemetry.ExporterSettings) (*http.Client, func()) {
-	t := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          10,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		TLSClientConfig:       s.TLS,
-	}
-	return &http.Client{Transport: t, Timeout: s.Timeout}, t.CloseIdleConnections
-}
-
 func grpcTLS(s telemetry.ExporterSettings) credentials.TransportCredentials {
 	if s.TLS != nil && strings.HasPrefix(s.Endpoint, "https:") {
 		return credentials.NewTLS(s.TLS)
@@ -293,7 +274,7 @@ func newMetricExporter(ctx context.Context, name string, s metricsSettings) (sdk
 		exp, err := otlpmetricgrpc.New(ctx, opts...)
 		return exp, func() {}, err
 	}
-	client, closeIdle := httpClient(o)
+	client, closeIdle := telemetry.ExporterHTTPClient(o.TLS, o.Timeout)
 	compression := otlpmetrichttp.NoCompression
 	if o.Gzip {
 		compression = otlpmetrichttp.GzipCompression
@@ -389,7 +370,7 @@ func newLogExporter(ctx context.Context, name string, s logsSettings) (sdklog.Ex
 		exp, err := otlploggrpc.New(ctx, opts...)
 		return exp, func() {}, err
 	}
-	client, closeIdle := httpClient(o)
+	client, closeIdle := telemetry.ExporterHTTPClient(o.TLS, o.Timeout)
 	compression := otlploghttp.NoCompression
 	if o.Gzip {
 		compression = otlploghttp.GzipCompression
