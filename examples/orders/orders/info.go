@@ -30,7 +30,7 @@ func Info() service.Info {
 			Runbook:    "https://github.com/paved-road/paved/blob/main/docs/operations.md",
 			OnCall:     "https://oncall.example.com/team-checkout",
 		},
-		DependsOn:    []string{"inventory"},
+		DependsOn: []string{"inventory"},
 		APIs: []service.API{
 			{Name: "orders-http-v1", Kind: service.APIKindOpenAPI, Definition: OpenAPI},
 		},
