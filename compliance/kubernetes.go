@@ -24,7 +24,9 @@ const (
 // what scrapes its metrics (a PodMonitor, a ServiceMonitor or Prometheus annotations).
 // `paved check --manifests` reads it from the manifests and evaluates the rule
 // kubernetes-manifests with the service's settings as the Deployment sets them; a
-// service that knows its manifests at run time adds it with service.Service.AddFacts.
+// running service told where its manifests are (service.WithManifests with
+// compliance/k8sfacts) reads it at start and evaluates the rule with the settings it
+// runs with.
 type Kubernetes struct {
 	// Source names where the manifests were read, such as
 	// "deployment/hello (deploy/hello/deployment.yaml)".

@@ -87,6 +87,7 @@ func (s *Service) Facts() compliance.Facts {
 	if s.signals != nil {
 		f.SignalsExported = s.signals.Exporters()
 	}
+	f.Kubernetes = s.kube
 	s.mu.Lock()
 	funcs := append([]FactsFunc(nil), s.factFuncs...)
 	s.mu.Unlock()

@@ -55,6 +55,9 @@ type Service struct {
 	tracing        *telemetry.Tracing
 	// otelSignals is the metrics and logs export the main linked in (WithOTelExport).
 	otelSignals *telemetry.Signals
+	// manifests reads the Kubernetes facts (WithManifests); kube is what it read at New.
+	manifests ManifestReader
+	kube      *compliance.Kubernetes
 	// signals runs the metrics and logs export; nil when nothing is pushed.
 	signals    telemetry.SignalExport
 	propagator propagation.TextMapPropagator
@@ -205,6 +208,29 @@ func WithOTelExport(sig telemetry.Signals) Option {
 	return func(s *Service) { s.otelSignals = &sig }
 }
 
+// ManifestReader returns the [compliance.Kubernetes] facts of the Deployment that runs
+// the service named name, read from the manifests it was built around:
+// k8sfacts.FS(deploy) or k8sfacts.Dir(path) (package
+// github.com/paved-road/paved/compliance/k8sfacts).
+type ManifestReader func(name string) (*compliance.Kubernetes, error)
+
+// WithManifests tells the service where its Kubernetes manifests are, so that the
+// compliance rule kubernetes-manifests is evaluated in /compliance and in the catalog's
+// scorecard against the settings the service really runs with (probes and metrics on
+// ADMIN_ADDR, the grace period over DRAIN_DELAY and SHUTDOWN_TIMEOUT, resources,
+// securityContext). A team embeds its deploy/ directory and links the reader:
+//
+//	//go:embed deploy
+//	var deploy embed.FS
+//	service.Main(info, setup, service.WithManifests(k8sfacts.FS(deploy)))
+//
+// [New] reads them once; manifests that do not parse, or hold no Deployment for the
+// service, are a configuration error. A service that does not link a reader does not
+// carry the YAML decoder, and the rule is "not applicable".
+func WithManifests(read ManifestReader) Option {
+	return func(s *Service) { s.manifests = read }
+}
+
 // New builds a service from its identity and settings: it resolves the name, version and
 // instance id, and builds the logger and the metrics registry. It starts nothing; call
 // [Service.Run]. New validates cfg and info the way [Load] would and returns a
@@ -241,6 +267,13 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		p.add("Info.Name", info.Name, msg)
 	}
 	apis := checkInfoAPIs(p, info)
+	if s.manifests != nil && info.Name != "" {
+		k, err := s.manifests(info.Name)
+		if err != nil {
+			p.addMsg("service.WithManifests", err.Error())
+		}
+		s.kube = k
+	}
 	if len(p.list) > 0 {
 		return nil, &ConfigError{Problems: dedupe(p.list)}
 	}

@@ -38,6 +38,7 @@ func Layers() []Layer {
 		// Capabilities that import nothing else of ours but the vocabulary.
 		{Package: "catalog", Paved: []string{"problem"}, Why: "the catalog's types: no I/O"},
 		{Package: "compliance", Paved: []string{"catalog", "problem"}, Why: "rules and facts"},
+		{Package: "compliance/k8sfacts", Paved: []string{"compliance", "internal/k8s"}, Why: "the kubernetes-manifests facts of a running service read from its manifests, linked by a main that uses them"},
 		{Package: "health", Paved: []string{"problem"}, ThirdParty: prom, Why: "checks and probes"},
 		{Package: "health/checks", Why: "ready-made checks on the standard library"},
 		{Package: "health/grpchealth", Paved: []string{"health"}, ThirdParty: grpc, Why: "gRPC health fed by health"},
@@ -70,9 +71,10 @@ func Layers() []Layer {
 		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance", "problem", "transport/httptransport"}, ThirdParty: join([]string{"golang.org/x/time"}, prom), Why: "the catalog's API and UI (bodies decoded by httptransport's strict decoder)"},
 		// Programs.
 		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
-		{Package: "cmd/paved/...", Paved: []string{"catalog", "catalog/server/apicheck", "compliance", "health", "problem", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
+		{Package: "cmd/paved/...", Paved: []string{"catalog", "catalog/server/apicheck", "compliance", "health", "internal/k8s", "problem", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
 		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "telemetry/otelexport", "examples/...", "transport/messaging/natsjs"}, transports), ThirdParty: join(goKit, otel, []string{"github.com/nats-io/nats.go", "github.com/nats-io/nats-server/v2"}), Why: "example services, as a team writes them: a module of their own, as they link the NATS binding (and the quickstart a NATS server)"},
 		{Package: "bench/...", Paved: []string{"..."}, ThirdParty: join(goKit, prom, otel, grpc), Why: "benchmarks measure anything"},
+		{Package: "internal/k8s", Paved: []string{"compliance"}, ThirdParty: []string{"go.yaml.in/yaml/v3"}, Why: "Kubernetes manifests read and their compliance facts, one home for paved and compliance/k8sfacts"},
 		{Package: "internal/...", ThirdParty: prom, Why: "test helpers and tests"},
 	}
 }

@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/paved-road/paved/cmd/paved/internal/check"
 	"github.com/paved-road/paved/health"
+	"github.com/paved-road/paved/internal/k8s"
 	"github.com/paved-road/paved/service"
 )
 
@@ -53,13 +50,6 @@ type CheckOptions struct {
 	ProbeWait time.Duration
 }
 
-// Document is one YAML document of a manifest file.
-type Document struct {
-	File   string // the file it came from
-	Header Header
-	node   *yaml.Node
-}
-
 // Report is the outcome of [Check].
 type Report struct {
 	// Dir is the directory checked.
@@ -71,62 +61,6 @@ type Report struct {
 	Findings []check.Finding `json:"findings"`
 	// Passed reports that no finding failed.
 	Passed bool `json:"passed"`
-}
-
-// ReadDir reads every *.yaml and *.yml file under dir, each document of each.
-func ReadDir(fsys fs.FS) ([]Document, error) {
-	var docs []Document
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		if ext := filepath.Ext(p); ext != ".yaml" && ext != ".yml" {
-			return nil
-		}
-		b, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		ds, err := Parse(p, b)
-		docs = append(docs, ds...)
-		return err
-	})
-	return docs, err
-}
-
-// Parse splits b, the content of file, into its documents; empty ones are dropped.
-func Parse(file string, b []byte) ([]Document, error) {
-	var docs []Document
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			return docs, nil
-		}
-		if err != nil {
-			return docs, fmt.Errorf("%s: %w", file, err)
-		}
-		if len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
-			continue
-		}
-		d := Document{File: file, node: &n}
-		if err := n.Decode(&d.Header); err != nil {
-			return docs, fmt.Errorf("%s: %w", file, err)
-		}
-		if d.Header.Kind == "" {
-			return docs, fmt.Errorf("%s:%d: a document without kind", file, n.Line)
-		}
-		docs = append(docs, d)
-	}
-}
-
-// Decode decodes the document into v.
-func (d Document) Decode(v any) error {
-	if err := d.node.Decode(v); err != nil {
-		return fmt.Errorf("%s: %s %s: %w", d.File, d.Header.Kind, d.Header.Metadata.Name, err)
-	}
-	return nil
 }
 
 // Check checks the Deployments among docs against the settings of the service each
@@ -142,43 +76,16 @@ func Check(dir string, docs []Document, opts CheckOptions) (*Report, error) {
 		opts.ProbeWait = health.DefaultProbeWait
 	}
 	r := &Report{Dir: dir, Objects: len(docs)}
-	var services []located[Service]
-	var deployments []located[Deployment]
-	var monitors monitors
-	for _, d := range docs {
-		switch d.Header.Kind {
-		case "Deployment":
-			var v Deployment
-			if err := d.Decode(&v); err != nil {
-				return nil, err
-			}
-			deployments = append(deployments, located[Deployment]{d.File, v})
-		case "Service":
-			var v Service
-			if err := d.Decode(&v); err != nil {
-				return nil, err
-			}
-			services = append(services, located[Service]{d.File, v})
-		case "PodMonitor":
-			var v PodMonitor
-			if err := d.Decode(&v); err != nil {
-				return nil, err
-			}
-			monitors.pod = append(monitors.pod, v)
-		case "ServiceMonitor":
-			var v ServiceMonitor
-			if err := d.Decode(&v); err != nil {
-				return nil, err
-			}
-			monitors.service = append(monitors.service, v)
-		}
+	set, err := k8s.Collect(docs)
+	if err != nil {
+		return nil, err
 	}
 	known := NewKnown(opts.Known)
-	for _, dep := range deployments {
+	for _, dep := range set.Deployments {
 		r.Deployments++
-		c := &deploymentCheck{dep: dep.v, file: dep.file, opts: opts, known: known, report: r}
-		c.run(services)
-		c.checkCompliance(services, monitors)
+		c := &deploymentCheck{dep: dep.Object, file: dep.File, opts: opts, known: known, report: r}
+		c.run(set.Services)
+		c.checkCompliance(dep, set)
 	}
 	if r.Deployments == 0 {
 		r.Findings = append(r.Findings, check.Finding{ID: "deployment", Status: check.StatusFail,
@@ -187,11 +94,6 @@ func Check(dir string, docs []Document, opts CheckOptions) (*Report, error) {
 	}
 	r.Passed = !slices.ContainsFunc(r.Findings, func(f check.Finding) bool { return f.Status == check.StatusFail })
 	return r, nil
-}
-
-type located[T any] struct {
-	file string
-	v    T
 }
 
 // deploymentCheck checks one Deployment.
@@ -208,7 +110,7 @@ type deploymentCheck struct {
 }
 
 func (d *deploymentCheck) where() string {
-	return fmt.Sprintf("deployment/%s (%s)", d.dep.Metadata.Name, d.file)
+	return k8s.Where(k8s.Located[Deployment]{File: d.file, Object: d.dep})
 }
 
 // add records a finding: problems make it fail, none pass with passMsg.
@@ -221,18 +123,13 @@ func (d *deploymentCheck) add(rule string, problems []string, fix, passMsg strin
 		Message: d.where() + ": " + strings.Join(problems, "; "), Fix: fix})
 }
 
-func (d *deploymentCheck) run(services []located[Service]) {
-	cs := d.dep.Spec.Template.Spec.Containers
-	if len(cs) == 0 {
+func (d *deploymentCheck) run(services []k8s.Located[Service]) {
+	c, ok := k8s.ServiceContainer(d.dep)
+	if !ok {
 		d.add(RuleProbes, []string{"no container"}, "Give the Deployment the service's container.", "")
 		return
 	}
-	d.c = cs[0]
-	for _, c := range cs {
-		if c.Name == d.dep.Metadata.Name {
-			d.c = c
-		}
-	}
+	d.c = c
 	cfg, err := Settings(d.c.Env)
 	d.cfg = cfg
 	var valueProblems []string
@@ -260,17 +157,7 @@ func (d *deploymentCheck) run(services []located[Service]) {
 }
 
 // portNumber resolves a probe's or Service's target port against the container.
-func (d *deploymentCheck) portNumber(p IntOrString) (int, bool) {
-	if p.Str == "" {
-		return p.Int, true
-	}
-	for _, cp := range d.c.Ports {
-		if cp.Name == p.Str {
-			return cp.ContainerPort, true
-		}
-	}
-	return 0, false
-}
+func (d *deploymentCheck) portNumber(p IntOrString) (int, bool) { return k8s.PortNumber(d.c, p) }
 
 func (d *deploymentCheck) checkProbes() {
 	var problems []string
@@ -363,16 +250,16 @@ func (d *deploymentCheck) checkGrace() {
 		fmt.Sprintf("terminationGracePeriodSeconds %d covers the stop budget %v", grace, budget))
 }
 
-func (d *deploymentCheck) checkServices(services []located[Service]) {
+func (d *deploymentCheck) checkServices(services []k8s.Located[Service]) {
 	labels := d.dep.Spec.Template.Metadata.Labels
 	var problems []string
 	n := 0
 	for _, s := range services {
-		if len(s.v.Spec.Selector) == 0 || (s.v.Metadata.Namespace != d.dep.Metadata.Namespace) {
+		if len(s.Object.Spec.Selector) == 0 || (s.Object.Metadata.Namespace != d.dep.Metadata.Namespace) {
 			continue
 		}
 		selects := true
-		for k, v := range s.v.Spec.Selector {
+		for k, v := range s.Object.Spec.Selector {
 			if labels[k] != v {
 				selects = false
 			}
@@ -381,13 +268,13 @@ func (d *deploymentCheck) checkServices(services []located[Service]) {
 			continue
 		}
 		n++
-		for _, p := range s.v.Spec.Ports {
+		for _, p := range s.Object.Spec.Ports {
 			target := p.TargetPort
 			if target.IsZero() {
 				target = Int(p.Port)
 			}
 			if port, ok := d.portNumber(target); ok && port == d.ports.Admin {
-				problems = append(problems, fmt.Sprintf("service/%s (%s) port %q exposes the admin port %d (/metrics, /config, pprof)", s.v.Metadata.Name, s.file, or(p.Name, fmt.Sprint(p.Port)), d.ports.Admin))
+				problems = append(problems, fmt.Sprintf("service/%s (%s) port %q exposes the admin port %d (/metrics, /config, pprof)", s.Object.Metadata.Name, s.File, or(p.Name, fmt.Sprint(p.Port)), d.ports.Admin))
 			}
 		}
 	}
