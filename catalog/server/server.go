@@ -121,6 +121,7 @@ type Server struct {
 	compass   *compassPusher // nil without Options.Compass (compass.go)
 	apis      *apis          // API versions being fetched, api-compatible verdicts (apis.go)
 	set       compliance.RuleSet
+	changes   changes // writes other than instances', for WaitChange (changes.go)
 }
 
 // New returns a Server over st.
@@ -133,7 +134,7 @@ func New(st store.Store, opts Options) *Server {
 		waitDef: opts.DefaultWait, waitLimit: opts.MaxWait, met: newMetrics(), lim: newLimiter(opts.Limits), now: time.Now}
 	s.dora = opts.DORA.withDefaults()
 	s.set = set
-	s.raw = s.newCompass(st, opts.Compass)
+	s.raw = notifyingStore{Store: s.newCompass(st, opts.Compass), ch: &s.changes}
 	s.base = meteredStore{Store: s.raw, s: s}
 	s.st = &scoredStore{Store: s.base, file: opts.Scorecards, set: set, api: s.applyAPIRule}
 	if s.log == nil {

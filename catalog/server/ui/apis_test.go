@@ -196,6 +196,7 @@ func TestBrowserShowsAPIPage(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
+	defer h.SetLive(false) // ends the page's live-update stream, which Close would wait for
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/apis/inventory-http-v1"), chromedp.WaitVisible(chromedp.CSS("#breaking"))); err != nil {
 		t.Fatal(err)
 	}

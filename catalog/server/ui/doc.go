@@ -14,7 +14,7 @@
 //	/teams/{team}                     one team: contact, DORA's keys and charts, components, failing rules with their fix
 //	/teams/{team}/dora.svg, /teams/{team}/deployments.svg  the team's charts
 //	/scorecards                       every rule with title, weight and fix, and who passes and fails it; ?failing=rule
-//	/events                           server-sent events: "change" when the fleet's instances change (live.js)
+//	/events                           server-sent events: "change" when the fleet's instances or the catalog change (live.js)
 //	/graph                            the whole fleet's dependency graph, a page embedding /graph.svg
 //	/graph.svg                        the whole fleet's dependency graph
 //	/static/style.css, /static/portal.css, /static/live.js, /static/sort.js  embedded assets
@@ -53,11 +53,13 @@
 //
 // # Live updates
 //
-// live.js opens /events (server-sent events); on a change it fetches the page again and
-// swaps its main element, a second after the first change of a burst. A stream lasts 55 s
-// and the browser reconnects. [Handler.SetLive] pauses the streams (new ones end at once,
-// asking the browser to retry in 10 s), so that an HTTP server's graceful shutdown does
-// not wait for open browsers.
+// live.js opens /events (server-sent events): a "change" when an instance set changes
+// (the store's Watch) or, with Options.Insights, when a component, scorecard,
+// deployment or history is written ([Insights.WaitChange]). On a change it fetches the
+// page again and swaps its main element, a second after the first change of a burst. A
+// stream lasts 55 s and the browser reconnects. [Handler.SetLive] pauses the streams
+// (new ones end at once, asking the browser to retry in 10 s), so that an HTTP server's
+// graceful shutdown does not wait for open browsers.
 //
 // A Handler is safe for concurrent use. Create one with [New]; the zero Handler is not
 // usable. The zero [Options] is valid: no banner, logs discarded, the system clock, and

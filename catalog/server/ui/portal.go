@@ -34,6 +34,13 @@ type Insights interface {
 	RuleSet() compliance.RuleSet
 	// DORAWindow returns the window DORA's keys are shown over.
 	DORAWindow() time.Duration
+	// WaitChange returns the count of the catalog's writes other than instances'
+	// (components, scorecards, deployments, histories, API versions) once it is above
+	// after, or ctx's error: the live-update stream (GET /events) wakes on them beside
+	// the store's instance changes.
+	WaitChange(ctx context.Context, after uint64) (uint64, error)
+	// ChangeCount returns the count WaitChange waits on.
+	ChangeCount() uint64
 }
 
 // Trends on the team and component pages: DORA's keys week by week.
@@ -200,8 +207,10 @@ func (l *liveSwitch) set(on bool) {
 func (h *Handler) SetLive(on bool) { h.live.set(on) }
 
 // events streams a server-sent "change" event whenever the fleet's instances change
-// (one joins or leaves, or changes status or version), so that live.js reloads the
-// page. Each stream ends after streamLifetime; the browser reconnects.
+// (one joins or leaves, or changes status or version: the store's Watch) or, with
+// Options.Insights, whenever a component, a scorecard, a deployment or a history is
+// written (Insights.WaitChange), so that live.js reloads the page. Each stream ends
+// after streamLifetime; the browser reconnects.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -220,6 +229,10 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), streamLifetime)
 	defer cancel()
 	defer context.AfterFunc(live, cancel)()
+	var count uint64
+	if h.ins != nil {
+		count = h.ins.ChangeCount() // before the set: a write in between is not missed
+	}
 	set, err := h.st.Instances(ctx, "")
 	if err != nil {
 		h.storeFailed(w, r, err)
@@ -230,7 +243,56 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = fmt.Fprintf(w, "retry: %d\nevent: index\ndata: %d\n\n", streamRetry.Milliseconds(), set.Index)
 	fl.Flush()
-	idx := set.Index
+
+	// Two watchers, one for the instances and one for the rest, each sending what
+	// changed (the data of a change event: the store's index, or "catalog" and the
+	// count of other writes) on changed; they end with ctx, and the stream waits for
+	// them.
+	changed := make(chan string)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	send := func(data string) bool {
+		select {
+		case changed <- data:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	wg.Go(func() {
+		h.watchInstances(ctx, r, set.Index, send)
+		cancel() // the store failed, closed or was reset: the stream ends, the browser reconnects
+	})
+	if h.ins != nil {
+		wg.Go(func() {
+			for {
+				n, err := h.ins.WaitChange(ctx, count)
+				if err != nil || !send("catalog "+strconv.FormatUint(n, 10)) {
+					return
+				}
+				count = n
+			}
+		})
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case data := <-changed:
+			if _, err := fmt.Fprintf(w, "event: change\ndata: %s\n\n", data); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}
+
+// watchInstances calls send with the store's change index whenever the fleet's
+// instance sets change after index idx, until ctx ends or send returns false. A store
+// that was reset (a watch answering the same index) ends it, and with it the stream's
+// instance updates until the browser reconnects.
+func (h *Handler) watchInstances(ctx context.Context, r *http.Request, idx uint64, send func(string) bool) {
 	for {
 		if idx == 0 {
 			// An empty store: a watch from index 0 answers at once, so look again
@@ -248,10 +310,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 			}
 			if set.Index != 0 {
 				idx = set.Index
-				if _, err := fmt.Fprintf(w, "event: change\ndata: %d\n\n", idx); err != nil {
+				if !send(strconv.FormatUint(idx, 10)) {
 					return
 				}
-				fl.Flush()
 			}
 			continue
 		}
@@ -266,9 +327,8 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 			return // nothing new: a store that was reset; the browser reconnects
 		}
 		idx = set.Index
-		if _, err := fmt.Fprintf(w, "event: change\ndata: %d\n\n", idx); err != nil {
+		if !send(strconv.FormatUint(idx, 10)) {
 			return
 		}
-		fl.Flush()
 	}
 }

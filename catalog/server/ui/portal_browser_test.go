@@ -148,6 +148,10 @@ func TestBrowserPortalPages(t *testing.T) {
 	waitTrue(t, ctx, "the live stream is open", `document.documentElement.dataset.live === "on"`)
 	cs.registerUsing(t, "team-a", "shipping", "shipping-1", "v1.0.0", 60, "", "")
 	waitTrue(t, ctx, "shipping appears as failing runbook-link", `document.querySelector('#rules tr[data-rule="runbook-link"] .failing-components').textContent.includes("shipping")`)
+	// Live on a scorecard alone, no instance changing: ledger now passes runbook-link.
+	cs.call(t, "team-b", "PUT", "/api/v1/components/ledger/scorecard",
+		`{"instance":"ledger-1","ruleSetVersion":"2026.1","score":90,"passed":["owner-set","readiness-check","runbook-link"]}`, http.StatusNoContent)
+	waitTrue(t, ctx, "ledger no longer fails runbook-link", `!document.querySelector('#rules tr[data-rule="runbook-link"] .failing-components').textContent.includes("ledger")`)
 	browse(t, ctx, cs.url+"/scorecards", "#rules")
 	saveScreenshot(t, ctx, "scorecards-all")
 	browse(t, ctx, cs.url+"/components/orders", "#incident")

@@ -301,3 +301,84 @@ func TestLiveStreamFromEmptyStore(t *testing.T) {
 	}
 	t.Fatalf("the stream ended (%v) without a change event", lines.Err())
 }
+
+// The live-update stream also says when a component, a scorecard or a deployment
+// changes without any instance changing: each such write through the API wakes it.
+func TestLiveStreamWakesOnCatalogWrites(t *testing.T) {
+	st := memory.New(memory.Options{})
+	t.Cleanup(func() { _ = st.Close() })
+	seed(t, st)
+	api := server.New(st, server.Options{Open: true})
+	h, err := ui.New(api.Store(), ui.Options{Insights: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	apiSrv := httptest.NewServer(api)
+	defer apiSrv.Close()
+	resp, err := http.Get(srv.URL + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	next := func(prefix, after string) {
+		t.Helper()
+		timeout := time.After(5 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("the stream ended before a line %q after %s", prefix, after)
+				}
+				if strings.HasPrefix(l, prefix) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no line %q within 5 s after %s", prefix, after)
+			}
+		}
+	}
+	next("event: index", "opening the stream")
+	call := func(method, path, body string) {
+		t.Helper()
+		req, err := http.NewRequest(method, apiSrv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode/100 != 2 {
+			t.Fatalf("%s %s: got %s %s", method, path, r.Status, b)
+		}
+	}
+	// One write each (the scorecard's is two: the card and the history keeping it),
+	// so that no event left over from one answers for the next.
+	call("POST", "/api/v1/events", `{"component":"db","displayName":"db 7","url":"https://ci.example.com/db","lastUpdated":"2026-12-01T10:05:00Z",
+		"updateSequenceNumber":1,"version":"16","deploymentProperties":{"sequenceNumber":7,"state":"successful","startedAt":"2026-12-01T10:00:00Z",
+		"completedAt":"2026-12-01T10:05:00Z","environment":{"category":"production"},"pipeline":{"pipelineId":"deploy-db"}}}`)
+	next("event: change", "a deployment event was posted")
+	call("PUT", "/api/v1/components/db", `{"name":"db","owner":"team-b","type":"service","tier":3,"lifecycle":"experimental","description":"Now described."}`)
+	next("event: change", "a component changed")
+	call("PUT", "/api/v1/components/db/scorecard", `{"component":"db","instance":"d1","ruleSetVersion":"1","score":99}`)
+	next("event: change", "a scorecard changed")
+	if n := api.ChangeCount(); n != 4 {
+		t.Errorf("the API counted %d writes, want 4 (event, component, scorecard and its history)", n)
+	}
+	resp.Body.Close()
+	for range lines {
+	}
+}

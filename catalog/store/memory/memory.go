@@ -38,7 +38,7 @@ type Store struct {
 	instances  map[string]map[string]*core.Record      // by component, then id
 	setIndex   map[string]uint64                       // by component: index of its last set change
 	scorecards map[string]map[string]catalog.Scorecard // by component, then instance id
-	histories  map[string][]byte                       // by "component/env": History JSON (history.go)
+	histories  map[string]*catalog.History             // by "component/env", decoded (history.go)
 	outboxes   map[string]*outbox                      // by box name (outbox.go)
 	apis       map[string]map[string]apiEntry          // by API name, then digest (apis.go)
 }

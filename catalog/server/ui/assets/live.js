@@ -1,6 +1,7 @@
 // Live updates, as a progressive enhancement: every page works without this script.
 // The catalog streams a "change" event (server-sent events, GET /events) whenever an
-// instance joins, leaves, or changes status or version; the page then fetches itself
+// instance joins, leaves, or changes status or version, and whenever a component, a
+// scorecard or a deployment changes; the page then fetches itself
 // again and swaps its <main> for the new one. Table sorting (sort.js) is re-applied.
 (function () {
   "use strict";
