@@ -14,7 +14,8 @@ import (
 	"github.com/paved-road/paved/catalog"
 )
 
-// The portal benchmark (-portal, issue #17): a catalog (memory store) holding 10,000
+// The portal benchmark (-portal, issue #17): a catalog (memory store, or bbolt with
+// -portal-store bbolt) holding 10,000
 // instances of 500 components owned by 50 teams, each component with a year of
 // deployment events pushed by its pipeline (POST /api/v1/events, about two a week, a
 // tenth rolled back), serves the team pages (HTML and API), DORA's keys of each team
@@ -24,6 +25,7 @@ import (
 
 type portalSettings struct {
 	on                 bool
+	store              string
 	components, teams  int
 	instances          int
 	deploysPerWeek     float64
@@ -34,6 +36,7 @@ type portalSettings struct {
 func portalFlags() *portalSettings {
 	p := &portalSettings{}
 	flag.BoolVar(&p.on, "portal", false, "run the portal benchmark instead (#17): team pages and DORA's keys over a year of deployment events")
+	flag.StringVar(&p.store, "portal-store", "memory", "-portal: the catalog's store, memory or bbolt (the default of cmd/catalog, in a temporary directory)")
 	flag.IntVar(&p.components, "portal-components", 500, "-portal: components")
 	flag.IntVar(&p.teams, "portal-teams", 50, "-portal: teams owning them")
 	flag.IntVar(&p.instances, "portal-instances", 10000, "-portal: instances")
@@ -51,6 +54,9 @@ type portalPage struct {
 }
 
 func runPortal(bin string, p *portalSettings) error {
+	if p.store != "memory" && p.store != "bbolt" {
+		return fmt.Errorf("-portal-store: want memory or bbolt, got %q", p.store)
+	}
 	if p.components < 1 || p.teams < 1 || p.teams > p.components || p.instances < p.components || p.rounds < 1 || p.deploysPerWeek <= 0 {
 		return fmt.Errorf("-portal: want 1 <= teams <= components <= instances, rounds >= 1 and deploys a week > 0")
 	}
@@ -62,7 +68,7 @@ func runPortal(bin string, p *portalSettings) error {
 	if bin, err = buildCatalog(bin, dir); err != nil {
 		return err
 	}
-	proc, err := start(bin, filepath.Join(dir, "data"), "", "CATALOG_STORE=memory", "CATALOG_DORA_WINDOW=720h")
+	proc, err := start(bin, filepath.Join(dir, "data"), "", "CATALOG_STORE="+p.store, "CATALOG_DORA_WINDOW=720h")
 	if err != nil {
 		return err
 	}
