@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/messaging/natsjs"
 )
 
@@ -73,9 +74,11 @@ func BenchmarkPublishConsume(b *testing.B) {
 	b.Run("paved", func(b *testing.B) {
 		stream, prefix := streamName(b)
 		newStream(b, url, stream, prefix+".>")
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+		// What telemetry.NewTracing gives a service whose sampler is off
+		// (parentbased_always_off): the SDK, declared never to sample a root.
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
 		defer func() { _ = tp.Shutdown(context.Background()) }()
-		c, err := natsjs.New(natsjs.Config{URL: url}, natsjs.WithTracerProvider(tp), natsjs.WithRegisterer(prometheus.NewRegistry()))
+		c, err := natsjs.New(natsjs.Config{URL: url}, natsjs.WithTracerProvider(telemetry.DeclareRootNeverSampled(tp)), natsjs.WithRegisterer(prometheus.NewRegistry()))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -45,15 +45,18 @@ var ErrNotStarted = errors.New("natsjs: client not started")
 //
 // A Client is safe for concurrent use. The zero value is not usable.
 type Client struct {
-	cfg      Config
-	name     string
-	log      *slog.Logger
-	tracer   trace.Tracer
-	prop     propagation.TextMapPropagator
-	m        *metrics
-	policy   *resilience.Policy
-	health   *health.Registry
-	natsOpts []nats.Option
+	cfg    Config
+	name   string
+	log    *slog.Logger
+	tracer trace.Tracer
+	// rootNeverSampled: the provider never samples a span without a sampled parent
+	// (telemetry.DeclareRootNeverSampled), so unsampled messages get no span at all.
+	rootNeverSampled bool
+	prop             propagation.TextMapPropagator
+	m                *metrics
+	policy           *resilience.Policy
+	health           *health.Registry
+	natsOpts         []nats.Option
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -146,6 +149,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		tp = noop.NewTracerProvider()
 	}
 	c.tracer = tp.Tracer("github.com/paved-road/paved/transport/messaging/natsjs")
+	c.rootNeverSampled = telemetry.RootNeverSampled(tp)
 	if c.prop == nil {
 		c.prop = telemetry.DefaultPropagator()
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-road/paved/resilience"
 	"github.com/paved-road/paved/telemetry"
@@ -301,7 +302,10 @@ func (k *Consumer) handle(jm jetstream.Msg, m *Message) {
 		m.ID = m.Stream + ":" + strconv.FormatUint(m.Sequence, 10)
 	}
 	parent := telemetry.ExtractHeaders(k.baseCtx, k.c.prop, m.Header)
-	ctx, span := k.c.tracer.Start(parent, k.spanName, consumerKind...)
+	ctx, span := parent, noSpan
+	if !k.c.rootNeverSampled || trace.SpanContextFromContext(parent).IsSampled() {
+		ctx, span = k.c.tracer.Start(parent, k.spanName, consumerKind...)
+	}
 	if span.IsRecording() {
 		span.SetAttributes(
 			attribute.String("messaging.system", system),

@@ -17,6 +17,7 @@ import (
 
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/internal/testenv"
+	"github.com/paved-road/paved/telemetry"
 	"github.com/paved-road/paved/transport/messaging/natsjs"
 )
 
@@ -375,4 +376,67 @@ func check(t *testing.T, hr *health.Registry, name string) health.CheckResult {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// With a provider declared never to sample a root (what a service with
+// OTEL_TRACES_SAMPLER=parentbased_always_off gets), a message published without a
+// sampled trace makes no span on either side, yet the caller's trace context still
+// reaches the handler; a sampled caller still gets both spans.
+func TestRootNeverSampledMakesNoSpans(t *testing.T) {
+	url := serverURL(t)
+	stream, prefix := streamName(t)
+	subject := prefix + ".placed"
+	newStream(t, url, stream, prefix+".>")
+
+	rec := tracetest.NewSpanRecorder()
+	sdk := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())), sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = sdk.Shutdown(context.Background()) })
+	got := make(chan trace.SpanContext, 2)
+	c := newClient(t, url, natsjs.WithTracerProvider(telemetry.DeclareRootNeverSampled(sdk)))
+	if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "notifier", Subject: subject},
+		func(ctx context.Context, m *natsjs.Message) error {
+			got <- trace.SpanContextFromContext(ctx)
+			return nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, c)
+
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	for _, sampled := range []bool{false, true} {
+		flags := trace.TraceFlags(0)
+		if sampled {
+			flags = trace.FlagsSampled
+		}
+		caller := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: flags, Remote: true})
+		if _, err := c.Publish(trace.ContextWithRemoteSpanContext(context.Background(), caller), subject, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		var sc trace.SpanContext
+		select {
+		case sc = <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the consumer got no message")
+		}
+		if sc.TraceID() != tid {
+			t.Errorf("sampled %v: handler's trace %s, want the caller's %s", sampled, sc.TraceID(), tid)
+		}
+		if !sampled {
+			if n := len(rec.Ended()); n != 0 {
+				t.Errorf("unsampled: got %d spans, want none", n)
+			}
+			if sc.SpanID() != sid {
+				t.Errorf("unsampled: handler's span %s, want the caller's %s (no span between)", sc.SpanID(), sid)
+			}
+		}
+	}
+	waitFor(t, 5*time.Second, "the sampled message's two spans", func() bool { return len(rec.Ended()) >= 2 })
+	kinds := map[trace.SpanKind]bool{}
+	for _, s := range rec.Ended() {
+		kinds[s.SpanKind()] = true
+	}
+	if !kinds[trace.SpanKindProducer] || !kinds[trace.SpanKindConsumer] {
+		t.Errorf("sampled: got span kinds %v, want a producer and a consumer span", kinds)
+	}
 }

@@ -26,6 +26,9 @@ const HeaderMsgID = jetstream.MsgIDHeader
 var (
 	producerKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)}
 	consumerKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}
+	// noSpan stands for the span of a message that gets none (its trace is not sampled
+	// and the provider never samples a root): ending it, or marking it, does nothing.
+	noSpan = trace.SpanFromContext(context.Background())
 )
 
 // Publish sends data to subject through JetStream and returns the stream's
@@ -63,7 +66,10 @@ func (c *Client) PublishMsg(ctx context.Context, msg *nats.Msg) (*jetstream.PubA
 	}
 	series := c.m.send(msg.Subject)
 	start := time.Now()
-	ctx, span := c.tracer.Start(ctx, series.spanName, producerKind...)
+	span := noSpan
+	if !c.rootNeverSampled || trace.SpanContextFromContext(ctx).IsSampled() {
+		ctx, span = c.tracer.Start(ctx, series.spanName, producerKind...)
+	}
 	if span.IsRecording() {
 		span.SetAttributes(
 			attribute.String("messaging.system", system),
