@@ -254,6 +254,7 @@ func TestLoadRefusesUnknownVariableUnderAPrefix(t *testing.T) {
 		"SERVICE_NAME":                   "x",
 		"INVENTORY_BREAKER_OPEN_TIMOUT":  "30s", // typo of INVENTORY_BREAKER_OPEN_TIMEOUT
 		"INVENTORY_COLOUR":               "blue",
+		"INVENTORY_OPEN_TIMEOUT":         "5s", // the BREAKER_ group left out
 		"HTTP_ADDR":                      "nonsense",
 		"PATH":                           "/usr/bin", // not under a prefix: not ours
 		"INVENTORY_BREAKER_OPEN_TIMEOUT": "10s",
@@ -266,8 +267,11 @@ func TestLoadRefusesUnknownVariableUnderAPrefix(t *testing.T) {
 	for _, p := range ce.Problems {
 		got[p.Var] = p.Msg
 	}
-	if len(got) != 3 {
-		t.Errorf("got problems %v, want INVENTORY_BREAKER_OPEN_TIMOUT, INVENTORY_COLOUR and HTTP_ADDR", ce.Problems)
+	if len(got) != 4 {
+		t.Errorf("got problems %v, want INVENTORY_BREAKER_OPEN_TIMOUT, INVENTORY_OPEN_TIMEOUT, INVENTORY_COLOUR and HTTP_ADDR", ce.Problems)
+	}
+	if msg := got["INVENTORY_OPEN_TIMEOUT"]; !strings.Contains(msg, "did you mean INVENTORY_BREAKER_OPEN_TIMEOUT?") {
+		t.Errorf("INVENTORY_OPEN_TIMEOUT: got %q, want a suggestion of INVENTORY_BREAKER_OPEN_TIMEOUT", msg)
 	}
 	if msg := got["INVENTORY_BREAKER_OPEN_TIMOUT"]; !strings.Contains(msg, "did you mean INVENTORY_BREAKER_OPEN_TIMEOUT?") {
 		t.Errorf("INVENTORY_BREAKER_OPEN_TIMOUT: got %q, want a suggestion of INVENTORY_BREAKER_OPEN_TIMEOUT", msg)

@@ -178,13 +178,31 @@ func unknownUnderPrefixes(p *problems, t reflect.Type, fields []Field, environ m
 				continue
 			}
 			msg := "is not a setting: the variables that start with " + pre + " are settings of this service, and this one is none of them"
-			if near := problem.Nearest(k, known); near != "" {
+			if near := nearestSetting(k, pre, known); near != "" {
 				msg += "; did you mean " + near + "?"
 			}
 			p.add(k, environ[k], msg)
 			break
 		}
 	}
+}
+
+// nearestSetting returns the known setting name was probably meant to be: the one
+// setting under prefix that ends with what follows the prefix in name (a group left
+// out: NATS_PUBLISH_OPEN_TIMEOUT for NATS_PUBLISH_BREAKER_OPEN_TIMEOUT), else a likely
+// typo of one (problem.Nearest); "" when there is none.
+func nearestSetting(name, prefix string, known []string) string {
+	rest := "_" + strings.TrimPrefix(name, prefix)
+	found, n := "", 0
+	for _, k := range known {
+		if strings.HasPrefix(k, prefix) && strings.HasSuffix(k, rest) {
+			found, n = k, n+1
+		}
+	}
+	if n == 1 {
+		return found
+	}
+	return problem.Nearest(name, known)
 }
 
 // envPrefixes appends the full prefix of every nested struct of t that has an
