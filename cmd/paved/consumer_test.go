@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -9,12 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/paved-road/paved/cmd/paved/internal/scaffold"
 	"github.com/paved-road/paved/internal/testenv"
 )
 
@@ -135,46 +132,7 @@ func TestNewConsumerServiceBuildsTestsAndChecks(t *testing.T) {
 // identity and metadata (info.go) and the package comment (doc.go); a change to the
 // example must reach the template.
 func TestConsumerTemplateMatchesExample(t *testing.T) {
-	const module = "github.com/paved-road/paved/examples/notifier"
-	files, err := scaffold.Render(templates(), "consumer", scaffold.Params{Module: module, Owner: "team-customer", PavedVersion: "v0.0.0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exampleDir := filepath.Join(repoRoot(t), "examples", "notifier", "notifier")
-	entries, err := os.ReadDir(exampleDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	identity := []string{"info.go", "doc.go"}
-	compared := 0
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".go") || slices.Contains(identity, name) || strings.HasSuffix(name, "_test.go") {
-			continue // the tests differ: the example's run orders and inventory beside it
-		}
-		got, inTemplate := files["consumer/"+name]
-		if !inTemplate {
-			t.Errorf("consumer/%s: in examples/notifier/notifier, missing from the template", name)
-			continue
-		}
-		want, err := os.ReadFile(filepath.Join(exampleDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rest, ok := bytes.CutPrefix(want, []byte("package notifier\n")); ok {
-			want = append([]byte("package consumer\n"), rest...)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("consumer/%s: the template differs from examples/notifier/notifier/%s; copy it to cmd/paved/templates/consumer/consumer/%s.tmpl (package consumer)", name, name, name)
-		}
-		compared++
-	}
-	if compared < 6 {
-		t.Errorf("compared %d files with the example, want at least 6 (config, endpoints, events, setup, store, transport)", compared)
-	}
-	for _, name := range identity {
-		if _, ok := files["consumer/"+name]; !ok {
-			t.Errorf("consumer/%s: got none, want the template to write it", name)
-		}
-	}
+	drift{template: "consumer", module: "github.com/paved-road/paved/examples/notifier", owner: "team-customer",
+		pkg: "consumer", example: "notifier/notifier",
+		atLeast: 6, which: "config, endpoints, events, setup, store, transport"}.check(t)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,12 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/paved-road/paved/cmd/paved/internal/scaffold"
 )
 
 // goIn runs the go command in dir, outside any workspace, failing the test on error.
@@ -105,48 +101,9 @@ func TestNewOrdersServiceBuildsTestsAndChecks(t *testing.T) {
 // examples/orders/orders, file for file, outside the identity and metadata (info.go)
 // and the package comment (doc.go); a change to the example must reach the template.
 func TestOrdersTemplateMatchesExample(t *testing.T) {
-	const module = "github.com/paved-road/paved/examples/orders"
-	files, err := scaffold.Render(templates(), "orders", scaffold.Params{Module: module, Owner: "team-checkout", PavedVersion: "v0.0.0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exampleDir := filepath.Join(repoRoot(t), "examples", "orders", "orders")
-	entries, err := os.ReadDir(exampleDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	identity := []string{"info.go", "doc.go"}
-	compared := 0
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".go") || slices.Contains(identity, name) {
-			continue
-		}
-		if strings.HasSuffix(name, "_test.go") && name != "store_test.go" {
-			// The other tests need the real inventory; the template's own run against
-			// a fake, with only the helpers they use.
-			continue
-		}
-		got, inTemplate := files["orders/"+name]
-		if !inTemplate {
-			t.Errorf("orders/%s: in examples/orders/orders, missing from the template", name)
-			continue
-		}
-		want, err := os.ReadFile(filepath.Join(exampleDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("orders/%s: the template differs from examples/orders/orders/%s; copy it to cmd/paved/templates/orders/orders/%s.tmpl", name, name, name)
-		}
-		compared++
-	}
-	if compared < 7 {
-		t.Errorf("compared %d files with the example, want at least 7 (config, endpoints, inventory, setup, store, transport, store_test)", compared)
-	}
-	for _, name := range identity {
-		if _, ok := files["orders/"+name]; !ok {
-			t.Errorf("orders/%s: got none, want the template to write it", name)
-		}
-	}
+	// Of the tests, only store_test.go: the others need the real inventory, and the
+	// template's own run against a fake.
+	drift{template: "orders", module: "github.com/paved-road/paved/examples/orders", owner: "team-checkout",
+		pkg: "orders", example: "orders/orders", tests: []string{"store_test.go"},
+		atLeast: 7, which: "config, endpoints, inventory, setup, store, transport, store_test"}.check(t)
 }
