@@ -71,74 +71,47 @@ func BenchmarkPublishConsume(b *testing.B) {
 		reportCPU(b, cpu)
 	})
 
-	b.Run("paved", func(b *testing.B) {
+	// paved publishes and consumes through a natsjs client built with opts.
+	paved := func(b *testing.B, opts ...natsjs.Option) {
 		stream, prefix := streamName(b)
 		newStream(b, url, stream, prefix+".>")
+		c, err := natsjs.New(natsjs.Config{URL: url}, append(opts, natsjs.WithRegisterer(prometheus.NewRegistry()))...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var handled atomic.Int64
+		if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "bench"},
+			func(ctx context.Context, m *natsjs.Message) error {
+				handled.Add(1)
+				return nil
+			}); err != nil {
+			b.Fatal(err)
+		}
+		start(b, c)
+		ctx := context.Background()
+		subject := prefix + ".x"
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		b.ResetTimer()
+		cpu := cpuTime(b)
+		for i := 0; i < b.N; i++ {
+			if _, err := c.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for handled.Load() < int64(b.N) {
+			time.Sleep(50 * time.Microsecond)
+		}
+		reportCPU(b, cpu)
+	}
+	b.Run("paved", func(b *testing.B) {
 		// What telemetry.NewTracing gives a service whose sampler is off
 		// (parentbased_always_off): the SDK, declared never to sample a root.
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
 		defer func() { _ = tp.Shutdown(context.Background()) }()
-		c, err := natsjs.New(natsjs.Config{URL: url}, natsjs.WithTracerProvider(telemetry.DeclareRootNeverSampled(tp)), natsjs.WithRegisterer(prometheus.NewRegistry()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		var handled atomic.Int64
-		if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "bench"},
-			func(ctx context.Context, m *natsjs.Message) error {
-				handled.Add(1)
-				return nil
-			}); err != nil {
-			b.Fatal(err)
-		}
-		start(b, c)
-		ctx := context.Background()
-		subject := prefix + ".x"
-		b.ReportAllocs()
-		b.SetBytes(int64(len(data)))
-		b.ResetTimer()
-		cpu := cpuTime(b)
-		for i := 0; i < b.N; i++ {
-			if _, err := c.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		for handled.Load() < int64(b.N) {
-			time.Sleep(50 * time.Microsecond)
-		}
-		reportCPU(b, cpu)
+		paved(b, natsjs.WithTracerProvider(telemetry.DeclareRootNeverSampled(tp)))
 	})
-	b.Run("paved-noop-tracer", func(b *testing.B) {
-		stream, prefix := streamName(b)
-		newStream(b, url, stream, prefix+".>")
-		c, err := natsjs.New(natsjs.Config{URL: url}, natsjs.WithRegisterer(prometheus.NewRegistry()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		var handled atomic.Int64
-		if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "bench"},
-			func(ctx context.Context, m *natsjs.Message) error {
-				handled.Add(1)
-				return nil
-			}); err != nil {
-			b.Fatal(err)
-		}
-		start(b, c)
-		ctx := context.Background()
-		subject := prefix + ".x"
-		b.ReportAllocs()
-		b.SetBytes(int64(len(data)))
-		b.ResetTimer()
-		cpu := cpuTime(b)
-		for i := 0; i < b.N; i++ {
-			if _, err := c.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		for handled.Load() < int64(b.N) {
-			time.Sleep(50 * time.Microsecond)
-		}
-		reportCPU(b, cpu)
-	})
+	b.Run("paved-noop-tracer", func(b *testing.B) { paved(b) })
 }
 
 // cpuTime returns the CPU time (user and system) the process has used so far.
