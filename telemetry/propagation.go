@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // HeaderCarrier is a propagation.TextMapCarrier over any header map shaped like
@@ -104,6 +106,25 @@ func ExtractHeaders(ctx context.Context, prop propagation.TextMapPropagator, h m
 // DefaultPropagator returns the propagator instrumentation uses when it is given none:
 // W3C tracecontext and baggage, as OTEL_PROPAGATORS defaults to.
 func DefaultPropagator() propagation.TextMapPropagator { return newPropagator(nil) }
+
+// OrDefaultPropagator returns p, or [DefaultPropagator] when p is nil. Every Paved
+// package that takes a propagator treats nil this way.
+func OrDefaultPropagator(p propagation.TextMapPropagator) propagation.TextMapPropagator {
+	if p == nil {
+		return DefaultPropagator()
+	}
+	return p
+}
+
+// OrNoopTracer returns tp, or OpenTelemetry's no-op provider when tp is nil: no spans,
+// though incoming trace context still passes through. Every Paved package that takes a
+// tracer provider treats nil this way.
+func OrNoopTracer(tp trace.TracerProvider) trace.TracerProvider {
+	if tp == nil {
+		return noop.NewTracerProvider()
+	}
+	return tp
+}
 
 func newPropagator(names []string) propagation.TextMapPropagator {
 	if names == nil {

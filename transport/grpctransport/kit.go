@@ -17,9 +17,7 @@ import (
 // the incoming metadata into the context. Behind [NewServer]'s interceptors the
 // request id is already there and is kept. nil prop means W3C tracecontext and baggage.
 func KitServerBefore(prop propagation.TextMapPropagator) kitgrpc.ServerRequestFunc {
-	if prop == nil {
-		prop = telemetry.DefaultPropagator()
-	}
+	prop = telemetry.OrDefaultPropagator(prop)
 	return func(ctx context.Context, md metadata.MD) context.Context {
 		if !trace.SpanContextFromContext(ctx).IsValid() {
 			// No stats handler made a server span (a child of the caller's): take the
@@ -39,9 +37,7 @@ func KitServerBefore(prop propagation.TextMapPropagator) kitgrpc.ServerRequestFu
 // and the request id of the call's context into the outgoing metadata (go-kit's gRPC
 // client replaces the outgoing metadata with the one its before functions build).
 func KitClientBefore(prop propagation.TextMapPropagator) kitgrpc.ClientRequestFunc {
-	if prop == nil {
-		prop = telemetry.DefaultPropagator()
-	}
+	prop = telemetry.OrDefaultPropagator(prop)
 	return func(ctx context.Context, md *metadata.MD) context.Context {
 		if *md == nil {
 			*md = metadata.MD{}

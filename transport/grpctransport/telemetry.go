@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -194,12 +193,8 @@ type tracingHandler struct {
 }
 
 func newTracingHandler(tp trace.TracerProvider, prop propagation.TextMapPropagator, server bool) *tracingHandler {
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
-	if prop == nil {
-		prop = telemetry.DefaultPropagator()
-	}
+	tp = telemetry.OrNoopTracer(tp)
+	prop = telemetry.OrDefaultPropagator(prop)
 	return &tracingHandler{tracer: tp.Tracer(ScopeName), prop: prop, server: server, rootNeverSampled: telemetry.RootNeverSampled(tp)}
 }
 

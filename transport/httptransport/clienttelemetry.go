@@ -51,14 +51,8 @@ func ClientTelemetry(base http.RoundTripper, opts ClientTelemetryOptions) http.R
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	tp := opts.TracerProvider
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
-	prop := opts.Propagator
-	if prop == nil {
-		prop = telemetry.DefaultPropagator()
-	}
+	tp := telemetry.OrNoopTracer(opts.TracerProvider)
+	prop := telemetry.OrDefaultPropagator(opts.Propagator)
 	c := &clientTelemetry{
 		next:      base,
 		tracer:    tp.Tracer(ScopeName),

@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/paved-road/paved/telemetry"
 )
@@ -76,12 +75,8 @@ func TraceEndpoint(tp trace.TracerProvider, operation string, opts ...TraceEndpo
 // two server spans). A nil tp still extracts the caller's context, so logs and
 // outgoing calls keep it.
 func KitServerTelemetry(tp trace.TracerProvider, prop propagation.TextMapPropagator) []kithttp.ServerOption {
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
-	if prop == nil {
-		prop = telemetry.DefaultPropagator()
-	}
+	tp = telemetry.OrNoopTracer(tp)
+	prop = telemetry.OrDefaultPropagator(prop)
 	tracer := tp.Tracer(ScopeName)
 	before := func(ctx context.Context, r *http.Request) context.Context {
 		if sc := trace.SpanContextFromContext(ctx); !sc.IsValid() || sc.IsRemote() {
@@ -130,12 +125,8 @@ func KitServerTelemetry(tp trace.TracerProvider, prop propagation.TextMapPropaga
 // finishes the call. (For a plain *http.Client, use [ClientTelemetry] instead; a
 // [Client]'s endpoints have it already.)
 func KitClientTelemetry(tp trace.TracerProvider, prop propagation.TextMapPropagator) []kithttp.ClientOption {
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
-	if prop == nil {
-		prop = telemetry.DefaultPropagator()
-	}
+	tp = telemetry.OrNoopTracer(tp)
+	prop = telemetry.OrDefaultPropagator(prop)
 	tracer := tp.Tracer(ScopeName)
 	before := func(ctx context.Context, r *http.Request) context.Context {
 		method := NormalizeMethod(r.Method)

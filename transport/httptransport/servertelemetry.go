@@ -90,14 +90,8 @@ func ServerTelemetry(opts ServerTelemetryOptions) func(http.Handler) http.Handle
 // the server span) and returns the one handlers see: Stack adds the request id this
 // way, with one copy of the request for both.
 func newServerTelemetry(opts ServerTelemetryOptions, requestContext func(context.Context, http.ResponseWriter, *http.Request) context.Context) *httpServer {
-	tp := opts.TracerProvider
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
-	prop := opts.Propagator
-	if prop == nil {
-		prop = telemetry.DefaultPropagator()
-	}
+	tp := telemetry.OrNoopTracer(opts.TracerProvider)
+	prop := telemetry.OrDefaultPropagator(opts.Propagator)
 	s := &httpServer{
 		tracer:           tp.Tracer(ScopeName),
 		prop:             prop,

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/resilience"
@@ -144,15 +143,10 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		cfg: cfg, name: o.name, log: telemetry.OrDiscard(o.log), prop: o.prop,
 		health: o.health, natsOpts: o.nats, closed: make(chan struct{}),
 	}
-	tp := o.tp
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
+	tp := telemetry.OrNoopTracer(o.tp)
 	c.tracer = tp.Tracer("github.com/paved-road/paved/transport/messaging/natsjs")
 	c.rootNeverSampled = telemetry.RootNeverSampled(tp)
-	if c.prop == nil {
-		c.prop = telemetry.DefaultPropagator()
-	}
+	c.prop = telemetry.OrDefaultPropagator(c.prop)
 	m, err := newMetrics(o.reg)
 	if err != nil {
 		return nil, fmt.Errorf("natsjs: register metrics: %w", err)
