@@ -3,7 +3,6 @@ package service
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -50,12 +49,8 @@ func (s *Service) adminHandler() http.Handler {
 	m.HandleFunc("GET /apis", s.serveAPIs)
 	m.HandleFunc("GET /apis/{name}", s.serveAPI)
 	m.Handle("/compliance", compliance.NewHandler(s.ComplianceReport))
-	if s.cfg.PprofEnabled {
-		m.HandleFunc("/debug/pprof/", pprof.Index)
-		m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		m.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if s.cfg.PprofEnabled && s.profiler != nil {
+		s.profiler(m)
 	}
 	return m
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/paved-road/paved/discovery/static"
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/service"
+	"github.com/paved-road/paved/service/profiler"
 )
 
 var compliantInfo = service.Info{
@@ -73,7 +74,7 @@ func TestFactsFromRealServices(t *testing.T) {
 			if tt.info != nil {
 				tt.info(&info)
 			}
-			opts := []service.Option{service.WithLogOutput(io.Discard)}
+			opts := []service.Option{service.WithLogOutput(io.Discard), service.WithProfiler(profiler.Register)}
 			if cfg.EffectiveRegistry() != service.RegistryNone {
 				opts = append(opts, service.WithRegistryBackend((&static.Registry{}).Backend(cfg.EffectiveRegistry())))
 			}

@@ -111,7 +111,7 @@ type Config struct {
 	EtcdEndpoints []string `env:"ETCD_ENDPOINTS" envSeparator:"," desc:"Comma-separated etcd client URLs, for REGISTRY=etcd."`
 
 	// PprofEnabled serves /debug/pprof/ on the admin address.
-	PprofEnabled bool `env:"PPROF_ENABLED" envDefault:"false" desc:"Serve /debug/pprof/ on the admin address."`
+	PprofEnabled bool `env:"PPROF_ENABLED" envDefault:"false" desc:"Serve /debug/pprof/ on the admin address; the main must link the profiler, service.WithProfiler(profiler.Register)."`
 	// ComplianceMode is report (evaluate and log), enforce (refuse to start when a required rule fails) or off.
 	ComplianceMode string `env:"COMPLIANCE_MODE" envDefault:"report" desc:"report: evaluate and log; enforce: refuse to start when a required rule fails; off."`
 

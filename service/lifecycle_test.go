@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paved-road/paved/service"
+	"github.com/paved-road/paved/service/profiler"
 )
 
 // newTestService builds a service on loopback with free ports and quick timeouts.
@@ -28,7 +29,8 @@ func newTestService(t *testing.T, env map[string]string) *service.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := service.New(service.Info{Name: "lifecycle-test", Version: "1.2.3"}, &cfg, service.WithLogOutput(io.Discard))
+	s, err := service.New(service.Info{Name: "lifecycle-test", Version: "1.2.3"}, &cfg, service.WithLogOutput(io.Discard),
+		service.WithProfiler(profiler.Register))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +140,22 @@ func TestMemberFailureStopsService(t *testing.T) {
 	}
 	if !stopped {
 		t.Error("stop hook did not run after a member failed")
+	}
+}
+
+// TestPprofNotLinked: PPROF_ENABLED=true in a program that did not link the profiler is
+// a configuration error naming the setting and the line to add, not a setting ignored.
+func TestPprofNotLinked(t *testing.T) {
+	cfg, err := service.Load[service.Config](service.WithEnviron(map[string]string{
+		"HTTP_ADDR": "127.0.0.1:0", "ADMIN_ADDR": "127.0.0.1:0", "PPROF_ENABLED": "true"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = service.New(service.Info{Name: "lifecycle-test"}, &cfg, service.WithLogOutput(io.Discard))
+	var ce *service.ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0].Var != "PPROF_ENABLED" ||
+		!strings.Contains(ce.Problems[0].Msg, "service.WithProfiler(profiler.Register)") {
+		t.Fatalf("New with PPROF_ENABLED=true and no profiler: got %v, want a ConfigError on PPROF_ENABLED naming service.WithProfiler", err)
 	}
 }
 

@@ -53,6 +53,8 @@ type Service struct {
 	// traceExporters are the exporters the main linked in (WithTraceExporter).
 	traceExporters []telemetry.Exporter
 	tracing        *telemetry.Tracing
+	// profiler registers /debug/pprof/ on the admin mux (WithProfiler); nil: not linked.
+	profiler func(*http.ServeMux)
 	// otelSignals is the metrics and logs export the main linked in (WithOTelExport).
 	otelSignals *telemetry.Signals
 	// manifests reads the Kubernetes facts (WithManifests); kube is what it read at New.
@@ -208,6 +210,15 @@ func WithOTelExport(sig telemetry.Signals) Option {
 	return func(s *Service) { s.otelSignals = &sig }
 }
 
+// WithProfiler links Go's HTTP profiler: pass profiler.Register (package
+// github.com/paved-road/paved/service/profiler), which the service calls on its admin
+// mux when PPROF_ENABLED=true. A service that does not link it carries none of the
+// profiler's code (nor net/http/pprof's handlers on http.DefaultServeMux), and
+// PPROF_ENABLED=true there is a configuration error naming this line.
+func WithProfiler(register func(mux *http.ServeMux)) Option {
+	return func(s *Service) { s.profiler = register }
+}
+
 // ManifestReader returns the [compliance.Kubernetes] facts of the Deployment that runs
 // the service named name, read from the manifests it was built around:
 // k8sfacts.FS(deploy) or k8sfacts.Dir(path) (package
@@ -348,6 +359,10 @@ func New(info Info, cfg *Config, opts ...Option) (*Service, error) {
 		tp := &problems{secret: IsSecretName}
 		addErrors(tp, err)
 		return nil, &ConfigError{Problems: tp.list}
+	}
+	if cfg.PprofEnabled && s.profiler == nil {
+		_ = s.flush(context.Background())
+		return nil, configError("PPROF_ENABLED", "true", "this program does not link the profiler: add service.WithProfiler(profiler.Register) (package github.com/paved-road/paved/service/profiler) to its main, or set PPROF_ENABLED=false")
 	}
 	if telemetry.ExportsSignals(cfg.Tracing) {
 		level, _ := telemetry.ParseLevel(cfg.LogLevel)

@@ -25,6 +25,7 @@ import (
 	etcdsd "github.com/paved-road/paved/discovery/etcd"
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/service"
+	"github.com/paved-road/paved/service/profiler"
 )
 
 // Config is the catalog's configuration: the base settings plus its own.
@@ -239,7 +240,8 @@ var info = service.Info{
 
 func main() {
 	self := newSelfRegistrar(info)
-	service.Main(info, func(s *service.Service, cfg *Config) error { return setup(s, cfg, self) }, service.WithRegistrar(self))
+	service.Main(info, func(s *service.Service, cfg *Config) error { return setup(s, cfg, self) }, service.WithRegistrar(self),
+		service.WithProfiler(profiler.Register))
 }
 
 // setup opens the store, mounts the API and the UI, and binds self, the registrar that

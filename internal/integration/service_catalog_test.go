@@ -14,6 +14,7 @@ import (
 	"github.com/paved-road/paved/catalog/store/memory"
 	"github.com/paved-road/paved/health"
 	"github.com/paved-road/paved/service"
+	"github.com/paved-road/paved/service/profiler"
 )
 
 // TestRegistersInCatalog: with CATALOG_URL set, a service registers its component (from
@@ -111,7 +112,7 @@ func TestWiringChangesScoreInCatalog(t *testing.T) {
 		}
 		info := compliantInfo
 		info.Name, info.Owner = "billing", "team-a"
-		s, err := service.New(info, &cfg, service.WithLogOutput(io.Discard))
+		s, err := service.New(info, &cfg, service.WithLogOutput(io.Discard), service.WithProfiler(profiler.Register))
 		if err != nil {
 			t.Fatal(err)
 		}

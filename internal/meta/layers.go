@@ -64,15 +64,16 @@ func Layers() []Layer {
 		// The composition root.
 		{Package: "service", Paved: join([]string{"catalog", "catalog/client", "compliance", "discovery", "discovery/static", "health/...", "problem", "resilience", "telemetry"}, transports),
 			ThirdParty: join([]string{"github.com/caarlos0/env"}, prom, otel), Why: "wires the capabilities; nothing imports it but programs"},
+		{Package: "service/profiler", Why: "Go's HTTP profiler (net/http/pprof), linked by a main that serves /debug/pprof/: its init's handlers on http.DefaultServeMux stay out of every other service"},
 		// The catalog server and its stores: modules of their own, beside the catalog.
 		{Package: "catalog/store", Paved: []string{"catalog"}, Why: "the store contract"},
 		{Package: "catalog/store/...", Paved: []string{"catalog", "catalog/store/..."}, ThirdParty: join([]string{"go.etcd.io/bbolt", "go.etcd.io/etcd"}, grpc), Why: "the stores (etcd's renewals on its gRPC connection)"},
 		{Package: "catalog/server/apicheck", Paved: []string{"catalog"}, ThirdParty: []string{"github.com/oasdiff/oasdiff", "github.com/getkin/kin-openapi", "google.golang.org/protobuf"}, Why: "the breaking-change check of API definitions (oasdiff for OpenAPI), one home for the catalog and paved, outside the core module"},
 		{Package: "catalog/server/...", Paved: []string{"catalog", "catalog/store", "catalog/server/...", "compliance", "problem", "transport/httptransport"}, ThirdParty: join([]string{"golang.org/x/time"}, prom), Why: "the catalog's API and UI (bodies decoded by httptransport's strict decoder)"},
 		// Programs.
-		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
-		{Package: "cmd/paved/...", Paved: []string{"catalog", "catalog/server/apicheck", "compliance", "health", "internal/k8s", "problem", "service", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
-		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "telemetry/otelexport", "examples/...", "transport/messaging/natsjs"}, transports), ThirdParty: join(goKit, otel, []string{"github.com/nats-io/nats.go", "github.com/nats-io/nats-server/v2"}), Why: "example services, as a team writes them: a module of their own, as they link the NATS binding (and the quickstart a NATS server)"},
+		{Package: "cmd/catalog", Paved: []string{"catalog/...", "compliance", "discovery/...", "health/...", "service", "service/profiler", "telemetry"}, ThirdParty: prom, Why: "the catalog program"},
+		{Package: "cmd/paved/...", Paved: []string{"catalog", "catalog/server/apicheck", "compliance", "health", "internal/k8s", "problem", "service", "service/profiler", "telemetry", "cmd/paved/..."}, ThirdParty: join(prom, []string{"golang.org/x/mod", "go.yaml.in/yaml/v3"}), Why: "the paved tool"},
+		{Package: "examples/...", Paved: join([]string{"service", "health/...", "resilience", "discovery/...", "telemetry", "telemetry/otelexport", "examples/...", "transport/messaging/natsjs", "service/profiler"}, transports), ThirdParty: join(goKit, otel, []string{"github.com/nats-io/nats.go", "github.com/nats-io/nats-server/v2"}), Why: "example services, as a team writes them: a module of their own, as they link the NATS binding (and the quickstart a NATS server)"},
 		{Package: "bench/...", Paved: []string{"..."}, ThirdParty: join(goKit, prom, otel, grpc), Why: "benchmarks measure anything"},
 		{Package: "internal/k8s", Paved: []string{"compliance"}, ThirdParty: []string{"go.yaml.in/yaml/v3"}, Why: "Kubernetes manifests read and their compliance facts, one home for paved and compliance/k8sfacts"},
 		{Package: "internal/...", ThirdParty: prom, Why: "test helpers and tests"},

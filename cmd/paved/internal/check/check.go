@@ -588,7 +588,7 @@ func (p *prober) publicPort(ctx context.Context, public *url.URL) {
 		p.add("public-pprof", StatusFail, unreachable, "GET %s/debug/pprof/: %v", public, err)
 		return
 	case code == http.StatusOK:
-		p.add("public-pprof", StatusFail, "Remove the pprof handlers from the public mux; set PPROF_ENABLED=true to serve them on the admin address only, and never in production.",
+		p.add("public-pprof", StatusFail, "Remove the pprof handlers from the public mux; link service.WithProfiler(profiler.Register) and set PPROF_ENABLED=true to serve them on the admin address only, and never in production.",
 			"GET %s/debug/pprof/ answered 200: profiles are public", public)
 	default:
 		p.add("public-pprof", StatusPass, "", "GET %s/debug/pprof/ answered %d", public, code)

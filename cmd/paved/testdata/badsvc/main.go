@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 
 	"github.com/paved-road/paved/service"
+	"github.com/paved-road/paved/service/profiler"
 )
 
 func main() {
@@ -19,5 +20,5 @@ func main() {
 			fmt.Fprintln(w, "# public metrics, as a mistake")
 		})
 		return nil
-	})
+	}, service.WithProfiler(profiler.Register))
 }
