@@ -43,7 +43,9 @@
 // ADMIN_ADDR (default :9090), apart from the public HTTP_ADDR (default :8080), serves
 // /livez, /readyz, /startupz, /healthz, /metrics (the service's own registry, never the
 // global one), /info, /config (secrets redacted), and /debug/pprof/ only when
-// PPROF_ENABLED=true.
+// PPROF_ENABLED=true in a main that links the profiler with
+// WithProfiler(profiler.Register) (package service/profiler; without it that setting is
+// a configuration error).
 //
 // # Concurrency
 //
