@@ -59,7 +59,7 @@ func ExampleHeaderCarrier() {
 	defer span.End()
 
 	headers := map[string][]string{} // a message's headers
-	prop.Inject(ctx, telemetry.HeaderCarrier(headers))
+	telemetry.Inject(ctx, prop, telemetry.HeaderCarrier(headers))
 	fmt.Println(len(headers["traceparent"]))
 
 	received := telemetry.ExtractHeaders(context.Background(), prop, headers)

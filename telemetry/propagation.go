@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -14,7 +15,7 @@ import (
 // gathered into a map, gRPC metadata, net/http's http.Header. A message transport
 // propagates trace context with it and no carrier of its own:
 //
-//	prop.Inject(ctx, telemetry.HeaderCarrier(msg.Header))                   // producer
+//	telemetry.Inject(ctx, prop, telemetry.HeaderCarrier(msg.Header))        // producer
 //	ctx = telemetry.ExtractHeaders(ctx, prop, msg.Header)                   // consumer
 //
 // Get finds a key in any letter case (the exact key first, so it costs one map lookup
@@ -101,6 +102,18 @@ func ExtractHeaders(ctx context.Context, prop propagation.TextMapPropagator, h m
 		return ctx
 	}
 	return prop.Extract(ctx, HeaderCarrier(h))
+}
+
+// Inject writes the trace context and baggage of ctx into carrier through prop. With
+// the propagators this package builds ([DefaultPropagator], [Tracing.Propagator]) it
+// does nothing, without calling prop, when ctx carries neither a valid span context
+// nor baggage: they would write nothing. An unsampled message or request under a
+// provider that never samples a root then costs two context lookups.
+func Inject(ctx context.Context, prop propagation.TextMapPropagator, carrier propagation.TextMapCarrier) {
+	if _, ok := prop.(w3cPropagator); ok && !trace.SpanContextFromContext(ctx).IsValid() && baggage.FromContext(ctx).Len() == 0 {
+		return
+	}
+	prop.Inject(ctx, carrier)
 }
 
 // DefaultPropagator returns the propagator instrumentation uses when it is given none:

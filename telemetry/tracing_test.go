@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -387,6 +388,68 @@ func TestMayExtract(t *testing.T) {
 		}
 	}
 }
+
+// Inject writes what the propagator would write, and skips the propagator only when
+// the W3C propagators would write nothing; a propagator of another kind is always
+// asked, even for a context without trace context or baggage.
+func TestInject(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	sampled, span := tp.Tracer("t").Start(context.Background(), "s")
+	span.End()
+	unsampled := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}}))
+	member, err := baggage.NewMember("k", "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bag, err := baggage.New(member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withBaggage := baggage.ContextWithBaggage(context.Background(), bag)
+	asked := &countingPropagator{}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		prop propagation.TextMapPropagator
+		want []string // header keys written
+	}{
+		{"empty context", context.Background(), DefaultPropagator(), nil},
+		{"sampled span", sampled, DefaultPropagator(), []string{"traceparent"}},
+		{"unsampled span context", unsampled, DefaultPropagator(), []string{"traceparent"}},
+		{"baggage", withBaggage, DefaultPropagator(), []string{"baggage"}},
+		{"baggage, tracecontext-only propagator", withBaggage, newPropagator([]string{PropagatorTraceContext}), nil},
+		{"other propagator, empty context", context.Background(), asked, []string{"x-asked"}},
+	}
+	for _, tt := range tests {
+		h := map[string][]string{}
+		Inject(tt.ctx, tt.prop, HeaderCarrier(h))
+		var got []string
+		for k := range h {
+			got = append(got, k)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: wrote %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if asked.n != 1 {
+		t.Errorf("the other propagator was asked %d times, want 1", asked.n)
+	}
+}
+
+// countingPropagator writes x-asked on every Inject and counts the calls.
+type countingPropagator struct{ n int }
+
+func (p *countingPropagator) Inject(_ context.Context, c propagation.TextMapCarrier) {
+	p.n++
+	c.Set("x-asked", "1")
+}
+func (p *countingPropagator) Extract(ctx context.Context, _ propagation.TextMapCarrier) context.Context {
+	return ctx
+}
+func (p *countingPropagator) Fields() []string { return []string{"x-asked"} }
 
 func TestRedactQuery(t *testing.T) {
 	for in, want := range map[string]string{

@@ -42,7 +42,7 @@ func KitClientBefore(prop propagation.TextMapPropagator) kitgrpc.ClientRequestFu
 		if *md == nil {
 			*md = metadata.MD{}
 		}
-		prop.Inject(ctx, metadataCarrier(*md))
+		telemetry.Inject(ctx, prop, metadataCarrier(*md))
 		if id := httptransport.RequestIDFrom(ctx); id != "" {
 			md.Set(RequestIDKey, id)
 		}

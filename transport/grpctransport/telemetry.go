@@ -252,7 +252,7 @@ func (h *tracingHandler) TagRPC(ctx context.Context, info *stats.RPCTagInfo) con
 		if !ok {
 			md = metadata.MD{}
 		}
-		h.prop.Inject(ctx, metadataCarrier(md))
+		telemetry.Inject(ctx, h.prop, metadataCarrier(md))
 		ctx = metadata.NewOutgoingContext(ctx, md)
 	}
 	return ctx

@@ -102,7 +102,7 @@ func (c *clientTelemetry) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r2.Header == nil {
 		r2.Header = http.Header{}
 	}
-	c.prop.Inject(ctx, propagation.HeaderCarrier(r2.Header))
+	telemetry.Inject(ctx, c.prop, propagation.HeaderCarrier(r2.Header))
 
 	resp, err := c.next.RoundTrip(r2)
 	if err == nil && resp == nil {

@@ -139,7 +139,7 @@ func KitClientTelemetry(tp trace.TracerProvider, prop propagation.TextMapPropaga
 			}
 			span.SetAttributes(kv...)
 		}
-		prop.Inject(ctx, propagation.HeaderCarrier(r.Header))
+		telemetry.Inject(ctx, prop, propagation.HeaderCarrier(r.Header))
 		return ctx
 	}
 	after := func(ctx context.Context, resp *http.Response) context.Context {

@@ -2,6 +2,7 @@ package natsjs_test
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -30,88 +31,161 @@ import (
 //	go test -run '^$' -bench PublishConsume -benchmem -count 6 ./transport/messaging/natsjs
 func BenchmarkPublishConsume(b *testing.B) {
 	url := serverURL(b)
-	data := make([]byte, 1024)
-
-	b.Run("bare", func(b *testing.B) {
-		stream, prefix := streamName(b)
-		newStream(b, url, stream, prefix+".>")
-		nc, err := nats.Connect(url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer nc.Close()
-		js, _ := jetstream.New(nc)
-		ctx := context.Background()
-		cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: "bench", AckPolicy: jetstream.AckExplicitPolicy})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var handled atomic.Int64
-		cc, err := cons.Consume(func(m jetstream.Msg) {
-			_ = m.Ack()
-			handled.Add(1)
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer cc.Stop()
+	run := func(b *testing.B, p *pipeline) {
 		b.ReportAllocs()
-		b.SetBytes(int64(len(data)))
+		b.SetBytes(int64(len(p.data)))
 		b.ResetTimer()
 		cpu := cpuTime(b)
-		for i := 0; i < b.N; i++ {
-			msg := &nats.Msg{Subject: prefix + ".x", Data: data, Header: nats.Header{}}
-			if _, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(nats.NewInbox())); err != nil {
-				b.Fatal(err)
-			}
-		}
-		for handled.Load() < int64(b.N) {
-			time.Sleep(50 * time.Microsecond)
-		}
-		reportCPU(b, cpu)
-	})
-
-	// paved publishes and consumes through a natsjs client built with opts.
-	paved := func(b *testing.B, opts ...natsjs.Option) {
-		stream, prefix := streamName(b)
-		newStream(b, url, stream, prefix+".>")
-		c, err := natsjs.New(natsjs.Config{URL: url}, append(opts, natsjs.WithRegisterer(prometheus.NewRegistry()))...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var handled atomic.Int64
-		if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "bench"},
-			func(ctx context.Context, m *natsjs.Message) error {
-				handled.Add(1)
-				return nil
-			}); err != nil {
-			b.Fatal(err)
-		}
-		start(b, c)
-		ctx := context.Background()
-		subject := prefix + ".x"
-		b.ReportAllocs()
-		b.SetBytes(int64(len(data)))
-		b.ResetTimer()
-		cpu := cpuTime(b)
-		for i := 0; i < b.N; i++ {
-			if _, err := c.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		for handled.Load() < int64(b.N) {
-			time.Sleep(50 * time.Microsecond)
-		}
+		p.run(b, b.N)
 		reportCPU(b, cpu)
 	}
-	b.Run("paved", func(b *testing.B) {
-		// What telemetry.NewTracing gives a service whose sampler is off
-		// (parentbased_always_off): the SDK, declared never to sample a root.
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
-		defer func() { _ = tp.Shutdown(context.Background()) }()
-		paved(b, natsjs.WithTracerProvider(telemetry.DeclareRootNeverSampled(tp)))
+	b.Run("bare", func(b *testing.B) { run(b, barePipeline(b, url)) })
+	b.Run("paved", func(b *testing.B) { run(b, pavedPipeline(b, url, sampledOff(b))) })
+	b.Run("paved-noop-tracer", func(b *testing.B) { run(b, pavedPipeline(b, url)) })
+}
+
+// BenchmarkAddedCost tells what the full Paved path adds to each message, as
+// BenchmarkPublishConsume's bare and paved variants do, but from one run in which both
+// pipelines stand side by side and take turns in blocks of 250 messages (bare first in
+// one pair, paved first in the next): the load of a shared machine drifts between two
+// sub-benchmarks more than the few microseconds measured, and far less between two
+// blocks a few tens of milliseconds apart. It reports the CPU time per message of each
+// pipeline (median over the blocks) and added-cpu-µs/msg, the median over the pairs of
+// paved minus bare. An op is one message through each pipeline:
+//
+//	go test -run '^$' -bench AddedCost -benchtime 20000x -count 5 ./transport/messaging/natsjs
+func BenchmarkAddedCost(b *testing.B) {
+	url := serverURL(b)
+	bare := barePipeline(b, url)
+	paved := pavedPipeline(b, url, sampledOff(b))
+	const block = 250
+	// block runs n messages through p and returns its CPU time per message in µs.
+	blockCPU := func(p *pipeline, n int) float64 {
+		cpu := cpuTime(b)
+		p.run(b, n)
+		return float64(cpuTime(b)-cpu) / float64(time.Microsecond) / float64(n)
+	}
+	var bareCPU, pavedCPU, added []float64
+	b.ResetTimer()
+	for done, pair := 0, 0; done < b.N; done, pair = done+block, pair+1 {
+		n := min(block, b.N-done)
+		var x, y float64
+		if pair%2 == 0 {
+			x = blockCPU(bare, n)
+			y = blockCPU(paved, n)
+		} else {
+			y = blockCPU(paved, n)
+			x = blockCPU(bare, n)
+		}
+		bareCPU, pavedCPU, added = append(bareCPU, x), append(pavedCPU, y), append(added, y-x)
+	}
+	b.StopTimer()
+	b.ReportMetric(median(bareCPU), "bare-cpu-µs/msg")
+	b.ReportMetric(median(pavedCPU), "paved-cpu-µs/msg")
+	b.ReportMetric(median(added), "added-cpu-µs/msg")
+}
+
+// median returns the median of v (which it sorts).
+func median(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// pipeline publishes 1 KiB messages, each awaiting the stream's acknowledgement, to a
+// stream of its own that a durable pull consumer of its own reads and acknowledges.
+type pipeline struct {
+	data    []byte
+	publish func(data []byte) error
+	handled atomic.Int64
+	sent    int64
+}
+
+// run publishes n messages and waits until the consumer has handled them all.
+func (p *pipeline) run(b *testing.B, n int) {
+	for range n {
+		if err := p.publish(p.data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p.sent += int64(n)
+	for p.handled.Load() < p.sent {
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+// barePipeline is the baseline: nats.go's jetstream package, a message id on each
+// message, and a Consume callback that acknowledges.
+func barePipeline(b *testing.B, url string) *pipeline {
+	stream, prefix := streamName(b)
+	stream, prefix = stream+"_bare", prefix+"_bare"
+	newStream(b, url, stream, prefix+".>")
+	nc, err := nats.Connect(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: "bench", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &pipeline{data: make([]byte, 1024)}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		_ = m.Ack()
+		p.handled.Add(1)
 	})
-	b.Run("paved-noop-tracer", func(b *testing.B) { paved(b) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(cc.Stop)
+	subject := prefix + ".x"
+	p.publish = func(data []byte) error {
+		msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
+		_, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(nats.NewInbox()))
+		return err
+	}
+	return p
+}
+
+// pavedPipeline publishes and consumes through a natsjs client built with opts: trace
+// context, message id, resilience policy, metrics, bulkhead workers.
+func pavedPipeline(b *testing.B, url string, opts ...natsjs.Option) *pipeline {
+	stream, prefix := streamName(b)
+	stream, prefix = stream+"_paved", prefix+"_paved"
+	newStream(b, url, stream, prefix+".>")
+	c, err := natsjs.New(natsjs.Config{URL: url}, append(opts, natsjs.WithRegisterer(prometheus.NewRegistry()))...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &pipeline{data: make([]byte, 1024)}
+	if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "bench"},
+		func(ctx context.Context, m *natsjs.Message) error {
+			p.handled.Add(1)
+			return nil
+		}); err != nil {
+		b.Fatal(err)
+	}
+	start(b, c)
+	ctx := context.Background()
+	subject := prefix + ".x"
+	p.publish = func(data []byte) error {
+		_, err := c.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}})
+		return err
+	}
+	return p
+}
+
+// sampledOff is what telemetry.NewTracing gives a service whose sampler is off
+// (parentbased_always_off): the SDK, declared never to sample a root.
+func sampledOff(b *testing.B) natsjs.Option {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return natsjs.WithTracerProvider(telemetry.DeclareRootNeverSampled(tp))
 }
 
 // cpuTime returns the CPU time (user and system) the process has used so far.

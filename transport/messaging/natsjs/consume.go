@@ -113,6 +113,14 @@ type Consumer struct {
 	fetchStop     chan struct{}
 	fetchStopOnce sync.Once
 
+	// The fetcher hands each batch to the workers through batchMu: it sets batch
+	// (nil once it has ended) and broadcasts batchCond; the workers all read the
+	// batch's messages straight from its channel, with no hand-off of their own.
+	batchMu   sync.Mutex
+	batchCond *sync.Cond
+	batch     *batch
+	fetchDone bool
+
 	// mu guards the fields below.
 	mu             sync.Mutex
 	cons           jetstream.Consumer
@@ -210,7 +218,7 @@ const fetchWait = 500 * time.Millisecond
 // start creates or updates the durable consumer and starts the fetcher and the
 // workers.
 func (k *Consumer) start(ctx context.Context, js jetstream.JetStream) error {
-	batch := max(4*k.cfg.MaxConcurrent, 64)
+	size := max(4*k.cfg.MaxConcurrent, 64)
 	cons, err := js.CreateOrUpdateConsumer(ctx, k.cfg.Stream, jetstream.ConsumerConfig{
 		Durable:       k.cfg.Durable,
 		FilterSubject: k.cfg.Subject,
@@ -219,7 +227,7 @@ func (k *Consumer) start(ctx context.Context, js jetstream.JetStream) error {
 		// Attempts are counted here, so that a message is dead-lettered before the
 		// broker would stop delivering it.
 		MaxDeliver:    -1,
-		MaxAckPending: max(1000, 2*batch),
+		MaxAckPending: max(1000, 2*size),
 	})
 	if err != nil {
 		return fmt.Errorf("natsjs: consumer %s on stream %s: %w", k.cfg.Durable, k.cfg.Stream, err)
@@ -228,30 +236,58 @@ func (k *Consumer) start(ctx context.Context, js jetstream.JetStream) error {
 	k.mu.Lock()
 	k.cons, k.started, k.baseCtx, k.cancelHandlers = cons, true, base, cancel
 	k.mu.Unlock()
-	work := make(chan jetstream.Msg)
+	k.batchCond = sync.NewCond(&k.batchMu)
 	k.wg.Add(1 + k.cfg.MaxConcurrent)
-	go k.fetch(cons, batch, work)
+	go k.fetch(cons, size)
 	for range k.cfg.MaxConcurrent {
-		go k.work(work)
+		go k.work()
 	}
 	return nil
+}
+
+// batch is one pull request's messages, read by every worker until its channel
+// closes; the first worker to find it closed closes drained.
+type batch struct {
+	msgs        <-chan jetstream.Msg
+	drained     chan struct{}
+	drainedOnce sync.Once
+}
+
+// setBatch hands b to the workers; nil tells them the fetcher has ended.
+func (k *Consumer) setBatch(b *batch) {
+	k.batchMu.Lock()
+	k.batch, k.fetchDone = b, b == nil
+	k.batchMu.Unlock()
+	k.batchCond.Broadcast()
+}
+
+// nextBatch waits for a batch other than last, or returns nil when the fetcher has
+// ended.
+func (k *Consumer) nextBatch(last *batch) *batch {
+	k.batchMu.Lock()
+	defer k.batchMu.Unlock()
+	for k.batch == last && !k.fetchDone {
+		k.batchCond.Wait()
+	}
+	return k.batch
 }
 
 // fetch pulls batches of messages and hands them to the workers until fetchStop is
 // closed. Each batch is a pull request of its own, bounded by fetchWait, whose
 // messages all arrive on its own subscription: stopping between two batches leaves no
 // pull request open at the broker, so no message is delivered to a client that no
-// longer listens (it would wait for AckWait before another instance got it).
-func (k *Consumer) fetch(cons jetstream.Consumer, batch int, work chan<- jetstream.Msg) {
+// longer listens (it would wait for AckWait before another instance got it). The next
+// pull request goes out once the workers have taken every message of the current one.
+func (k *Consumer) fetch(cons jetstream.Consumer, size int) {
 	defer k.wg.Done()
-	defer close(work)
+	defer k.setBatch(nil)
 	for {
 		select {
 		case <-k.fetchStop:
 			return
 		default:
 		}
-		b, err := cons.Fetch(batch, jetstream.FetchMaxWait(fetchWait))
+		b, err := cons.Fetch(size, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
 			k.c.log.Warn("nats: fetch", "consumer", k.cfg.Durable, "error", err.Error())
 			select {
@@ -261,27 +297,36 @@ func (k *Consumer) fetch(cons jetstream.Consumer, batch int, work chan<- jetstre
 			}
 			continue
 		}
-		for jm := range b.Messages() {
-			work <- jm
-		}
+		cur := &batch{msgs: b.Messages(), drained: make(chan struct{})}
+		k.setBatch(cur)
+		<-cur.drained
 		if err := b.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 			k.c.log.Warn("nats: fetch", "consumer", k.cfg.Durable, "error", err.Error())
 		}
 	}
 }
 
-// work is one worker: it handles the messages the fetcher hands out, or gives them
-// back at once when the consumer is stopping, until the fetcher ends.
-func (k *Consumer) work(work <-chan jetstream.Msg) {
+// work is one worker: it handles the messages of each batch the fetcher hands out,
+// or gives them back at once when the consumer is stopping, until the fetcher ends.
+func (k *Consumer) work() {
 	defer k.wg.Done()
 	m := new(Message) // reused: valid during the handler's call only
-	for jm := range work {
-		if k.stopping.Load() {
-			_ = jm.Nak() // given back at once, for another instance
-			continue
+	var last *batch
+	for {
+		b := k.nextBatch(last)
+		if b == nil {
+			return
 		}
-		k.handle(jm, m)
-		*m = Message{}
+		for jm := range b.msgs {
+			if k.stopping.Load() {
+				_ = jm.Nak() // given back at once, for another instance
+				continue
+			}
+			k.handle(jm, m)
+			*m = Message{}
+		}
+		b.drainedOnce.Do(func() { close(b.drained) })
+		last = b
 	}
 }
 
@@ -303,7 +348,8 @@ func (k *Consumer) handle(jm jetstream.Msg, m *Message) {
 	}
 	parent := telemetry.ExtractHeaders(k.baseCtx, k.c.prop, m.Header)
 	ctx, span := parent, noSpan
-	if !k.c.rootNeverSampled || trace.SpanContextFromContext(parent).IsSampled() {
+	// parent is baseCtx itself when the headers carry no trace context: unsampled.
+	if !k.c.rootNeverSampled || parent != k.baseCtx && trace.SpanContextFromContext(parent).IsSampled() {
 		ctx, span = k.c.tracer.Start(parent, k.spanName, consumerKind...)
 	}
 	if span.IsRecording() {

@@ -80,7 +80,7 @@ func (c *Client) PublishMsg(ctx context.Context, msg *nats.Msg) (*jetstream.PubA
 			attribute.Int("messaging.message.body.size", len(msg.Data)),
 		)
 	}
-	c.prop.Inject(ctx, telemetry.HeaderCarrier(msg.Header))
+	telemetry.Inject(ctx, c.prop, telemetry.HeaderCarrier(msg.Header))
 
 	ack, err := resilience.Do(ctx, c.policy, func(ctx context.Context) (*jetstream.PubAck, error) {
 		ack, err := js.PublishMsg(ctx, msg)
