@@ -2,7 +2,9 @@ package natsjs_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -39,50 +41,63 @@ func BenchmarkPublishConsume(b *testing.B) {
 		p.run(b, b.N)
 		reportCPU(b, cpu)
 	}
-	b.Run("bare", func(b *testing.B) { run(b, barePipeline(b, url)) })
+	b.Run("bare", func(b *testing.B) { run(b, barePipeline(b, url, 0)) })
 	b.Run("paved", func(b *testing.B) { run(b, pavedPipeline(b, url, sampledOff(b))) })
 	b.Run("paved-noop-tracer", func(b *testing.B) { run(b, pavedPipeline(b, url)) })
 }
 
 // BenchmarkAddedCost tells what the full Paved path adds to each message, as
-// BenchmarkPublishConsume's bare and paved variants do, but from one run in which both
-// pipelines stand side by side and take turns in blocks of 250 messages (bare first in
-// one pair, paved first in the next): the load of a shared machine drifts between two
+// BenchmarkPublishConsume's bare and paved variants do, but from one run in which the
+// pipelines stand side by side and take turns in blocks of 250 messages (in an order
+// that rotates each round): the load of a shared machine drifts between two
 // sub-benchmarks more than the few microseconds measured, and far less between two
-// blocks a few tens of milliseconds apart. It reports the CPU time per message of each
-// pipeline (median over the blocks) and added-cpu-µs/msg, the median over the pairs of
-// paved minus bare. An op is one message through each pipeline:
+// blocks a few tens of milliseconds apart. The pipelines are bare (nats.go, the handler
+// inline in the subscription's callback), bare-pool (nats.go, the callback handing each
+// message to a pool of 16 workers, as a consumer with bounded concurrency built on
+// nats.go does) and paved (the sampler off, 16 workers). It reports each one's CPU time
+// per message (median over the blocks), added-cpu-µs/msg, the median over the rounds of
+// paved minus bare, and over-pool-cpu-µs/msg, of paved minus bare-pool. An op is one
+// message through each pipeline. publishers=1 publishes one message at a time (each
+// waits for the consumer's previous round trip to end: every step wakes a goroutine
+// from sleep), publishers=16 from 16 goroutines at once, as a busy service does:
 //
 //	go test -run '^$' -bench AddedCost -benchtime 20000x -count 5 ./transport/messaging/natsjs
 func BenchmarkAddedCost(b *testing.B) {
 	url := serverURL(b)
-	bare := barePipeline(b, url)
-	paved := pavedPipeline(b, url, sampledOff(b))
-	const block = 250
-	// block runs n messages through p and returns its CPU time per message in µs.
-	blockCPU := func(p *pipeline, n int) float64 {
-		cpu := cpuTime(b)
-		p.run(b, n)
-		return float64(cpuTime(b)-cpu) / float64(time.Microsecond) / float64(n)
+	for _, publishers := range []int{1, 16} {
+		b.Run(fmt.Sprintf("publishers=%d", publishers), func(b *testing.B) {
+			pipes := []*pipeline{barePipeline(b, url, 0), barePipeline(b, url, natsjs.DefaultMaxConcurrent), pavedPipeline(b, url, sampledOff(b))}
+			for _, p := range pipes {
+				p.publishers = publishers
+			}
+			const bare, pool, paved = 0, 1, 2
+			const block = 250
+			cpu := make([][]float64, len(pipes)) // per pipeline, per round: µs a message
+			b.ResetTimer()
+			for done, round := 0, 0; done < b.N; done, round = done+block, round+1 {
+				n := min(block, b.N-done)
+				for j := range pipes {
+					i := (j + round) % len(pipes)
+					start := cpuTime(b)
+					pipes[i].run(b, n)
+					cpu[i] = append(cpu[i], float64(cpuTime(b)-start)/float64(time.Microsecond)/float64(n))
+				}
+			}
+			b.StopTimer()
+			diff := func(x, y []float64) []float64 {
+				d := make([]float64, len(x))
+				for i := range x {
+					d[i] = x[i] - y[i]
+				}
+				return d
+			}
+			b.ReportMetric(median(diff(cpu[paved], cpu[bare])), "added-cpu-µs/msg")
+			b.ReportMetric(median(diff(cpu[paved], cpu[pool])), "over-pool-cpu-µs/msg")
+			b.ReportMetric(median(cpu[bare]), "bare-cpu-µs/msg")
+			b.ReportMetric(median(cpu[pool]), "bare-pool-cpu-µs/msg")
+			b.ReportMetric(median(cpu[paved]), "paved-cpu-µs/msg")
+		})
 	}
-	var bareCPU, pavedCPU, added []float64
-	b.ResetTimer()
-	for done, pair := 0, 0; done < b.N; done, pair = done+block, pair+1 {
-		n := min(block, b.N-done)
-		var x, y float64
-		if pair%2 == 0 {
-			x = blockCPU(bare, n)
-			y = blockCPU(paved, n)
-		} else {
-			y = blockCPU(paved, n)
-			x = blockCPU(bare, n)
-		}
-		bareCPU, pavedCPU, added = append(bareCPU, x), append(pavedCPU, y), append(added, y-x)
-	}
-	b.StopTimer()
-	b.ReportMetric(median(bareCPU), "bare-cpu-µs/msg")
-	b.ReportMetric(median(pavedCPU), "paved-cpu-µs/msg")
-	b.ReportMetric(median(added), "added-cpu-µs/msg")
 }
 
 // median returns the median of v (which it sorts).
@@ -102,13 +117,34 @@ type pipeline struct {
 	publish func(data []byte) error
 	handled atomic.Int64
 	sent    int64
+	// publishers is the number of goroutines publishing at once; 0 or 1: one.
+	publishers int
 }
 
 // run publishes n messages and waits until the consumer has handled them all.
 func (p *pipeline) run(b *testing.B, n int) {
-	for range n {
-		if err := p.publish(p.data); err != nil {
-			b.Fatal(err)
+	if p.publishers <= 1 {
+		for range n {
+			if err := p.publish(p.data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		var wg sync.WaitGroup
+		var failed atomic.Pointer[error]
+		for w := range p.publishers {
+			wg.Go(func() {
+				for i := w; i < n; i += p.publishers {
+					if err := p.publish(p.data); err != nil {
+						failed.Store(&err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := failed.Load(); err != nil {
+			b.Fatal(*err)
 		}
 	}
 	p.sent += int64(n)
@@ -118,10 +154,12 @@ func (p *pipeline) run(b *testing.B, n int) {
 }
 
 // barePipeline is the baseline: nats.go's jetstream package, a message id on each
-// message, and a Consume callback that acknowledges.
-func barePipeline(b *testing.B, url string) *pipeline {
+// message, and a Consume callback that acknowledges, itself (workers 0) or through a
+// pool of workers it hands each message to.
+func barePipeline(b *testing.B, url string, workers int) *pipeline {
 	stream, prefix := streamName(b)
-	stream, prefix = stream+"_bare", prefix+"_bare"
+	suffix := fmt.Sprintf("_bare%d", workers)
+	stream, prefix = stream+suffix, prefix+suffix
 	newStream(b, url, stream, prefix+".>")
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -135,10 +173,35 @@ func barePipeline(b *testing.B, url string) *pipeline {
 		b.Fatal(err)
 	}
 	p := &pipeline{data: make([]byte, 1024)}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
+	ack := func(m jetstream.Msg) {
 		_ = m.Ack()
 		p.handled.Add(1)
-	})
+	}
+	handle := ack
+	if workers > 0 {
+		work, done := make(chan jetstream.Msg), make(chan struct{})
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for {
+					select {
+					case m := <-work:
+						ack(m)
+					case <-done:
+						return
+					}
+				}
+			})
+		}
+		b.Cleanup(func() { close(done); wg.Wait() }) // after cc.Stop (cleanups run last first)
+		handle = func(m jetstream.Msg) {
+			select {
+			case work <- m:
+			case <-done:
+			}
+		}
+	}
+	cc, err := cons.Consume(handle)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -215,10 +215,30 @@ func (k *Consumer) Config() ConsumerConfig { return k.cfg }
 // after it is told to.
 const fetchWait = 500 * time.Millisecond
 
+// maxBatch is the most messages one pull request asks for.
+const maxBatch = 256
+
+// nextBatchSize returns the size of the pull request that follows one of size whose
+// got messages the workers took within took. Every pull request costs the client a
+// subscription, a request and an unsubscription (tens of microseconds), so a busy
+// consumer asks for more at a time: double, up to maxBatch, after a full batch taken
+// within an eighth of AckWait. Its messages wait in the client meanwhile, their AckWait
+// running, so a batch that took over a quarter of AckWait halves the next, down to
+// floor (one message per worker).
+func nextBatchSize(size, got, floor int, took, ackWait time.Duration) int {
+	switch {
+	case took > ackWait/4:
+		return max(size/2, floor)
+	case got >= size && took < ackWait/8:
+		return min(2*size, max(maxBatch, size))
+	}
+	return size
+}
+
 // start creates or updates the durable consumer and starts the fetcher and the
 // workers.
 func (k *Consumer) start(ctx context.Context, js jetstream.JetStream) error {
-	size := max(4*k.cfg.MaxConcurrent, 64)
+	size := min(max(4*k.cfg.MaxConcurrent, 64), max(maxBatch, k.cfg.MaxConcurrent))
 	cons, err := js.CreateOrUpdateConsumer(ctx, k.cfg.Stream, jetstream.ConsumerConfig{
 		Durable:       k.cfg.Durable,
 		FilterSubject: k.cfg.Subject,
@@ -227,7 +247,7 @@ func (k *Consumer) start(ctx context.Context, js jetstream.JetStream) error {
 		// Attempts are counted here, so that a message is dead-lettered before the
 		// broker would stop delivering it.
 		MaxDeliver:    -1,
-		MaxAckPending: max(1000, 2*size),
+		MaxAckPending: max(1000, 2*maxBatch, 2*k.cfg.MaxConcurrent),
 	})
 	if err != nil {
 		return fmt.Errorf("natsjs: consumer %s on stream %s: %w", k.cfg.Durable, k.cfg.Stream, err)
@@ -249,6 +269,7 @@ func (k *Consumer) start(ctx context.Context, js jetstream.JetStream) error {
 // closes; the first worker to find it closed closes drained.
 type batch struct {
 	msgs        <-chan jetstream.Msg
+	got         atomic.Int64 // messages the workers took
 	drained     chan struct{}
 	drainedOnce sync.Once
 }
@@ -298,8 +319,10 @@ func (k *Consumer) fetch(cons jetstream.Consumer, size int) {
 			continue
 		}
 		cur := &batch{msgs: b.Messages(), drained: make(chan struct{})}
+		handed := time.Now()
 		k.setBatch(cur)
 		<-cur.drained
+		size = nextBatchSize(size, int(cur.got.Load()), k.cfg.MaxConcurrent, time.Since(handed), k.cfg.AckWait)
 		if err := b.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 			k.c.log.Warn("nats: fetch", "consumer", k.cfg.Durable, "error", err.Error())
 		}
@@ -318,6 +341,7 @@ func (k *Consumer) work() {
 			return
 		}
 		for jm := range b.msgs {
+			b.got.Add(1)
 			if k.stopping.Load() {
 				_ = jm.Nak() // given back at once, for another instance
 				continue

@@ -97,7 +97,7 @@ func (s *natsServer) kill() {
 
 // streamName returns a stream name unique to the test, and its subject prefix.
 func streamName(t testing.TB) (stream, prefix string) {
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	name := strings.NewReplacer("/", "_", " ", "_", "=", "_").Replace(t.Name())
 	return name, strings.ToLower(name)
 }
 
