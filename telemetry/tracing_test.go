@@ -169,8 +169,16 @@ func TestNewTracingDeclaresRootNeverSampled(t *testing.T) {
 			t.Errorf("env %v: got RootNeverSampled %v, want %v", tt.env, got, tt.want)
 		}
 	}
-	if RootNeverSampled(DeclareRootNeverSampled(DeclareRootNeverSampled(noop.NewTracerProvider()))) != true {
+	sdk := sdktrace.NewTracerProvider()
+	defer func() { _ = sdk.Shutdown(context.Background()) }()
+	if RootNeverSampled(DeclareRootNeverSampled(DeclareRootNeverSampled(sdk))) != true {
 		t.Error("a provider declared twice: got not declared")
+	}
+	if RootNeverSampled(sdk) {
+		t.Error("an SDK provider not declared: got declared")
+	}
+	if !RootNeverSampled(noop.NewTracerProvider()) || !RootNeverSampled(OrNoopTracer(nil)) {
+		t.Error("the no-op provider: got not root-never-sampled, want it (it samples nothing)")
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Trace exporter names accepted in OTEL_TRACES_EXPORTER.
@@ -491,10 +492,16 @@ func DeclareRootNeverSampled(tp trace.TracerProvider) trace.TracerProvider {
 	return rootlessProvider{tp}
 }
 
-// RootNeverSampled reports whether tp was declared with [DeclareRootNeverSampled].
+// RootNeverSampled reports whether tp was declared with [DeclareRootNeverSampled], or
+// is OpenTelemetry's no-op provider (what [OrNoopTracer] gives a component built
+// without a provider), which records nothing: a span it starts only repeats its
+// parent's context, which the caller's context carries already.
 func RootNeverSampled(tp trace.TracerProvider) bool {
-	_, ok := tp.(rootlessProvider)
-	return ok
+	switch tp.(type) {
+	case rootlessProvider, noop.TracerProvider:
+		return true
+	}
+	return false
 }
 
 // rootlessProvider is a provider declared never to sample a root span.

@@ -23,12 +23,12 @@ import (
 // acknowledgement, and waits until a durable pull consumer has handled and
 // acknowledged them all: through bare nats.go (jetstream) and through the full Paved
 // path (trace context with the sampler off, message id, resilience policy, metrics,
-// bulkhead workers); paved-noop-tracer is the same without a tracer provider, which
-// tells Paved's own cost from the OpenTelemetry SDK's non-recording spans. Beside the
-// wall time per message it reports cpu-µs/op, the CPU time (user and system) this
-// process spent per message, publisher and consumer together: the broker runs in a process of its own, so the difference between the two
-// variants is what Paved adds to each message, less blurred by the scheduling on a
-// loaded machine than the wall time. bench/README.md reports both from one run:
+// bulkhead workers); paved-noop-tracer is the same for a client built without a tracer
+// provider. Beside the wall time per message it reports cpu-µs/op, the CPU time (user
+// and system) this process spent per message, publisher and consumer together (the
+// broker runs in a process of its own). The variants run one after the other, so the
+// machine's drift between them blurs their difference; BenchmarkAddedCost measures that
+// from one run, and BenchmarkOwnCost Paved's own code alone:
 //
 //	go test -run '^$' -bench PublishConsume -benchmem -count 6 ./transport/messaging/natsjs
 func BenchmarkPublishConsume(b *testing.B) {
