@@ -407,11 +407,7 @@ func TestInject(t *testing.T) {
 	span.End()
 	unsampled := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}}))
-	member, err := baggage.NewMember("k", "v")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bag, err := baggage.New(member)
+	bag, err := baggage.Parse("k=v")
 	if err != nil {
 		t.Fatal(err)
 	}

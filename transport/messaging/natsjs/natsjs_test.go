@@ -3,8 +3,10 @@ package natsjs_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -438,5 +440,61 @@ func TestRootNeverSampledMakesNoSpans(t *testing.T) {
 	}
 	if !kinds[trace.SpanKindProducer] || !kinds[trace.SpanKindConsumer] {
 		t.Errorf("sampled: got span kinds %v, want a producer and a consumer span", kinds)
+	}
+}
+
+// The bulkhead: a consumer runs MaxConcurrent handlers at once, never more, and a
+// backlog larger than several pull requests (the first asks for 64) is handled whole,
+// each message once.
+func TestConsumerRunsMaxConcurrentHandlers(t *testing.T) {
+	url := serverURL(t)
+	stream, prefix := streamName(t)
+	newStream(t, url, stream, prefix+".>")
+	const limit, total = 4, 300
+	c := newClient(t, url)
+	ctx := context.Background()
+	var (
+		running, peak atomic.Int64
+		mu            sync.Mutex
+		seen          = map[string]int{}
+	)
+	release := make(chan struct{})
+	if _, err := c.Consume(natsjs.ConsumerConfig{Stream: stream, Durable: "pool",
+		ConsumerSettings: natsjs.ConsumerSettings{MaxConcurrent: limit}},
+		func(ctx context.Context, m *natsjs.Message) error {
+			n := running.Add(1)
+			defer running.Add(-1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			<-release // held until the test has seen the pool full
+			mu.Lock()
+			seen[string(m.Data)]++
+			mu.Unlock()
+			return nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, c)
+	for i := range total {
+		if _, err := c.Publish(ctx, prefix+".x", []byte(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, "the pool to fill", func() bool { return running.Load() == limit })
+	close(release)
+	waitFor(t, 20*time.Second, "every message handled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == total
+	})
+	if p := peak.Load(); p != limit {
+		t.Errorf("at most %d handlers ran at once, want exactly MaxConcurrent = %d", p, limit)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for data, n := range seen {
+		if n != 1 {
+			t.Errorf("message %s handled %d times, want once", data, n)
+		}
 	}
 }
